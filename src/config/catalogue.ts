@@ -1,0 +1,403 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { z } from 'zod';
+import {
+  LOCALES,
+  STEP_TYPES,
+  type Locale,
+  type RequestDefinition,
+  type StepDefinition,
+  type Text,
+} from '../../machines/definition.js';
+
+/** A validated catalogue: request types by id, in file order. */
+export interface Catalogue {
+  readonly version: 1;
+  readonly defaultLocale: Locale;
+  readonly requests: readonly RequestDefinition[];
+  readonly byId: ReadonlyMap<string, RequestDefinition>;
+}
+
+/** One problem in a catalogue file, with where it is. */
+export interface CatalogueProblem {
+  readonly path: string;
+  readonly line: number | null;
+  readonly message: string;
+}
+
+/** Thrown with every problem of a catalogue at once. */
+export class CatalogueError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly CatalogueProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem(s) in the request catalogue:\n${problems.map((p) => `  ${formatProblem(file, p)}`).join('\n')}`);
+    this.name = 'CatalogueError';
+  }
+}
+
+export function formatProblem(file: string, problem: CatalogueProblem): string {
+  const where = problem.line === null ? file : `${file}:${problem.line}`;
+  return problem.path === '' ? `${where}: ${problem.message}` : `${where} ${problem.path}: ${problem.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema (the YAML shape, snake_case as ops staff write it)
+
+const localized = z.union([
+  z.string().trim().min(1, 'must not be empty'),
+  z
+    .strictObject({ ru: z.string().trim().min(1).optional(), en: z.string().trim().min(1).optional() })
+    .refine((m) => m.ru !== undefined || m.en !== undefined, 'give the text in at least one locale (ru, en)'),
+]);
+type Localized = z.infer<typeof localized>;
+
+const durationPattern = /^(\d+)\s*(s|m|h|d|w)$/;
+const duration = z.union([
+  z.literal(null),
+  z.literal('never'),
+  z.string().regex(durationPattern, 'a duration such as 30m, 24h, 3d or 2w (or "never")'),
+]);
+
+const id = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'lowercase letters, digits and _ (start with a letter, at most 32)');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+
+const common = {
+  id,
+  prompt: localized,
+  label: localized.optional(),
+  optional: z.boolean().optional(),
+  max_attempts: z.int().min(1).max(100).optional(),
+};
+const fileOptions = {
+  mime_types: z.array(z.string().regex(/^[\w.+-]+\/(\*|[\w.+-]+)$/, 'a mime type such as image/jpeg or image/*')).min(1).optional(),
+  max_size_mb: z.number().positive().max(2000).optional(),
+};
+
+const stepSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...common, type: z.literal('photo'), ...fileOptions }),
+  z.strictObject({ ...common, type: z.literal('document'), ...fileOptions }),
+  z.strictObject({ ...common, type: z.literal('photo_or_document'), ...fileOptions }),
+  z.strictObject({
+    ...common,
+    type: z.literal('text'),
+    min_length: z.int().min(0).optional(),
+    max_length: z.int().min(1).max(4096).optional(),
+    pattern: z.string().min(1).optional(),
+    pattern_error: localized.optional(),
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('date'),
+    min_age: z.int().min(0).max(150).optional(),
+    max_age: z.int().min(0).max(150).optional(),
+    min: isoDate.optional(),
+    max: isoDate.optional(),
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('choice'),
+    options: z
+      .array(z.union([z.string().trim().min(1), z.strictObject({ id, label: localized })]))
+      .min(2, 'a choice needs at least 2 options'),
+  }),
+  z.strictObject({ ...common, type: z.literal('phone') }),
+  z.strictObject({ ...common, type: z.literal('email') }),
+  z.strictObject({
+    ...common,
+    type: z.literal('number'),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    integer: z.boolean().optional(),
+  }),
+]);
+type StepInput = z.infer<typeof stepSchema>;
+
+const requestSchema = z.strictObject({
+  id,
+  title: localized,
+  description: localized.optional(),
+  review: z.boolean().optional(),
+  confirm: z.boolean().optional(),
+  client_cancel: z.boolean().optional(),
+  remind_after: duration.optional(),
+  expire_after: duration.optional(),
+  steps: z.array(stepSchema).min(1, 'a request needs at least one step'),
+});
+
+const catalogueSchema = z.strictObject({
+  version: z.literal(1, 'the only catalogue format is version: 1'),
+  defaults: z
+    .strictObject({
+      locale: z.enum(LOCALES).optional(),
+      max_attempts: z.int().min(1).max(100).optional(),
+      remind_after: duration.optional(),
+      expire_after: duration.optional(),
+    })
+    .optional(),
+  requests: z.array(requestSchema).min(1, 'the catalogue needs at least one request'),
+});
+type CatalogueInput = z.infer<typeof catalogueSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+/** Reads, validates and normalises a catalogue file. Throws {@link CatalogueError}. */
+export async function loadCatalogueFile(file: string): Promise<Catalogue> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CatalogueError(file, [
+      { path: '', line: null, message: code === 'ENOENT' ? 'file not found (set CATALOGUE_PATH)' : `cannot read: ${code ?? String(error)}` },
+    ]);
+  }
+  return parseCatalogue(source, file);
+}
+
+/** Validates and normalises catalogue YAML text. `file` is only used in messages. */
+export function parseCatalogue(source: string, file = 'catalogue.yaml'): Catalogue {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number): number => lines.linePos(offset).line;
+  if (doc.errors.length > 0) {
+    throw new CatalogueError(
+      file,
+      doc.errors.map((e) => ({ path: '', line: lineOf(e.pos[0]), message: `YAML: ${e.message.split('\n')[0] ?? e.message}` })),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const lineAtPath = (path: readonly (string | number)[]) => lineAt(doc, path, lineOf);
+  const duplicates = duplicateIds(raw, lineAtPath);
+  const parsed = catalogueSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue): CatalogueProblem => {
+        const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+        if (issue.code === 'unrecognized_keys') {
+          const key = issue.keys[0] ?? '';
+          return {
+            path: formatPath([...path, key]),
+            line: lineAt(doc, [...path, key], lineOf),
+            message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''}${describeAllowed(issue.path.length)}`,
+          };
+        }
+        return { path: formatPath(path), line: lineAt(doc, path, lineOf), message: humanize(issue) };
+      });
+    throw new CatalogueError(file, sortProblems([...problems, ...duplicates]));
+  }
+  const problems = [...duplicates, ...crossCheck(parsed.data, lineAtPath)];
+  if (problems.length > 0) throw new CatalogueError(file, sortProblems(problems));
+  return normalise(parsed.data);
+}
+
+function sortProblems(problems: CatalogueProblem[]): CatalogueProblem[] {
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+function describeAllowed(depth: number): string {
+  return depth === 0 ? ' (allowed: version, defaults, requests)' : '';
+}
+
+function humanize(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union' && 'discriminator' in issue) {
+    return `expected one of ${STEP_TYPES.join(', ')}`;
+  }
+  if (issue.code === 'invalid_union') return 'expected a text or a map of locales ({ ru: …, en: … })';
+  return issue.message.replace(/^Invalid input: /, '');
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '');
+}
+
+function lineAt(doc: Document, path: readonly (string | number)[], lineOf: (offset: number) => number): number | null {
+  // Walk up until a node exists: a missing key is reported at its parent.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const sub = path.slice(0, depth);
+    const node = sub.length === 0 ? doc.contents : doc.getIn(sub, true);
+    if (isNode(node) && node.range) return lineOf(node.range[0]);
+  }
+  return null;
+}
+
+function crossCheck(input: CatalogueInput, lineOf: (path: readonly (string | number)[]) => number | null): CatalogueProblem[] {
+  const problems: CatalogueProblem[] = [];
+  const add = (path: (string | number)[], message: string) => problems.push({ path: formatPath(path), line: lineOf(path), message });
+  input.requests.forEach((request, r) => {
+    request.steps.forEach((step, s) => {
+      const at = (key: string) => ['requests', r, 'steps', s, key];
+      if (step.type === 'text') {
+        if (step.min_length !== undefined && step.max_length !== undefined && step.min_length > step.max_length) {
+          add(at('min_length'), `min_length ${step.min_length} is greater than max_length ${step.max_length}`);
+        }
+        if (step.pattern !== undefined) {
+          try {
+            new RegExp(step.pattern, 'u');
+          } catch (error) {
+            add(at('pattern'), `not a valid regular expression: ${(error as Error).message}`);
+          }
+        }
+        if (step.pattern_error !== undefined && step.pattern === undefined) add(at('pattern_error'), 'pattern_error needs a pattern');
+      }
+      if (step.type === 'date') {
+        if (step.min_age !== undefined && step.max_age !== undefined && step.min_age > step.max_age) {
+          add(at('min_age'), `min_age ${step.min_age} is greater than max_age ${step.max_age}`);
+        }
+        for (const key of ['min', 'max'] as const) {
+          const value = step[key];
+          if (value !== undefined && !isRealDate(value)) add(at(key), `${value} is not a real date`);
+        }
+        if (step.min !== undefined && step.max !== undefined && step.min > step.max) add(at('min'), `min ${step.min} is after max ${step.max}`);
+      }
+      if (step.type === 'number' && step.min !== undefined && step.max !== undefined && step.min > step.max) {
+        add(at('min'), `min ${step.min} is greater than max ${step.max}`);
+      }
+      if (step.type === 'choice') {
+        const ids = new Set<string>();
+        step.options.forEach((option, o) => {
+          const optionId = typeof option === 'string' ? slug(option, o) : option.id;
+          if (ids.has(optionId)) add(['requests', r, 'steps', s, 'options', o], `duplicate option "${optionId}"`);
+          ids.add(optionId);
+        });
+      }
+    });
+  });
+  return problems;
+}
+
+/** Duplicate ids, checked on the raw document so they are reported together with schema errors. */
+function duplicateIds(raw: unknown, lineOf: (path: readonly (string | number)[]) => number | null): CatalogueProblem[] {
+  const problems: CatalogueProblem[] = [];
+  const idsOf = (list: unknown, path: (string | number)[], what: string) => {
+    if (!Array.isArray(list)) return;
+    const seen = new Map<string, number>();
+    list.forEach((item: unknown, i) => {
+      const itemId = item !== null && typeof item === 'object' && 'id' in item ? item.id : undefined;
+      if (typeof itemId !== 'string') return;
+      const first = seen.get(itemId);
+      const at = [...path, i, 'id'];
+      if (first === undefined) seen.set(itemId, i);
+      else problems.push({ path: formatPath(at), line: lineOf(at), message: `duplicate ${what} id "${itemId}" (first at ${formatPath([...path, first])})` });
+    });
+  };
+  const requests = raw !== null && typeof raw === 'object' && 'requests' in raw ? raw.requests : undefined;
+  idsOf(requests, ['requests'], 'request');
+  if (Array.isArray(requests)) {
+    requests.forEach((request: unknown, r) => {
+      if (request !== null && typeof request === 'object' && 'steps' in request) idsOf(request.steps, ['requests', r, 'steps'], 'step');
+    });
+  }
+  return problems;
+}
+
+function isRealDate(iso: string): boolean {
+  const date = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === iso;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation
+
+function normalise(input: CatalogueInput): Catalogue {
+  const defaultLocale = input.defaults?.locale ?? 'ru';
+  const text = (value: Localized): Text => {
+    if (typeof value === 'string') return { ru: value, en: value };
+    const fallback = value[defaultLocale] ?? value.ru ?? value.en ?? '';
+    return { ru: value.ru ?? fallback, en: value.en ?? fallback };
+  };
+  const maxAttempts = input.defaults?.max_attempts ?? 3;
+  const remindDefault = input.defaults?.remind_after ?? '24h';
+  const expireDefault = input.defaults?.expire_after ?? '72h';
+  const requests = input.requests.map((request) => {
+    const body: Omit<RequestDefinition, 'hash'> = {
+      id: request.id,
+      title: text(request.title),
+      ...(request.description !== undefined ? { description: text(request.description) } : {}),
+      review: request.review ?? false,
+      confirm: request.confirm ?? false,
+      clientCancel: request.client_cancel ?? false,
+      remindAfterMs: durationMs(request.remind_after ?? remindDefault),
+      expireAfterMs: durationMs(request.expire_after ?? expireDefault),
+      steps: request.steps.map((step) => normaliseStep(step, text, maxAttempts)),
+    };
+    return { ...body, hash: contentHash(body) };
+  });
+  return { version: 1, defaultLocale, requests, byId: new Map(requests.map((r) => [r.id, r])) };
+}
+
+function normaliseStep(step: StepInput, text: (value: Localized) => Text, maxAttempts: number): StepDefinition {
+  const base = {
+    id: step.id,
+    type: step.type,
+    prompt: text(step.prompt),
+    optional: step.optional ?? false,
+    maxAttempts: step.max_attempts ?? maxAttempts,
+    ...(step.label !== undefined ? { label: text(step.label) } : {}),
+  };
+  switch (step.type) {
+    case 'photo':
+    case 'document':
+    case 'photo_or_document':
+      return defined({ ...base, mimeTypes: step.mime_types, maxSizeMb: step.max_size_mb });
+    case 'text':
+      return defined({
+        ...base,
+        minLength: step.min_length,
+        maxLength: step.max_length,
+        pattern: step.pattern,
+        patternError: step.pattern_error === undefined ? undefined : text(step.pattern_error),
+      });
+    case 'date':
+      return defined({ ...base, minAge: step.min_age, maxAge: step.max_age, minDate: step.min, maxDate: step.max });
+    case 'choice':
+      return {
+        ...base,
+        options: step.options.map((option, i) =>
+          typeof option === 'string' ? { id: slug(option, i), label: text(option) } : { id: option.id, label: text(option.label) },
+        ),
+      };
+    case 'number':
+      return defined({ ...base, min: step.min, max: step.max, integer: step.integer });
+    case 'phone':
+    case 'email':
+      return base;
+  }
+}
+
+/** A plain-string option gets an id from its text (or its position when the text has no latin letters). */
+function slug(label: string, index: number): string {
+  const s = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 32);
+  return /^[a-z]/.test(s) ? s : `option_${index + 1}`;
+}
+
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** `"24h"` → milliseconds; `null`/`"never"` → null. */
+export function durationMs(value: string | null): number | null {
+  if (value === null || value === 'never') return null;
+  const match = durationPattern.exec(value);
+  if (!match) throw new Error(`not a duration: ${value}`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** sha256 of the canonical JSON (sorted keys) of a value. */
+export function contentHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

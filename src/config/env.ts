@@ -1,0 +1,149 @@
+import { cleanEnv, makeValidator, port, str, url, EnvError as EnvalidError } from 'envalid';
+import { LOCALES, type Locale } from '../../machines/definition.js';
+
+/** One bad environment variable and why. */
+export interface EnvProblem {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** Thrown by {@link loadEnv} with every bad variable at once. */
+export class EnvError extends Error {
+  constructor(readonly problems: readonly EnvProblem[]) {
+    super(
+      `Invalid environment:\n${problems.map((p) => `  ${p.name}: ${p.message}`).join('\n')}\n` +
+        'See .env.example for every variable and its format.',
+    );
+    this.name = 'EnvError';
+  }
+}
+
+const telegramIds = makeValidator<readonly number[]>((input) => {
+  const parts = input
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const bad = parts.filter((p) => !/^[1-9]\d{0,15}$/.test(p) || !Number.isSafeInteger(Number(p)));
+  if (bad.length > 0) {
+    throw new EnvalidError(`not a Telegram user id: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  }
+  return parts.map(Number);
+});
+
+const postgresUrl = makeValidator<string>((input) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(input);
+  } catch {
+    throw new EnvalidError('not a URL (expected postgres://user@host:port/database)');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new EnvalidError(`expected a postgres:// URL, got ${parsed.protocol}//`);
+  }
+  return input;
+});
+
+const webhookSecret = makeValidator<string>((input) => {
+  if (!/^[A-Za-z0-9_-]{1,256}$/.test(input)) {
+    throw new EnvalidError('1-256 characters of A-Z, a-z, 0-9, _ and - only');
+  }
+  return input;
+});
+
+/** Values never repeated in error messages. */
+const SECRETS = new Set(['BOT_TOKEN', 'WEBHOOK_SECRET', 'DATABASE_URL']);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Env {
+  /** Without a token the app runs the local playground. */
+  readonly botToken: string | undefined;
+  readonly telegramApiRoot: string | undefined;
+  readonly operatorIds: readonly number[];
+  readonly adminIds: readonly number[];
+  /** Without it the embedded PGlite database in `dataDir` is used. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly cataloguePath: string;
+  readonly defaultLocale: Locale;
+  readonly logLevel: LogLevel;
+  readonly port: number;
+  readonly webhookUrl: string | undefined;
+  readonly webhookSecret: string | undefined;
+}
+
+/**
+ * Reads and validates the environment. The only reader of `process.env` in the project.
+ * Throws {@link EnvError} naming every bad variable.
+ */
+export function loadEnv(source: Readonly<Record<string, string | undefined>> = process.env): Env {
+  const problems: EnvProblem[] = [];
+  // envalid treats '' as a value; an empty line in .env means "not set".
+  const input = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const raw = cleanEnv(
+    input,
+    {
+      BOT_TOKEN: str({ default: undefined, desc: 'Telegram bot token from @BotFather' }),
+      TELEGRAM_API_ROOT: url({ default: undefined, desc: 'Bot API server root' }),
+      OPERATOR_IDS: telegramIds({ default: [], desc: 'Operator Telegram user ids' }),
+      ADMIN_IDS: telegramIds({ default: [], desc: 'Admin Telegram user ids' }),
+      DATABASE_URL: postgresUrl({ default: undefined, desc: 'PostgreSQL URL' }),
+      DATA_DIR: str({ default: './data' }),
+      CATALOGUE_PATH: str({ default: 'config/catalogue.yaml' }),
+      DEFAULT_LOCALE: str({ choices: LOCALES, default: 'ru' }),
+      LOG_LEVEL: str({ choices: LOG_LEVELS, default: 'info' }),
+      PORT: port({ default: 3000 }),
+      WEBHOOK_URL: url({ default: undefined }),
+      WEBHOOK_SECRET: webhookSecret({ default: undefined }),
+    },
+    {
+      reporter: ({ errors }) => {
+        for (const [name, error] of Object.entries(errors)) {
+          if (error) problems.push({ name, message: describe(error, SECRETS.has(name) ? undefined : source[name]) });
+        }
+      },
+    },
+  );
+  if (problems.length === 0) {
+    if (raw.BOT_TOKEN !== undefined && raw.OPERATOR_IDS.length + raw.ADMIN_IDS.length === 0) {
+      problems.push({
+        name: 'OPERATOR_IDS',
+        message: 'required when BOT_TOKEN is set (or set ADMIN_IDS): nobody could send requests',
+      });
+    }
+    if (raw.WEBHOOK_URL !== undefined) {
+      if (raw.BOT_TOKEN === undefined) problems.push({ name: 'WEBHOOK_URL', message: 'needs BOT_TOKEN' });
+      if (!raw.WEBHOOK_URL.startsWith('https://') && !raw.WEBHOOK_URL.startsWith('http://')) {
+        problems.push({ name: 'WEBHOOK_URL', message: 'must be an http(s) URL' });
+      }
+      if (raw.WEBHOOK_SECRET === undefined) {
+        problems.push({ name: 'WEBHOOK_SECRET', message: 'required when WEBHOOK_URL is set' });
+      }
+    }
+  }
+  if (problems.length > 0) throw new EnvError(problems);
+  return {
+    botToken: raw.BOT_TOKEN,
+    telegramApiRoot: raw.TELEGRAM_API_ROOT?.replace(/\/+$/, ''),
+    operatorIds: raw.OPERATOR_IDS,
+    adminIds: raw.ADMIN_IDS,
+    databaseUrl: raw.DATABASE_URL,
+    dataDir: raw.DATA_DIR,
+    cataloguePath: raw.CATALOGUE_PATH,
+    defaultLocale: raw.DEFAULT_LOCALE,
+    logLevel: raw.LOG_LEVEL,
+    port: raw.PORT,
+    webhookUrl: raw.WEBHOOK_URL,
+    webhookSecret: raw.WEBHOOK_SECRET,
+  };
+}
+
+function describe(error: Error, value: string | undefined): string {
+  const shown = value === undefined ? '' : ` (got ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)})`;
+  const message = error.message;
+  if (message.includes('not in choices')) return `must be one of ${message.replace(/^.*not in choices \[?([^\]]*)\]?.*$/, '$1').split(',').join(', ')}${shown}`;
+  if (message.startsWith('Invalid url')) return `not a valid URL${shown}`;
+  if (message.startsWith('Invalid port')) return `not a port number (1-65535)${shown}`;
+  return `${message}${shown}`;
+}

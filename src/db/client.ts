@@ -1,0 +1,165 @@
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** The one Drizzle type the app uses, whatever the engine. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Either the database or a transaction: what a query helper accepts. */
+export type Queryable = Db | Tx;
+
+export interface Database {
+  readonly db: Db;
+  readonly engine: 'pglite' | 'postgres';
+  /** A human description for logs (never the password). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; without it the embedded PGlite database is used. */
+  readonly databaseUrl?: string | undefined;
+  /** PGlite data directory; `memory://` keeps it in memory. */
+  readonly dataDir?: string;
+  /** A PGlite data directory dump to start from (tests: skips initdb). */
+  readonly pgliteTemplate?: Blob;
+  /** Connection pool size for PostgreSQL. */
+  readonly poolSize?: number;
+  /** Apply pending migrations (default true). */
+  readonly migrate?: boolean;
+}
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** Serialises migrations of several instances starting at once (drizzle's migrate() takes no lock). */
+const MIGRATION_LOCK_KEY = 727_001;
+
+export class DatabaseError extends Error {
+  override name = 'DatabaseError';
+}
+
+/** Opens PGlite or PostgreSQL behind the same Drizzle API and applies pending migrations. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const description = describeUrl(url);
+  if (options.migrate !== false) {
+    const migrator = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    try {
+      await migrator`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+      await migratePostgres(drizzlePostgres(migrator), { migrationsFolder: MIGRATIONS_FOLDER });
+      await migrator`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    } catch (error) {
+      throw new DatabaseError(`cannot prepare the database at ${description}: ${messageOf(error)}`);
+    } finally {
+      await migrator.end({ timeout: 5 });
+    }
+  }
+  const client = postgres(url, { max: options.poolSize ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  const db = drizzlePostgres(client, { schema, casing: 'snake_case' });
+  return {
+    db,
+    engine: 'postgres',
+    description,
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const dataDir = options.dataDir ?? 'memory://';
+  const inMemory = dataDir.startsWith('memory://');
+  let release = async () => {};
+  if (!inMemory) {
+    await mkdir(dataDir, { recursive: true });
+    release = await lockDataDir(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(inMemory ? undefined : dataDir, {
+      ...(options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {}),
+    });
+    if (options.migrate !== false) {
+      await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    }
+  } catch (error) {
+    await release();
+    throw new DatabaseError(`cannot open the embedded database in ${dataDir}: ${messageOf(error)}`);
+  }
+  const db = drizzlePglite(client, { schema, casing: 'snake_case' });
+  return {
+    db,
+    engine: 'pglite',
+    description: inMemory ? 'PGlite (in memory)' : `PGlite in ${path.resolve(dataDir)}`,
+    close: async () => {
+      await client.close();
+      await release();
+    },
+  };
+}
+
+/**
+ * Two processes on one PGlite data directory corrupt it: hold a lock file while open.
+ * A lock left by a process that no longer runs is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = path.join(dataDir, 'orb.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
+        throw new DatabaseError(
+          `the embedded database in ${path.resolve(dataDir)} is in use by process ${owner}. ` +
+            'Stop it first, or set DATABASE_URL to share a PostgreSQL database between several instances.',
+        );
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw new DatabaseError(`cannot lock ${lockFile}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `PostgreSQL ${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Rows of a raw `db.execute()` result: postgres.js returns an array, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  return Array.isArray(rows) ? (rows as T[]) : [];
+}

@@ -1,0 +1,226 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/** Telegram ids exceed 32 bits but stay within JavaScript's safe integers. */
+const telegramId = () => bigint({ mode: 'number' });
+const at = () => timestamp({ withTimezone: true, mode: 'date' });
+const createdAt = () => at().notNull().defaultNow();
+
+/** Roles a person can have. Operators and admins also come from the environment. */
+export const ROLES = ['client', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Telegram users the bot has seen: clients and staff. */
+export const people = pgTable(
+  'people',
+  {
+    id: telegramId().primaryKey(),
+    firstName: text().notNull().default(''),
+    lastName: text(),
+    username: text(),
+    languageCode: text(),
+    /** Role kept in the database (admins can add operators); the environment's lists add to it. */
+    role: text({ enum: ROLES }).notNull().default('client'),
+    /** The operator a client belongs to (invite link, or who first sent them a request). */
+    operatorId: telegramId(),
+    /** The person has opened a private chat with the bot (the bot may write to them). */
+    startedAt: at(),
+    blockedAt: at(),
+    /** Last time a client without a request was told to wait (once per quiet period). */
+    nudgedAt: at(),
+    lastActivityAt: createdAt(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('people_last_activity_idx').on(t.lastActivityAt), index('people_username_idx').on(t.username)],
+);
+
+export const FLOW_STATUSES = [
+  'queued',
+  'collecting',
+  'confirming',
+  'in_review',
+  'needs_operator',
+  'completed',
+  'cancelled',
+  'expired',
+] as const;
+export type FlowStatus = (typeof FLOW_STATUSES)[number];
+export const ACTIVE_STATUSES = ['collecting', 'confirming', 'in_review', 'needs_operator'] as const satisfies readonly FlowStatus[];
+
+/** One request sent to one client: its frozen definition and its machine snapshot. */
+export const flows = pgTable(
+  'flows',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    clientId: telegramId()
+      .notNull()
+      .references(() => people.id),
+    operatorId: telegramId().notNull(),
+    requestId: text().notNull(),
+    /** The catalogue entry as it was when the flow was created (frozen). */
+    definition: jsonb().notNull(),
+    definitionHash: text().notNull(),
+    /** XState persisted snapshot; null while queued. */
+    snapshot: jsonb(),
+    status: text({ enum: FLOW_STATUSES }).notNull(),
+    /** Optimistic concurrency guard: incremented by every write. */
+    version: integer().notNull().default(0),
+    remindAt: at(),
+    expireAt: at(),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+    finishedAt: at(),
+  },
+  (t) => [
+    uniqueIndex('flows_one_active_per_client')
+      .on(t.clientId)
+      .where(sql`${t.status} in ('collecting', 'confirming', 'in_review', 'needs_operator')`),
+    index('flows_client_idx').on(t.clientId, t.id),
+    index('flows_status_idx').on(t.status),
+    index('flows_remind_idx').on(t.remindAt).where(sql`${t.remindAt} is not null`),
+    index('flows_expire_idx').on(t.expireAt).where(sql`${t.expireAt} is not null`),
+  ],
+);
+
+export const ANSWER_STATUSES = ['pending', 'accepted', 'rejected', 'superseded'] as const;
+export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
+
+/** Every accepted answer of every round; older ones stay as history. */
+export const answers = pgTable(
+  'answers',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    flowId: bigint({ mode: 'number' })
+      .notNull()
+      .references(() => flows.id),
+    stepId: text().notNull(),
+    round: integer().notNull(),
+    value: jsonb().notNull(),
+    fileId: text(),
+    fileUniqueId: text(),
+    messageId: integer(),
+    status: text({ enum: ANSWER_STATUSES }).notNull().default('pending'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('answers_flow_idx').on(t.flowId, t.stepId)],
+);
+
+/** Audit trail of every transition. */
+export const flowEvents = pgTable(
+  'flow_events',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    flowId: bigint({ mode: 'number' })
+      .notNull()
+      .references(() => flows.id),
+    fromState: text(),
+    toState: text().notNull(),
+    event: text().notNull(),
+    payload: jsonb(),
+    actorId: telegramId(),
+    actorKind: text({ enum: ['client', 'operator', 'system'] }).notNull(),
+    at: createdAt(),
+  },
+  (t) => [index('flow_events_flow_idx').on(t.flowId, t.id)],
+);
+
+export const MESSAGE_KINDS = [
+  'text',
+  'command',
+  'photo',
+  'document',
+  'voice',
+  'video',
+  'video_note',
+  'audio',
+  'animation',
+  'sticker',
+  'contact',
+  'location',
+  'callback',
+  'other',
+] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+/** Every message in and out. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    chatId: telegramId().notNull(),
+    direction: text({ enum: ['in', 'out'] }).notNull(),
+    kind: text({ enum: MESSAGE_KINDS }).notNull(),
+    text: text(),
+    fileId: text(),
+    fileUniqueId: text(),
+    telegramMessageId: integer(),
+    updateId: bigint({ mode: 'number' }),
+    flowId: bigint({ mode: 'number' }),
+    at: createdAt(),
+  },
+  (t) => [index('messages_chat_idx').on(t.chatId, t.id), index('messages_flow_idx').on(t.flowId)],
+);
+
+/** Update ids already handled: every update is processed at most once. */
+export const processedUpdates = pgTable('processed_updates', {
+  updateId: bigint({ mode: 'number' }).primaryKey(),
+  at: createdAt(),
+});
+
+export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
+
+/** Messages to send, written in the same transaction as the state change, delivered after commit. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    chatId: telegramId().notNull(),
+    flowId: bigint({ mode: 'number' }),
+    /** Bot API method and its parameters (without chat_id). */
+    method: text().notNull(),
+    payload: jsonb().notNull(),
+    /** Identifies a message that later rows edit in place (e.g. `review:<flowId>`). */
+    cardKey: text(),
+    status: text({ enum: OUTBOX_STATUSES }).notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: createdAt(),
+    lastError: text(),
+    telegramMessageId: integer(),
+    createdAt: createdAt(),
+    sentAt: at(),
+  },
+  (t) => [
+    index('outbox_pending_idx')
+      .on(t.chatId, t.id)
+      .where(sql`${t.status} = 'pending'`),
+    index('outbox_card_idx').on(t.cardKey),
+  ],
+);
+
+/** Telegraf session data (menu state only), keyed by Telegraf's session key. */
+export const botSessions = pgTable('bot_sessions', {
+  key: text().primaryKey(),
+  value: jsonb().notNull(),
+  updatedAt: createdAt(),
+});
+
+/** Single-use invite links that bind a client to an operator. */
+export const invites = pgTable('invites', {
+  code: text().primaryKey(),
+  operatorId: telegramId().notNull(),
+  requestIds: jsonb().$type<string[]>().notNull().default([]),
+  expiresAt: at().notNull(),
+  usedBy: telegramId(),
+  usedAt: at(),
+  createdAt: createdAt(),
+});

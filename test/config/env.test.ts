@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, loadEnv } from '../../src/config/env.js';
+
+function problemsOf(source: Record<string, string>): { name: string; message: string }[] {
+  try {
+    loadEnv(source);
+  } catch (error) {
+    if (error instanceof EnvError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected an EnvError');
+}
+
+describe('loadEnv', () => {
+  it('runs the playground on the embedded database with nothing set', () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({
+      botToken: undefined,
+      databaseUrl: undefined,
+      dataDir: './data',
+      cataloguePath: 'config/catalogue.yaml',
+      defaultLocale: 'ru',
+      logLevel: 'info',
+      port: 3000,
+      operatorIds: [],
+    });
+  });
+
+  it('parses a production configuration', () => {
+    const env = loadEnv({
+      BOT_TOKEN: '123:abc',
+      OPERATOR_IDS: '111, 222,,333',
+      ADMIN_IDS: '999',
+      DATABASE_URL: 'postgres://bot:secret@db:5432/bot',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
+      DEFAULT_LOCALE: 'en',
+      WEBHOOK_URL: 'https://bot.example.com/telegram',
+      WEBHOOK_SECRET: 's3cr3t-token_1',
+      PORT: '8443',
+    });
+    expect(env.operatorIds).toEqual([111, 222, 333]);
+    expect(env.adminIds).toEqual([999]);
+    expect(env.telegramApiRoot).toBe('http://127.0.0.1:8081');
+    expect(env.port).toBe(8443);
+    expect(env.defaultLocale).toBe('en');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadEnv({ BOT_TOKEN: '', DATABASE_URL: '', OPERATOR_IDS: '' }).botToken).toBeUndefined();
+  });
+
+  it.each([
+    ['OPERATOR_IDS', '12,abc', /not a Telegram user id: "abc"/],
+    ['OPERATOR_IDS', '1.5', /not a Telegram user id/],
+    ['OPERATOR_IDS', '-5', /not a Telegram user id/],
+    ['ADMIN_IDS', '99999999999999999999', /not a Telegram user id/],
+    ['DEFAULT_LOCALE', 'de', /must be one of ru, en/],
+    ['LOG_LEVEL', 'loud', /must be one of fatal, error/],
+    ['TELEGRAM_API_ROOT', 'not a url', /not a valid URL/],
+    ['WEBHOOK_URL', 'nope', /not a valid URL/],
+    ['DATABASE_URL', 'mysql://root@db/x', /expected a postgres:\/\/ URL/],
+    ['DATABASE_URL', '::::', /not a URL/],
+    ['PORT', '70000', /not a port number/],
+    ['PORT', 'eighty', /not a port number/],
+    ['WEBHOOK_SECRET', 'has spaces', /A-Z, a-z, 0-9/],
+  ])('rejects %s=%j', (name, value, message) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.name).toBe(name);
+    expect(problems[0]?.message).toMatch(message);
+  });
+
+  it('names every bad variable at once, in one readable message', () => {
+    let error: unknown;
+    try {
+      loadEnv({ OPERATOR_IDS: 'x', DEFAULT_LOCALE: 'fr', PORT: '0x' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    const message = (error as EnvError).message;
+    for (const name of ['OPERATOR_IDS', 'DEFAULT_LOCALE', 'PORT']) expect(message).toContain(`${name}:`);
+    expect(message).not.toMatch(/\n\s+at /); // no stack trace in the message
+  });
+
+  it('requires operators when a bot token is set', () => {
+    expect(problemsOf({ BOT_TOKEN: '1:a' })).toEqual([{ name: 'OPERATOR_IDS', message: expect.stringMatching(/required when BOT_TOKEN/) }]);
+    expect(loadEnv({ BOT_TOKEN: '1:a', ADMIN_IDS: '5' }).adminIds).toEqual([5]);
+  });
+
+  it('requires a secret and a token for webhooks', () => {
+    expect(problemsOf({ WEBHOOK_URL: 'https://x.example/hook' }).map((p) => p.name).sort()).toEqual(['WEBHOOK_SECRET', 'WEBHOOK_URL']);
+    expect(problemsOf({ BOT_TOKEN: '1:a', OPERATOR_IDS: '1', WEBHOOK_URL: 'ftp://x.example/hook', WEBHOOK_SECRET: 'abc' })).toEqual([
+      { name: 'WEBHOOK_URL', message: 'must be an http(s) URL' },
+    ]);
+  });
+
+  it('never echoes secrets in its messages', () => {
+    const problems = problemsOf({ WEBHOOK_SECRET: 'top secret value' });
+    expect(problems[0]?.message).not.toContain('top secret value');
+  });
+});
