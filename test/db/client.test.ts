@@ -23,11 +23,11 @@ describe.each(ENGINES)('database on %s', (engine) => {
     const tables = await db.execute<{ table_name: string }>(
       sql`select table_name from information_schema.tables where table_schema = current_schema() order by table_name`,
     );
-    expect(rows(tables).map((r) => r.table_name)).toEqual(TABLES);
+    expect(rows<{ table_name: string }>(tables).map((r) => r.table_name)).toEqual(TABLES);
     await db.insert(people).values({ id: 42, firstName: 'Anna' });
-    const before = rows(await db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+    const before = rows<{ n: number }>(await db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
     const again = await test.restart(); // opening runs migrate() again
-    const after = rows(await again.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+    const after = rows<{ n: number }>(await again.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
     expect(after).toEqual(before);
     expect(await again.db.select().from(people)).toHaveLength(1);
   });
@@ -111,7 +111,7 @@ describe.runIf(inject('postgresTemplate'))('migrations on an empty PostgreSQL da
     url.pathname = `/${name}`;
     try {
       const [a, b] = await Promise.all([openDatabase({ databaseUrl: url.toString() }), openDatabase({ databaseUrl: url.toString() })]);
-      const applied = rows(await a.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+      const applied = rows<{ n: number }>(await a.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
       expect(applied[0]?.n).toBeGreaterThan(0);
       await Promise.all([a.close(), b.close()]);
       const c = await openDatabase({ databaseUrl: url.toString() });
