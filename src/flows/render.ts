@@ -1,0 +1,232 @@
+/**
+ * What a transition means for the people involved: the outgoing messages (outbox rows) for the
+ * client and the operator, derived from the machine's effects and the new view. Pure.
+ */
+import { pickText, type Locale, type RequestDefinition } from '../../machines/definition.js';
+import type { RequestEffect, RequestEvent } from '../../machines/request.machine.js';
+import type { InvalidReason } from '../../machines/steps.js';
+import type { AnswerView, RequestView } from '../../machines/view.js';
+import { pack } from '../ui/callback-data.js';
+import { displayName, formatValue, html, stepLabel } from '../ui/format.js';
+import { t, tInvalid } from '../ui/i18n.js';
+import type { Actor, OutMessage, PersonInfo } from './types.js';
+
+export interface RenderInput {
+  readonly flowId: number;
+  /** The flow's version after this transition (buttons carry it to detect stale presses). */
+  readonly version: number;
+  readonly definition: RequestDefinition;
+  readonly client: PersonInfo;
+  readonly operator: PersonInfo;
+  /** Null for the first prompt of a new flow. */
+  readonly event: RequestEvent | null;
+  readonly actor: Actor;
+  readonly effects: readonly RequestEffect[];
+  readonly view: RequestView;
+  /** What the flow showed before the event (the review card being edited). */
+  readonly before: RequestView | null;
+  /** Set when an answer was refused. */
+  readonly invalid: InvalidReason | null;
+}
+
+type InlineButton = { text: string; callback_data: string };
+
+export const reviewCardKey = (flowId: number) => `review:${flowId}`;
+export const alertCardKey = (flowId: number) => `alert:${flowId}`;
+
+export function render(input: RenderInput): OutMessage[] {
+  const out: OutMessage[] = [];
+  const { client, operator, definition, view } = input;
+  const toClient = (text: string, extra: Record<string, unknown> = {}) =>
+    out.push({ chatId: client.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML', ...extra } });
+  const toOperator = (text: string, extra: Record<string, unknown> = {}, cardKey?: string) =>
+    out.push({ chatId: operator.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML', ...extra }, ...(cardKey ? { cardKey } : {}) });
+  const editCard = (cardKey: string, text: string) =>
+    out.push({ chatId: operator.id, method: 'editMessageText', payload: { text, parse_mode: 'HTML' }, cardKey });
+  const title = (locale: Locale) => pickText(definition.title, locale);
+  const clientName = html(displayName(client));
+
+  if (input.invalid && view.kind === 'prompt') {
+    const lines = [`❗ ${html(invalidText(input.invalid, view.step.patternError ? pickText(view.step.patternError, client.locale) : null, client.locale))}`];
+    if (view.attemptsLeft <= 2) lines.push(t(client.locale, 'attemptsLeft', { n: view.attemptsLeft }));
+    toClient(lines.join('\n'));
+  }
+
+  const event = input.event;
+  if (event?.type === 'ASK_AGAIN') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', { reason: html(event.reason) })}`);
+  if (input.actor.kind === 'operator' && (event?.type === 'RETRY_STEP' || event?.type === 'RESET') && input.effects.length > 0) {
+    editCard(alertCardKey(input.flowId), `${t(operator.locale, event.type === 'RESET' ? 'reset' : 'retryStep')} · ${html(title(operator.locale))} · ${clientName}`);
+  }
+
+  for (const effect of input.effects) {
+    switch (effect.type) {
+      case 'prompt':
+        if (view.kind === 'prompt') out.push(promptMessage(input, view));
+        break;
+      case 'remind':
+        toClient(t(client.locale, 'reminder', { title: html(title(client.locale)) }));
+        if (view.kind === 'prompt') out.push(promptMessage(input, view));
+        if (view.kind === 'confirm') out.push(summaryMessage(input, view.answers));
+        break;
+      case 'presentSummary':
+        if (view.kind === 'confirm') out.push(summaryMessage(input, view.answers));
+        break;
+      case 'requestReview':
+        if (view.kind !== 'review') break;
+        toClient(t(client.locale, 'sentForReview'));
+        out.push(...fileMessages(input, view.answers));
+        toOperator(reviewText(input, operator.locale), {
+          reply_markup: {
+            inline_keyboard: [
+              [
+                { text: t(operator.locale, 'accept'), callback_data: pack({ kind: 'accept', flow: input.flowId, version: input.version }) },
+                { text: t(operator.locale, 'askAgain'), callback_data: pack({ kind: 'askAgain', flow: input.flowId, version: input.version }) },
+              ],
+            ],
+          },
+        }, reviewCardKey(input.flowId));
+        break;
+      case 'notifyOperator': {
+        if (view.kind !== 'needs_operator') break;
+        if (view.parked.code === 'max_attempts') toClient(t(client.locale, 'parkedClient'));
+        const step = view.step ? stepLabel(view.step, operator.locale) : '—';
+        const error = view.error ? invalidText(view.error, null, operator.locale) : '—';
+        toOperator(
+          t(operator.locale, 'parkedOperator', {
+            client: clientName,
+            step: html(step),
+            title: html(title(operator.locale)),
+            attempts: view.step?.maxAttempts ?? 0,
+            error: html(error),
+          }),
+          { reply_markup: { inline_keyboard: [flowControls(input, operator.locale)] } },
+          alertCardKey(input.flowId),
+        );
+        break;
+      }
+      case 'finish':
+        finish(effect.params.outcome);
+        break;
+    }
+  }
+  return out;
+
+  function finish(outcome: 'completed' | 'cancelled' | 'expired'): void {
+    const answers = view.kind === 'completed' || view.kind === 'cancelled' || view.kind === 'expired' ? view.answers : [];
+    if (outcome === 'completed') {
+      if (event?.type === 'ACCEPT') {
+        toClient(t(client.locale, 'acceptedClient', { title: html(title(client.locale)) }));
+        editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'acceptedCard', { operator: html(actorName(input)) })}`);
+      } else {
+        toClient(t(client.locale, 'completedClient', { title: html(title(client.locale)) }));
+        out.push(...fileMessages(input, answers));
+        toOperator(`${t(operator.locale, 'completedOperator', { client: clientName, title: html(title(operator.locale)) })}\n\n${answerLines(answers, operator.locale)}`);
+      }
+      return;
+    }
+    const clientKey = outcome === 'cancelled' ? 'cancelledClient' : 'expiredClient';
+    toClient(t(client.locale, clientKey, { title: html(title(client.locale)) }));
+    const card = t(operator.locale, outcome === 'cancelled' ? 'cancelledCard' : 'expiredCard');
+    // Only a card that still shows buttons needs closing; older ones answer "changed" when pressed.
+    if (input.before?.kind === 'review') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${card}`);
+    if (input.before?.kind === 'needs_operator') editCard(alertCardKey(input.flowId), `${html(title(operator.locale))} · ${clientName}\n\n${card}`);
+    if (outcome === 'expired') toOperator(t(operator.locale, 'clientExpired', { client: clientName, title: html(title(operator.locale)) }));
+    else if (input.actor.kind === 'client') toOperator(t(operator.locale, 'clientCancelled', { client: clientName, title: html(title(operator.locale)) }));
+  }
+}
+
+function actorName(input: RenderInput): string {
+  return input.actor.kind === 'operator' && input.actor.id === input.operator.id ? displayName(input.operator) : input.actor.id === null ? 'system' : `id ${input.actor.id}`;
+}
+
+function invalidText(reason: InvalidReason, patternError: string | null, locale: Locale): string {
+  if (reason.code === 'pattern_mismatch' && patternError) return patternError;
+  return tInvalid(locale, reason.code, reason.params ?? {});
+}
+
+function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'prompt' }>): OutMessage {
+  const locale = input.client.locale;
+  const step = view.step;
+  const lines = [`<b>${html(t(locale, 'stepHeader', { title: pickText(input.definition.title, locale), position: view.position, total: view.total }))}</b>`];
+  if (view.reason && view.round > 1 && view.position === 1) lines.push(`🔁 ${html(t(locale, 'askAgainHeader', { reason: view.reason }))}`);
+  lines.push('', html(pickText(step.prompt, locale)));
+  if (view.previous && view.previous.kind !== 'file') lines.push('', `<i>${html(t(locale, 'previousValue', { value: formatValue(step, view.previous, locale) }))}</i>`);
+
+  const inline: InlineButton[][] = [];
+  if (step.type === 'choice' && step.options) {
+    const buttons = step.options.map((option, i) => ({
+      text: pickText(option.label, locale),
+      callback_data: pack({ kind: 'choose', flow: input.flowId, version: input.version, option: i }),
+    }));
+    for (let i = 0; i < buttons.length; i += 2) inline.push(buttons.slice(i, i + 2));
+  }
+  if (step.optional) inline.push([{ text: t(locale, 'skip'), callback_data: pack({ kind: 'skip', flow: input.flowId, version: input.version }) }]);
+  let replyMarkup: Record<string, unknown> | undefined;
+  if (inline.length > 0) replyMarkup = { inline_keyboard: inline };
+  else if (step.type === 'phone') {
+    replyMarkup = { keyboard: [[{ text: t(locale, 'sharePhone'), request_contact: true }]], resize_keyboard: true, one_time_keyboard: true };
+  }
+  return {
+    chatId: input.client.id,
+    method: 'sendMessage',
+    payload: { text: lines.join('\n'), parse_mode: 'HTML', ...(replyMarkup ? { reply_markup: replyMarkup } : {}) },
+  };
+}
+
+function summaryMessage(input: RenderInput, answers: readonly AnswerView[]): OutMessage {
+  const locale = input.client.locale;
+  const edits = answers.map((a, i) => ({
+    text: t(locale, 'edit', { label: stepLabel(a.step, locale) }),
+    callback_data: pack({ kind: 'edit', flow: input.flowId, version: input.version, step: i }),
+  }));
+  const rows: InlineButton[][] = [[{ text: t(locale, 'confirm'), callback_data: pack({ kind: 'confirm', flow: input.flowId, version: input.version }) }]];
+  for (let i = 0; i < edits.length; i += 2) rows.push(edits.slice(i, i + 2));
+  return {
+    chatId: input.client.id,
+    method: 'sendMessage',
+    payload: {
+      text: `<b>${html(t(locale, 'summaryHeader', { title: pickText(input.definition.title, locale) }))}</b>\n\n${answerLines(answers, locale)}`,
+      parse_mode: 'HTML',
+      reply_markup: { inline_keyboard: rows },
+    },
+  };
+}
+
+/** "<b>Label</b>: value" per step. */
+export function answerLines(answers: readonly AnswerView[], locale: Locale): string {
+  return answers
+    .map((a) => {
+      const value = a.value ? formatValue(a.step, a.value, locale) : a.skipped ? t(locale, 'skipped') : t(locale, 'notAnswered');
+      return `<b>${html(stepLabel(a.step, locale))}</b>: ${html(value)}`;
+    })
+    .join('\n');
+}
+
+/** The review card's text, from the view it was made for (before the event that changes it). */
+function reviewText(input: RenderInput, locale: Locale): string {
+  const view = input.before?.kind === 'review' || input.view.kind !== 'review' ? (input.before ?? input.view) : input.view;
+  const answers = 'answers' in view ? view.answers : [];
+  const round = 'round' in view ? view.round : 1;
+  return `<b>${html(t(locale, 'reviewHeader', { title: pickText(input.definition.title, locale), client: displayName(input.client), round }))}</b>\n\n${answerLines(answers, locale)}`;
+}
+
+/** The files among the answers, re-sent to the operator by file_id with a caption. */
+function fileMessages(input: RenderInput, answers: readonly AnswerView[]): OutMessage[] {
+  const locale = input.operator.locale;
+  return answers.flatMap((a): OutMessage[] => {
+    if (a.value?.kind !== 'file') return [];
+    const caption = t(locale, 'fileCaption', { client: displayName(input.client), title: pickText(input.definition.title, locale), step: stepLabel(a.step, locale) });
+    return a.value.media === 'photo'
+      ? [{ chatId: input.operator.id, method: 'sendPhoto', payload: { photo: a.value.fileId, caption } }]
+      : [{ chatId: input.operator.id, method: 'sendDocument', payload: { document: a.value.fileId, caption } }];
+  });
+}
+
+function flowControls(input: RenderInput, locale: Locale): InlineButton[] {
+  const args = { flow: input.flowId, version: input.version };
+  return [
+    { text: t(locale, 'retryStep'), callback_data: pack({ kind: 'retry', ...args }) },
+    { text: t(locale, 'reset'), callback_data: pack({ kind: 'reset', ...args }) },
+    { text: t(locale, 'cancel'), callback_data: pack({ kind: 'cancel', ...args }) },
+  ];
+}

@@ -1,0 +1,79 @@
+import type { Locale, RequestDefinition } from '../../machines/definition.js';
+import type { InvalidReason } from '../../machines/steps.js';
+import type { FlowStatus, MessageKind } from '../db/schema.js';
+
+/** Who asked for a change. */
+export type Actor =
+  | { readonly kind: 'client'; readonly id: number }
+  | { readonly kind: 'operator'; readonly id: number }
+  | { readonly kind: 'system'; readonly id: null };
+
+/** A person as the flow service needs them: for names in messages and the locale of texts. */
+export interface PersonInfo {
+  readonly id: number;
+  readonly firstName: string;
+  readonly lastName: string | null;
+  readonly username: string | null;
+  readonly locale: Locale;
+}
+
+/** A message to send, as an outbox row: a Bot API method and its parameters (chat_id added on delivery). */
+export interface OutMessage {
+  readonly chatId: number;
+  readonly method: 'sendMessage' | 'sendPhoto' | 'sendDocument' | 'editMessageText';
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** A message that later rows edit in place (`editMessageText` rows name the card they edit). */
+  readonly cardKey?: string;
+}
+
+/** A message the client sent, for the message log. */
+export interface InboundMessage {
+  readonly chatId: number;
+  readonly kind: MessageKind;
+  readonly text: string | null;
+  readonly fileId: string | null;
+  readonly fileUniqueId: string | null;
+  readonly telegramMessageId: number | null;
+}
+
+/** Why a command was not carried out. Never thrown: returned to the caller. */
+export type Refusal =
+  | { readonly code: 'duplicate_update' }
+  | { readonly code: 'no_active_request' }
+  | { readonly code: 'flow_not_found' }
+  | { readonly code: 'not_your_request' }
+  | { readonly code: 'unknown_request_type'; readonly requestId: string }
+  | { readonly code: 'client_not_found' }
+  | { readonly code: 'client_not_started' }
+  | { readonly code: 'client_blocked' }
+  /** The button was made for an earlier version of the request. */
+  | { readonly code: 'stale'; readonly status: FlowStatus }
+  | { readonly code: 'already_accepted' }
+  | { readonly code: 'request_cancelled' }
+  | { readonly code: 'request_expired' }
+  | { readonly code: 'request_queued' }
+  /** The request is in a state where this makes no sense (ACCEPT while the client still answers). */
+  | { readonly code: 'not_allowed'; readonly status: FlowStatus }
+  | { readonly code: 'cancel_not_allowed' };
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };
+
+/** A flow as callers see it. */
+export interface FlowSummary {
+  readonly id: number;
+  readonly clientId: number;
+  readonly operatorId: number;
+  readonly requestId: string;
+  readonly definition: RequestDefinition;
+  readonly status: FlowStatus;
+  readonly version: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface AnswerResult {
+  readonly flow: FlowSummary;
+  /** Null when the answer was taken; the reason it was refused otherwise. */
+  readonly invalid: InvalidReason | null;
+  readonly status: FlowStatus;
+}

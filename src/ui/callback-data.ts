@@ -1,0 +1,87 @@
+/**
+ * Typed callback data for every inline button. Handlers never build or split these strings by hand:
+ * `pack` and `parse` are the only way in and out. The wire form is `code:arg:arg…` with integer
+ * arguments only (ids, versions, indexes), which keeps every button far below Telegram's 64 bytes.
+ * Anything that does not parse exactly (a forged or outdated button) is `null`.
+ */
+
+/** Button kinds and the names of their integer arguments. */
+const SPEC = {
+  // client, on their own request
+  skip: { code: 'sk', args: ['flow', 'version'] },
+  confirm: { code: 'cf', args: ['flow', 'version'] },
+  edit: { code: 'ed', args: ['flow', 'version', 'step'] },
+  choose: { code: 'ch', args: ['flow', 'version', 'option'] },
+  // operator, on a request card
+  accept: { code: 'ac', args: ['flow', 'version'] },
+  askAgain: { code: 'aa', args: ['flow', 'version'] },
+  askToggle: { code: 'at', args: ['flow', 'version', 'step'] },
+  askReason: { code: 'ar', args: ['flow', 'version', 'reason'] },
+  askAll: { code: 'al', args: ['flow', 'version'] },
+  retry: { code: 'rt', args: ['flow', 'version'] },
+  reset: { code: 'rs', args: ['flow', 'version'] },
+  cancel: { code: 'cn', args: ['flow', 'version'] },
+  resend: { code: 'rp', args: ['flow', 'version'] },
+  // operator menus
+  menu: { code: 'mn', args: [] },
+  clients: { code: 'cl', args: ['page'] },
+  search: { code: 'se', args: [] },
+  client: { code: 'cc', args: ['client'] },
+  send: { code: 'sd', args: ['client', 'request'] },
+  history: { code: 'hi', args: ['client'] },
+  reviews: { code: 'rv', args: ['page'] },
+  active: { code: 'av', args: ['page'] },
+  flow: { code: 'fl', args: ['flow'] },
+  invite: { code: 'iv', args: [] },
+  inviteWith: { code: 'iw', args: ['request'] },
+  catalogue: { code: 'ct', args: [] },
+  noop: { code: 'no', args: [] },
+} as const satisfies Record<string, { code: string; args: readonly string[] }>;
+
+type Spec = typeof SPEC;
+export type CallbackKind = keyof Spec;
+
+/** A parsed button: its kind and its named integer arguments. */
+export type CallbackData = {
+  [K in CallbackKind]: { kind: K } & { [A in Spec[K]['args'][number]]: number };
+}[CallbackKind];
+
+export type CallbackOf<K extends CallbackKind> = Extract<CallbackData, { kind: K }>;
+
+const BY_CODE = new Map<string, CallbackKind>(Object.entries(SPEC).map(([kind, spec]) => [spec.code, kind as CallbackKind]));
+const MAX_BYTES = 64;
+const INTEGER = /^(0|[1-9]\d{0,15})$/;
+
+/** The callback_data string for a button. */
+export function pack(data: CallbackData): string {
+  const spec = SPEC[data.kind];
+  const values = spec.args.map((name) => (data as unknown as Record<string, number>)[name]);
+  for (const value of values) {
+    if (value === undefined || !Number.isSafeInteger(value) || value < 0) {
+      throw new Error(`callback ${data.kind}: arguments must be non-negative integers`);
+    }
+  }
+  const packed = [spec.code, ...values].join(':');
+  if (Buffer.byteLength(packed) > MAX_BYTES) throw new Error(`callback ${data.kind} exceeds ${MAX_BYTES} bytes`);
+  return packed;
+}
+
+/** The button a callback_data string stands for, or null when it is not one of ours. */
+export function parse(raw: string | undefined): CallbackData | null {
+  if (raw === undefined || raw.length > MAX_BYTES) return null;
+  const [code, ...parts] = raw.split(':');
+  const kind = code === undefined ? undefined : BY_CODE.get(code);
+  if (kind === undefined) return null;
+  const names = SPEC[kind].args;
+  if (parts.length !== names.length || !parts.every((p) => INTEGER.test(p))) return null;
+  const values = parts.map(Number);
+  if (!values.every(Number.isSafeInteger)) return null;
+  const data: Record<string, number | string> = { kind };
+  names.forEach((name, i) => (data[name] = values[i] as number));
+  return data as CallbackData;
+}
+
+/** Whether a parsed button is one a client may press (everything else needs staff). */
+export function isClientButton(data: CallbackData): boolean {
+  return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'noop';
+}

@@ -1,0 +1,52 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Locale } from '../../machines/definition.js';
+import { loadCatalogueFile, type Catalogue } from '../../src/config/catalogue.js';
+import type { Db } from '../../src/db/client.js';
+import { outbox, people } from '../../src/db/schema.js';
+import { FlowService } from '../../src/flows/service.js';
+
+export const OPERATOR = 1000;
+
+let defaultCatalogue: Promise<Catalogue> | undefined;
+export function catalogue(): Promise<Catalogue> {
+  defaultCatalogue ??= loadCatalogueFile('config/catalogue.yaml');
+  return defaultCatalogue;
+}
+
+/** A client who has started the bot (so it may write to them). */
+export async function addClient(db: Db, id: number, options: { name?: string; language?: Locale } = {}): Promise<number> {
+  await db
+    .insert(people)
+    .values({ id, firstName: options.name ?? `Client ${id}`, languageCode: options.language ?? 'en', startedAt: new Date() })
+    .onConflictDoNothing();
+  return id;
+}
+
+export async function addOperator(db: Db, id = OPERATOR): Promise<number> {
+  await db.insert(people).values({ id, firstName: 'Olga', lastName: 'Operator', languageCode: 'en', role: 'operator', startedAt: new Date() }).onConflictDoNothing();
+  return id;
+}
+
+export async function newService(db: Db, options: { catalogue?: () => Catalogue; clock?: () => Date } = {}): Promise<FlowService> {
+  const current = await catalogue();
+  return new FlowService({ db, catalogue: options.catalogue ?? (() => current), defaultLocale: 'en', ...(options.clock ? { clock: options.clock } : {}) });
+}
+
+/** Texts of the outbox rows for a chat, oldest first. */
+export async function outboxTexts(db: Db, chatId: number): Promise<string[]> {
+  const rows = await db.select().from(outbox).where(eq(outbox.chatId, chatId)).orderBy(asc(outbox.id));
+  return rows.map((r) => {
+    const p = r.payload as { text?: string; caption?: string };
+    return `${r.method}: ${p.text ?? p.caption ?? ''}`;
+  });
+}
+
+let nextUpdate = 1;
+/** A fresh Telegram update id. */
+export function updateId(): number {
+  return nextUpdate++;
+}
+
+export const text = (value: string) => ({ kind: 'text' as const, text: value });
+export const photo = (n = 1) => ({ kind: 'photo' as const, fileId: `photo-${n}`, fileUniqueId: `uphoto-${n}`, mimeType: 'image/jpeg', size: 50_000 });
+export const document = (mimeType = 'application/pdf', n = 1) => ({ kind: 'document' as const, fileId: `doc-${n}`, fileUniqueId: `udoc-${n}`, mimeType, size: 50_000, fileName: 'file.pdf' });
