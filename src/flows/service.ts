@@ -325,23 +325,34 @@ export class FlowService {
     const restored = restore(machine, flow.snapshot);
     const plan = emptyPlan();
     plan.messages.push(...log);
+    const clientInfo = personInfo(locked.client, flow.clientId, this.defaultLocale);
+    const operatorInfo = personInfo(locked.operator, flow.operatorId, this.defaultLocale);
     let before: RequestSnapshot;
     if (restored.ok) {
       before = restored.snapshot;
     } else {
-      // A snapshot that no longer fits its machine: park it for an operator instead of failing.
+      // A snapshot that no longer fits its machine: park it and alert the operator instead of failing.
       before = parkUnrestorable(machine, flow.definition, flow.snapshot);
+      const parked = viewOf(flow.definition, before);
       plan.events.push({ flowId: flow.id, fromState: null, toState: 'needs_operator', event: 'RESTORE_FAILED', payload: restored.error, actorId: null, actorKind: 'system' });
+      const alert = render({ flowId: flow.id, version: flow.version + 1, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor: { kind: 'system', id: null }, effects: [{ type: 'notifyOperator' }], view: parked, before: null, invalid: null });
+      plan.outbox.push(...alert.map((m) => ({ ...m, flowId: flow.id })));
     }
     const result = step(machine, before, event);
-    if (!result.handled) return refuse(refusalFor(statusOf(before), flow.status));
+    if (!result.handled) {
+      if (!restored.ok) {
+        // Keep the parking even though this event is refused (the caller logs its own message).
+        plan.flows.push({ id: flow.id, version: flow.version, snapshot: persist(machine, before), status: 'needs_operator', remindAt: null, expireAt: null, finished: false });
+        await write(tx, { ...plan, messages: [] });
+      }
+      return refuse(refusalFor(statusOf(before), flow.status));
+    }
     const next = result.next;
     const status = statusOf(next);
     const view = viewOf(flow.definition, next);
+    // Parking took one version; buttons made now must carry the version this write leaves.
     const version = flow.version + 1;
     const now = this.clock();
-    const clientInfo = personInfo(locked.client, flow.clientId, this.defaultLocale);
-    const operatorInfo = personInfo(locked.operator, flow.operatorId, this.defaultLocale);
 
     let invalid: AnswerResult['invalid'] = null;
     if (event.type === 'ANSWER') {
