@@ -54,8 +54,8 @@ export function render(input: RenderInput): OutMessage[] {
 
   const event = input.event;
   if (event?.type === 'ASK_AGAIN') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', { reason: html(event.reason) })}`);
-  if (input.actor.kind === 'operator' && (event?.type === 'RETRY_STEP' || event?.type === 'RESET') && input.effects.length > 0) {
-    editCard(alertCardKey(input.flowId), `${t(operator.locale, event.type === 'RESET' ? 'reset' : 'retryStep')} · ${html(title(operator.locale))} · ${clientName}`);
+  if ((event?.type === 'RETRY_STEP' || event?.type === 'RESET') && input.before?.kind === 'needs_operator') {
+    editCard(alertCardKey(input.flowId), `${html(title(operator.locale))} · ${clientName}\n\n${t(operator.locale, event.type === 'RESET' ? 'reset' : 'retryStep')} ✓`);
   }
 
   for (const effect of input.effects) {

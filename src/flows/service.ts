@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import { persist, restore, step, initial, parkUnrestorable } from '../../machines/persist.js';
-import { createRequestMachine, type RequestEvent, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
+import { createRequestMachine, type RequestEffect, type RequestEvent, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
 import { validateAnswer, type Answer } from '../../machines/steps.js';
 import { statusOf, viewOf, type RequestView } from '../../machines/view.js';
 import type { Catalogue } from '../config/catalogue.js';
@@ -175,6 +175,43 @@ export class FlowService {
     return this.command(input.actor, input, () => ({ type: 'CANCEL' }));
   }
 
+  /**
+   * Sends what the flow currently shows again, to the client (a prompt or summary) or to the
+   * operator (the review card with its files, or the alert). Nothing changes state.
+   */
+  resend(input: { operatorId: number; flowId: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
+    return this.transact(async (tx) => {
+      const locked = await lockFlow(tx, input.flowId, input.updateId ?? null);
+      if (!locked.fresh) return refuse({ code: 'duplicate_update' });
+      const flow = locked.flow;
+      if (!flow) return refuse({ code: 'flow_not_found' });
+      if (!ACTIVE.has(flow.status)) return refuse(refusalFor(flow.status, flow.status));
+      const machine = this.machineFor(flow.definition);
+      const restored = restore(machine, flow.snapshot);
+      const snapshot = restored.ok ? restored.snapshot : parkUnrestorable(machine, flow.definition, flow.snapshot);
+      const view = viewOf(flow.definition, snapshot);
+      const effects: RequestEffect[] =
+        view.kind === 'prompt' ? [{ type: 'prompt', params: { stepId: view.step.id } }]
+        : view.kind === 'confirm' ? [{ type: 'presentSummary' }]
+        : view.kind === 'review' ? [{ type: 'requestReview' }]
+        : view.kind === 'needs_operator' ? [{ type: 'notifyOperator' }]
+        : [];
+      // A review or an alert goes to the operator who asks for it; a prompt or summary to the client only.
+      const forOperator = view.kind === 'review' || view.kind === 'needs_operator';
+      const audience = forOperator ? input.operatorId : flow.clientId;
+      const clientInfo = personInfo(locked.client, flow.clientId, this.defaultLocale);
+      const presser = input.operatorId === flow.operatorId ? locked.operator : await personById(tx, input.operatorId);
+      const operatorInfo = personInfo(presser, input.operatorId, this.defaultLocale);
+      const actor: Actor = { kind: 'operator', id: input.operatorId };
+      const plan = emptyPlan();
+      const messages = render({ flowId: flow.id, version: flow.version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor, effects, view, before: null, invalid: null });
+      plan.outbox.push(...messages.filter((m) => m.chatId === audience).map((m) => ({ ...m, flowId: flow.id })));
+      plan.events.push({ flowId: flow.id, fromState: stateName(snapshot.value), toState: stateName(snapshot.value), event: 'RESEND', payload: null, actorId: actor.id, actorKind: actor.kind });
+      await write(tx, plan);
+      return { ok: true, value: summaryOf(flow) };
+    });
+  }
+
   /** Due reminders and expiries become REMIND / EXPIRE; clients with only queued flows get one started. */
   async tick(now: Date = this.clock()): Promise<{ reminded: number; expired: number; activated: number }> {
     const due = rowsOf<{ id: number | string; expire: boolean }>(
@@ -242,6 +279,12 @@ export class FlowService {
       .where(operatorId === null ? eq(flows.status, 'in_review') : and(eq(flows.status, 'in_review'), eq(flows.operatorId, operatorId)))
       .orderBy(flows.updatedAt)
       .limit(limit);
+    return rows.map(toSummary);
+  }
+
+  /** Active flows (all clients), most recently changed first. */
+  async activeFlows(limit = 100): Promise<FlowSummary[]> {
+    const rows = await this.db.select().from(flows).where(inArray(flows.status, [...ACTIVE_STATUSES])).orderBy(desc(flows.updatedAt)).limit(limit);
     return rows.map(toSummary);
   }
 

@@ -17,7 +17,6 @@ const SPEC = {
   askAgain: { code: 'aa', args: ['flow', 'version'] },
   askToggle: { code: 'at', args: ['flow', 'version', 'step'] },
   askReason: { code: 'ar', args: ['flow', 'version', 'reason'] },
-  askAll: { code: 'al', args: ['flow', 'version'] },
   retry: { code: 'rt', args: ['flow', 'version'] },
   reset: { code: 'rs', args: ['flow', 'version'] },
   cancel: { code: 'cn', args: ['flow', 'version'] },
@@ -33,8 +32,10 @@ const SPEC = {
   active: { code: 'av', args: ['page'] },
   flow: { code: 'fl', args: ['flow'] },
   invite: { code: 'iv', args: [] },
+  inviteNew: { code: 'in', args: [] },
   inviteWith: { code: 'iw', args: ['request'] },
   catalogue: { code: 'ct', args: [] },
+  reload: { code: 'rl', args: [] },
   noop: { code: 'no', args: [] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 

@@ -1,0 +1,148 @@
+import type { Server } from 'node:http';
+import type { Telegraf } from 'telegraf';
+import { Telegram } from 'telegraf';
+import type { Locale } from '../machines/definition.js';
+import { createBot, registerCommands } from './bot/index.js';
+import type { BotContext } from './bot/context.js';
+import { CatalogueError, formatProblem, loadCatalogueFile, type Catalogue } from './config/catalogue.js';
+import { openDatabase, type Database } from './db/client.js';
+import { startScheduler } from './delivery/scheduler.js';
+import { OutboxSender } from './delivery/sender.js';
+import { FlowService } from './flows/service.js';
+import { startHttpServer } from './http/server.js';
+import type { Logger } from './logger.js';
+import { MessageLog } from './log/messages.js';
+import { Directory } from './people/directory.js';
+
+export interface AppOptions {
+  readonly token: string;
+  readonly apiRoot?: string | undefined;
+  readonly operatorIds: readonly number[];
+  readonly adminIds: readonly number[];
+  readonly databaseUrl?: string | undefined;
+  readonly dataDir: string;
+  readonly cataloguePath: string;
+  readonly defaultLocale: Locale;
+  readonly port: number;
+  /** Bind address of the HTTP server. */
+  readonly host?: string;
+  readonly webhook?: { url: string; secret: string } | undefined;
+  readonly logger: Logger;
+  /** An already open database (tests, the playground); otherwise opened from the options. */
+  readonly database?: Database;
+  /** Serve other paths (the playground page) on the same HTTP server. */
+  readonly httpFallback?: Parameters<typeof startHttpServer>[0]['fallback'];
+  /** Timer pass interval (tests use a short one). */
+  readonly tickMs?: number;
+}
+
+export interface App {
+  readonly bot: Telegraf<BotContext>;
+  readonly flows: FlowService;
+  readonly directory: Directory;
+  readonly sender: OutboxSender;
+  readonly database: Database;
+  readonly http: Server;
+  catalogue(): Catalogue;
+  reloadCatalogue(): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }>;
+  stop(signal?: string): Promise<void>;
+}
+
+/** Starts everything: database, services, outbox delivery, timers, HTTP, and the bot (polling or webhook). */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { logger } = options;
+  let catalogue = await loadCatalogueFile(options.cataloguePath);
+  const database = options.database ?? (await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
+  const db = database.db;
+  const directory = new Directory(db, { operatorIds: options.operatorIds, adminIds: options.adminIds });
+  const messageLog = new MessageLog(db);
+  const flows = new FlowService({ db, catalogue: () => catalogue, defaultLocale: options.defaultLocale });
+  const sender = new OutboxSender({
+    db,
+    telegram: new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {}),
+    log: messageLog,
+    logger,
+    onBlocked: (chatId) => directory.setBlocked(chatId, true),
+  });
+  const reloadCatalogue = async (): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
+    try {
+      catalogue = await loadCatalogueFile(options.cataloguePath);
+      logger.info({ requestTypes: catalogue.requests.length }, 'catalogue reloaded');
+      return { ok: true, count: catalogue.requests.length };
+    } catch (error) {
+      if (!(error instanceof CatalogueError)) throw error;
+      return { ok: false, errors: error.problems.map((p) => formatProblem(options.cataloguePath, p)) };
+    }
+  };
+  const bot = createBot({
+    token: options.token,
+    apiRoot: options.apiRoot,
+    db,
+    flows,
+    directory,
+    messageLog,
+    sender,
+    catalogue: () => catalogue,
+    reloadCatalogue,
+    defaultLocale: options.defaultLocale,
+    logger,
+  });
+  bot.botInfo = await bot.telegram.getMe();
+  await registerCommands(bot, { operators: options.operatorIds, admins: options.adminIds }).catch((error: unknown) =>
+    logger.warn({ err: error }, 'bot commands not registered'),
+  );
+
+  const webhookPath = options.webhook ? new URL(options.webhook.url).pathname : undefined;
+  const http = await startHttpServer({
+    port: options.port,
+    ...(options.host ? { host: options.host } : {}),
+    db,
+    logger,
+    webhook: options.webhook && webhookPath ? { path: webhookPath, secret: options.webhook.secret, handler: bot.webhookCallback(webhookPath) } : undefined,
+    fallback: options.httpFallback,
+  });
+
+  sender.start();
+  sender.kick(); // anything left from before a restart goes out now
+  const scheduler = startScheduler({ flows, logger, onWork: () => sender.kick(), ...(options.tickMs ? { intervalMs: options.tickMs } : {}) });
+
+  const allowedUpdates = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
+  if (options.webhook) {
+    await bot.telegram.setWebhook(options.webhook.url, { secret_token: options.webhook.secret, allowed_updates: [...allowedUpdates] });
+    logger.info({ url: options.webhook.url }, 'webhook set');
+  } else {
+    await bot.telegram.deleteWebhook();
+    // launch() resolves only when polling stops: not awaited.
+    void bot.launch({ allowedUpdates: [...allowedUpdates] }).catch((error: unknown) => logger.error({ err: error }, 'polling stopped'));
+  }
+  logger.info({ bot: bot.botInfo.username, mode: options.webhook ? 'webhook' : 'polling', database: database.description }, 'bot started');
+
+  let stopped = false;
+  return {
+    bot,
+    flows,
+    directory,
+    sender,
+    database,
+    http,
+    catalogue: () => catalogue,
+    reloadCatalogue,
+    async stop(signal = 'stop') {
+      if (stopped) return;
+      stopped = true;
+      if (!options.webhook) {
+        try {
+          bot.stop(signal);
+        } catch {
+          // not running
+        }
+      }
+      await scheduler.stop();
+      await sender.stop();
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      await closed;
+      if (!options.database) await database.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Context } from 'telegraf';
+import type { Locale } from '../../machines/definition.js';
+import type { Catalogue } from '../config/catalogue.js';
+import type { Role } from '../db/schema.js';
+import type { OutboxSender } from '../delivery/sender.js';
+import type { FlowService } from '../flows/service.js';
+import type { Logger } from '../logger.js';
+import type { MessageLog } from '../log/messages.js';
+import type { Directory } from '../people/directory.js';
+import type { MessageKey, Params } from '../ui/i18n.js';
+
+/** Menu state only (never request state: that lives in the flow tables). */
+export interface SessionData {
+  /** The next text the operator types answers this. */
+  awaiting?: { kind: 'search' } | { kind: 'reason'; flowId: number; version: number };
+  /** Steps picked for an ask-again, by flow. */
+  askAgain?: { flowId: number; version: number; steps: number[] };
+}
+
+export interface BotDeps {
+  readonly flows: FlowService;
+  readonly directory: Directory;
+  readonly messageLog: MessageLog;
+  readonly sender: OutboxSender;
+  readonly catalogue: () => Catalogue;
+  /** Re-reads the catalogue file; resolves to the problems when it is broken. */
+  readonly reloadCatalogue?: () => Promise<{ ok: true; count: number } | { ok: false; errors: string[] }>;
+  readonly defaultLocale: Locale;
+  readonly logger: Logger;
+}
+
+export interface BotContext extends Context {
+  session: SessionData;
+  /** Set for every update with a sender. */
+  role: Role;
+  locale: Locale;
+  deps: BotDeps;
+  /** The text in the person's locale. */
+  t(key: MessageKey, params?: Params): string;
+  /** The message was logged already (by the flow service with its answer). */
+  logged: boolean;
+}
+
+export const isStaff = (ctx: BotContext): boolean => ctx.from !== undefined && (ctx.role === 'operator' || ctx.role === 'admin');
+export const isAdmin = (ctx: BotContext): boolean => ctx.from !== undefined && ctx.role === 'admin';
+export const isClient = (ctx: BotContext): boolean => ctx.from !== undefined && ctx.role === 'client';

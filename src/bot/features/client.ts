@@ -1,0 +1,143 @@
+import { Composer } from 'telegraf';
+import { pickText } from '../../../machines/definition.js';
+import { describeMessage } from '../../log/messages.js';
+import { displayName, html } from '../../ui/format.js';
+import { tInvalid, t } from '../../ui/i18n.js';
+import { parse } from '../../ui/callback-data.js';
+import { answerOf } from '../answers.js';
+import { isClient, type BotContext } from '../context.js';
+import { refusalText } from '../refusals.js';
+
+/** Everything a client does: /start with or without an invite, answers, buttons, /help, /cancel. */
+const client = new Composer<BotContext>();
+
+client.start(async (ctx) => {
+  const { directory, flows, sender } = ctx.deps;
+  await directory.touch(ctx.from, { started: true });
+  const code = ctx.payload.trim();
+  if (code === '') {
+    await ctx.reply(ctx.t('greeting', { name: ctx.from.first_name }));
+    return;
+  }
+  const invite = await directory.redeemInvite(code, ctx.from.id);
+  if (!invite.ok) {
+    await ctx.reply(ctx.t(invite.reason === 'expired' ? 'inviteExpired' : invite.reason === 'used' ? 'inviteUsed' : 'inviteUnknown'));
+    return;
+  }
+  const operator = await directory.get(invite.operatorId);
+  await ctx.reply(ctx.t('inviteWelcome', { operator: operator ? displayName(operator) : String(invite.operatorId) }));
+  for (const requestId of invite.requestIds) {
+    const started = await flows.start({ operatorId: invite.operatorId, clientId: ctx.from.id, requestId });
+    if (!started.ok) ctx.deps.logger.warn({ requestId, refusal: started.refusal }, 'invite request not started');
+  }
+  sender.kick();
+});
+
+client.help(async (ctx) => {
+  const active = await ctx.deps.flows.activeFlow(ctx.from.id);
+  if (active?.view.kind === 'prompt') await ctx.reply(ctx.t('helpStep', { prompt: pickText(active.view.step.prompt, ctx.locale) }));
+  else if (active?.view.kind === 'confirm') await ctx.reply(ctx.t('pressButtons'));
+  else if (active) await ctx.reply(ctx.t('alreadyReceived'));
+  else await ctx.reply(ctx.t('helpNoRequest'));
+});
+
+client.command('cancel', async (ctx) => {
+  const result = await ctx.deps.flows.cancelByClient({ clientId: ctx.from.id, updateId: ctx.update.update_id });
+  if (result.ok) ctx.deps.sender.kick();
+  else if (result.refusal.code === 'cancel_not_allowed') await ctx.reply(ctx.t('cancelNotAllowed'));
+  else if (result.refusal.code === 'no_active_request') await ctx.reply(ctx.t('helpNoRequest'));
+});
+
+client.on('edited_message', (ctx) => ctx.reply(ctx.t('editsIgnored')));
+
+client.on('message', async (ctx) => {
+  const message = ctx.message;
+  if ('text' in message && message.text.startsWith('/')) {
+    await ctx.reply(ctx.t('helpNoRequest'));
+    return;
+  }
+  const answer = answerOf(message, ctx.from.id);
+  if (answer.kind === 'unsupported') {
+    // Not counted as an attempt: the client did not try to answer.
+    await ctx.reply(tInvalid(ctx.locale, 'unsupported_message', { what: answer.what }));
+    return;
+  }
+  const logged = describeMessage(message);
+  const result = await ctx.deps.flows.answer({
+    clientId: ctx.from.id,
+    answer,
+    updateId: ctx.update.update_id,
+    ...(logged ? { message: logged } : {}),
+  });
+  ctx.logged = logged !== null;
+  if (result.ok) {
+    ctx.deps.sender.kick();
+    return;
+  }
+  switch (result.refusal.code) {
+    case 'duplicate_update':
+      return;
+    case 'no_active_request':
+      await noRequest(ctx, logged?.text ?? null);
+      return;
+    case 'not_allowed':
+      await ctx.reply(
+        ctx.t(result.refusal.status === 'confirming' ? 'pressButtons' : result.refusal.status === 'needs_operator' ? 'parkedWait' : 'alreadyReceived'),
+      );
+      return;
+    default:
+      await ctx.reply(ctx.t('helpNoRequest'));
+  }
+});
+
+/** A client wrote with nothing to answer: a polite word (once per quiet period), and the operators see it. */
+async function noRequest(ctx: BotContext & { from: NonNullable<BotContext['from']> }, text: string | null): Promise<void> {
+  const { directory } = ctx.deps;
+  if (await directory.shouldNudge(ctx.from.id)) await ctx.reply(ctx.t('waitForRequest'));
+  const person = await directory.get(ctx.from.id);
+  const recipients = person?.operatorId ? [person.operatorId] : await directory.staffIds();
+  const name = person ? displayName(person) : String(ctx.from.id);
+  for (const operatorId of recipients) {
+    const operator = await directory.get(operatorId);
+    const locale = operator?.languageCode === 'en' || operator?.languageCode === 'ru' ? operator.languageCode : ctx.deps.defaultLocale;
+    await ctx.telegram
+      .sendMessage(operatorId, t(locale, 'clientWrote', { client: html(name), text: html(text ?? '📎') }), { parse_mode: 'HTML' })
+      .catch((error: unknown) => ctx.deps.logger.warn({ err: error, operatorId }, 'operator not told about a client message'));
+  }
+}
+
+/** Buttons on the client's own request: an option, Skip, Confirm, or Edit. */
+client.on('callback_query', async (ctx, next) => {
+  const data = parse('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
+  if (!data || !(data.kind === 'choose' || data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit')) return next();
+  const { flows, sender } = ctx.deps;
+  const ref = { clientId: ctx.from.id, flowId: data.flow, version: data.version, updateId: ctx.update.update_id };
+  let result;
+  if (data.kind === 'choose') {
+    const active = await flows.activeFlow(ctx.from.id);
+    const step = active?.view.kind === 'prompt' && active.id === data.flow ? active.view.step : null;
+    const option = step?.options?.[data.option];
+    if (!option) {
+      await ctx.answerCbQuery(ctx.t('changed'));
+      return;
+    }
+    result = await flows.answer({ ...ref, answer: { kind: 'choice', optionId: option.id } });
+  } else if (data.kind === 'skip') {
+    result = await flows.skip(ref);
+  } else if (data.kind === 'confirm') {
+    result = await flows.confirm(ref);
+  } else {
+    result = await flows.editStep({ ...ref, step: data.step });
+  }
+  if (!result.ok) {
+    await ctx.answerCbQuery(result.refusal.code === 'stale' || result.refusal.code === 'not_allowed' ? ctx.t('changed') : refusalText(ctx, result.refusal));
+    return;
+  }
+  await ctx.answerCbQuery();
+  // The pressed buttons have done their job: remove them so they cannot be pressed twice.
+  await ctx.editMessageReplyMarkup(undefined).catch(() => {});
+  sender.kick();
+});
+
+// Composed last: Composer.optional takes the handlers registered so far.
+export const clientFeature = Composer.optional<BotContext>(isClient, client);

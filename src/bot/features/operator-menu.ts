@@ -1,0 +1,274 @@
+import { Composer } from 'telegraf';
+import type { InlineKeyboardButton } from 'telegraf/types';
+import { pickText } from '../../../machines/definition.js';
+import type { FlowStatus } from '../../db/schema.js';
+import { displayName, html } from '../../ui/format.js';
+import type { MessageKey } from '../../ui/i18n.js';
+import { parse, type CallbackData } from '../../ui/callback-data.js';
+import { isStaff, type BotContext } from '../context.js';
+import { button, inline, rows } from '../keyboards.js';
+import { refusalText } from '../refusals.js';
+
+const PAGE_SIZE = 8;
+
+/** The operator's inline menus: clients (list, search, card), reviews, active requests, invites, catalogue. */
+const staff = new Composer<BotContext>();
+
+staff.start((ctx) => showMenu(ctx, false));
+staff.command('menu', (ctx) => showMenu(ctx, false));
+staff.help((ctx) => ctx.reply(ctx.t('helpOperator')));
+
+staff.on('callback_query', async (ctx, next) => {
+  const data = parse('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
+  if (!data) return next();
+  switch (data.kind) {
+    case 'menu':
+      ctx.session.awaiting = undefined;
+      await showMenu(ctx, true);
+      break;
+    case 'clients':
+      await showClients(ctx, data.page, undefined, true);
+      break;
+    case 'search':
+      ctx.session.awaiting = { kind: 'search' };
+      await ctx.reply(ctx.t('searchPrompt'), { reply_markup: { force_reply: true } });
+      break;
+    case 'client':
+      await showClient(ctx, data.client, true);
+      break;
+    case 'send':
+      await sendRequest(ctx, data.client, data.request);
+      return;
+    case 'history':
+      await showHistory(ctx, data.client);
+      break;
+    case 'reviews':
+      await showFlows(ctx, 'in_review', data.page);
+      break;
+    case 'active':
+      await showFlows(ctx, null, data.page);
+      break;
+    case 'invite':
+      await showInviteMenu(ctx);
+      break;
+    case 'inviteNew':
+      await createInvite(ctx, null);
+      break;
+    case 'inviteWith':
+      await createInvite(ctx, data.request);
+      break;
+    case 'catalogue':
+      await showCatalogue(ctx);
+      break;
+    case 'reload':
+      await reloadCatalogue(ctx);
+      break;
+    case 'noop':
+      break;
+    default:
+      return next();
+  }
+  await ctx.answerCbQuery().catch(() => {});
+});
+
+/** Text typed after pressing Search. */
+staff.on('text', async (ctx, next) => {
+  if (ctx.session.awaiting?.kind !== 'search' || ctx.message.text.startsWith('/')) return next();
+  ctx.session.awaiting = undefined;
+  await showClients(ctx, 0, ctx.message.text, false);
+});
+
+/** Replaces the menu message in place when it came from a button, or sends a new one. */
+async function show(ctx: BotContext, edit: boolean, text: string, keyboard: InlineKeyboardButton[][]): Promise<void> {
+  const extra = { parse_mode: 'HTML' as const, ...inline(keyboard) };
+  if (edit && ctx.callbackQuery?.message) {
+    try {
+      await ctx.editMessageText(text, extra);
+      return;
+    } catch {
+      // Not modified, or too old to edit: send it anew.
+    }
+  }
+  await ctx.reply(text, extra);
+}
+
+async function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
+  const reviews = await ctx.deps.flows.pendingReviews(null);
+  await show(ctx, edit, `<b>${ctx.t('menuTitle')}</b>`, [
+    [button(ctx.t('menuClients'), { kind: 'clients', page: 0 }), button(ctx.t('search'), { kind: 'search' })],
+    [button(ctx.t('menuReviews', { n: reviews.length }), { kind: 'reviews', page: 0 })],
+    [button(ctx.t('menuActive'), { kind: 'active', page: 0 })],
+    [button(ctx.t('menuInvite'), { kind: 'invite' }), button(ctx.t('menuCatalogue'), { kind: 'catalogue' })],
+  ]);
+}
+
+function badge(ctx: BotContext, status: FlowStatus | null): string {
+  return status ? ctx.t(`status_${status}` as MessageKey) : '';
+}
+
+async function showClients(ctx: BotContext, page: number, query: string | undefined, edit: boolean): Promise<void> {
+  const { items, total } = await ctx.deps.directory.clients({ page, pageSize: PAGE_SIZE, ...(query ? { query } : {}) });
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const title = query ? ctx.t('searchTitle', { query: html(query), total }) : ctx.t('clientsTitle', { total, page: page + 1, pages });
+  const list = items.map((item) => [
+    button(`${displayName(item.person)}${item.status ? ` · ${badge(ctx, item.status)}` : ''}${item.queued ? ` (+${item.queued})` : ''}`, { kind: 'client', client: item.person.id }),
+  ]);
+  const nav: InlineKeyboardButton[] = [];
+  if (!query && page > 0) nav.push(button(ctx.t('prev'), { kind: 'clients', page: page - 1 }));
+  if (!query && page + 1 < pages) nav.push(button(ctx.t('next'), { kind: 'clients', page: page + 1 }));
+  await show(ctx, edit, `<b>${title}</b>${total === 0 && !query ? `\n\n${ctx.t('noClients')}` : ''}`, [
+    ...list,
+    ...(nav.length > 0 ? [nav] : []),
+    [button(ctx.t('search'), { kind: 'search' }), button(ctx.t('back'), { kind: 'menu' })],
+  ]);
+}
+
+/** The client card: who they are, their requests, controls, and a button per request type. */
+export async function showClient(ctx: BotContext, clientId: number, edit: boolean): Promise<void> {
+  const { directory, flows, catalogue } = ctx.deps;
+  const person = await directory.get(clientId);
+  if (!person) {
+    await ctx.answerCbQuery(ctx.t('refusal_client_not_found')).catch(() => {});
+    return;
+  }
+  const open = (await flows.flowsOf(clientId, 50)).filter((f) => f.status !== 'completed' && f.status !== 'cancelled' && f.status !== 'expired');
+  const active = await flows.activeFlow(clientId);
+  const queued = open.filter((f) => f.status === 'queued').reverse();
+  const lines = [
+    `<b>${html(ctx.t('clientTitle', { name: displayName(person) }))}</b>`,
+    `${ctx.t('clientId', { id: person.id })}${person.languageCode ? ` · ${ctx.t('clientLanguage', { language: person.languageCode })}` : ''}`,
+  ];
+  if (person.blockedAt) lines.push(ctx.t('clientBlocked'));
+  if (!person.startedAt) lines.push(ctx.t('clientNotStartedYet'));
+  lines.push('');
+  if (active) {
+    const progress = active.view.kind === 'prompt' ? ` (${active.view.position}/${active.view.total})` : '';
+    lines.push(html(ctx.t('activeLine', { title: pickText(active.definition.title, ctx.locale), status: `${badge(ctx, active.status)}${progress}` })));
+  } else {
+    lines.push(ctx.t('noActiveRequest'));
+  }
+  if (queued.length > 0) lines.push(html(ctx.t('queuedLine', { titles: queued.map((f) => pickText(f.definition.title, ctx.locale)).join(', ') })));
+  lines.push('', ctx.t('sendHeader'));
+
+  const keyboard: InlineKeyboardButton[][] = [];
+  if (active) {
+    const ref = { flow: active.id, version: active.version };
+    keyboard.push([button(ctx.t('resendPrompt'), { kind: 'resend', ...ref }), button(ctx.t('retryStep'), { kind: 'retry', ...ref })]);
+    keyboard.push([button(ctx.t('reset'), { kind: 'reset', ...ref }), button(ctx.t('cancel'), { kind: 'cancel', ...ref })]);
+  }
+  for (const flow of queued) keyboard.push([button(`${ctx.t('cancel')}: ${pickText(flow.definition.title, ctx.locale)}`, { kind: 'cancel', flow: flow.id, version: flow.version })]);
+  keyboard.push(...rows(catalogue().requests.map((r, i) => button(pickText(r.title, ctx.locale), { kind: 'send', client: clientId, request: i })), 2));
+  keyboard.push([button(ctx.t('history'), { kind: 'history', client: clientId }), button(ctx.t('back'), { kind: 'menu' })]);
+  await show(ctx, edit, lines.join('\n'), keyboard);
+}
+
+async function sendRequest(ctx: BotContext, clientId: number, index: number): Promise<void> {
+  const request = ctx.deps.catalogue().requests[index];
+  if (!request || !ctx.from) {
+    await ctx.answerCbQuery(ctx.t('refusal_unknown_request_type'));
+    return;
+  }
+  const result = await ctx.deps.flows.start({ operatorId: ctx.from.id, clientId, requestId: request.id, updateId: ctx.update.update_id });
+  if (!result.ok) {
+    await ctx.answerCbQuery(refusalText(ctx, result.refusal), { show_alert: result.refusal.code !== 'duplicate_update' });
+    return;
+  }
+  await ctx.deps.directory.bindClient(clientId, ctx.from.id);
+  ctx.deps.sender.kick();
+  const person = await ctx.deps.directory.get(clientId);
+  const name = person ? displayName(person) : String(clientId);
+  const title = pickText(request.title, ctx.locale);
+  await ctx.answerCbQuery(
+    result.value.queued ? ctx.t('requestQueuedShort', { title, client: name, position: result.value.position }) : ctx.t('requestSent', { title, client: name }),
+  );
+  await showClient(ctx, clientId, true);
+}
+
+async function showHistory(ctx: BotContext, clientId: number): Promise<void> {
+  const { flows, directory, messageLog } = ctx.deps;
+  const person = await directory.get(clientId);
+  const history = await flows.flowsOf(clientId, 10);
+  const lines = [`<b>${html(ctx.t('historyTitle', { name: person ? displayName(person) : String(clientId) }))}</b>`, ''];
+  if (history.length === 0) lines.push(ctx.t('noHistory'));
+  for (const flow of history) {
+    lines.push(`• ${html(pickText(flow.definition.title, ctx.locale))} — ${badge(ctx, flow.status)} · ${flow.updatedAt.toISOString().slice(0, 16).replace('T', ' ')}`);
+    const answers = (await flows.answersOf(flow.id)).filter((a) => a.status === 'accepted' || a.status === 'pending');
+    for (const answer of answers) {
+      const step = flow.definition.steps.find((s) => s.id === answer.stepId);
+      const value = answer.value as { kind: string; text?: string; date?: string; email?: string; phone?: string; optionId?: string; media?: string };
+      const shown = value.text ?? value.date ?? value.email ?? value.phone ?? value.optionId ?? (value.media === 'photo' ? '📷' : '📄');
+      lines.push(`   ${html(step?.label ? pickText(step.label, ctx.locale) : answer.stepId)}: ${html(shown)}`);
+    }
+  }
+  const recent = (await messageLog.recent(clientId, 10)).reverse();
+  if (recent.length > 0) {
+    lines.push('', `<b>${ctx.t('recentMessages')}</b>`);
+    for (const m of recent) lines.push(`${m.direction === 'in' ? '←' : '→'} ${html((m.text ?? `[${m.kind}]`).slice(0, 80))}`);
+  }
+  await show(ctx, false, lines.join('\n').slice(0, 4000), [[button(ctx.t('back'), { kind: 'client', client: clientId })]]);
+}
+
+async function showFlows(ctx: BotContext, status: 'in_review' | null, page: number): Promise<void> {
+  const { flows, directory } = ctx.deps;
+  const list = status === 'in_review' ? await flows.pendingReviews(null, 100) : await flows.activeFlows(100);
+  const slice = list.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+  const keyboard: InlineKeyboardButton[][] = [];
+  for (const flow of slice) {
+    const person = await directory.get(flow.clientId);
+    const data: CallbackData = status === 'in_review' ? { kind: 'resend', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
+    keyboard.push([button(`${person ? displayName(person) : flow.clientId} · ${pickText(flow.definition.title, ctx.locale)} · ${badge(ctx, flow.status)}`, data)]);
+  }
+  const nav: InlineKeyboardButton[] = [];
+  const kind = status === 'in_review' ? 'reviews' : 'active';
+  if (page > 0) nav.push(button(ctx.t('prev'), { kind, page: page - 1 }));
+  if ((page + 1) * PAGE_SIZE < list.length) nav.push(button(ctx.t('next'), { kind, page: page + 1 }));
+  if (nav.length > 0) keyboard.push(nav);
+  keyboard.push([button(ctx.t('back'), { kind: 'menu' })]);
+  const title = status === 'in_review' ? ctx.t('reviewsTitle', { n: list.length }) : ctx.t('activeTitle', { n: list.length });
+  const empty = list.length === 0 ? `\n\n${ctx.t(status === 'in_review' ? 'noReviews' : 'noActive')}` : '';
+  await show(ctx, true, `<b>${title}</b>${empty}`, keyboard);
+}
+
+async function showInviteMenu(ctx: BotContext): Promise<void> {
+  const requests = ctx.deps.catalogue().requests;
+  await show(ctx, true, `<b>${ctx.t('menuInvite')}</b>`, [
+    [button(ctx.t('menuInvite'), { kind: 'inviteNew' })],
+    ...rows(requests.map((r, i) => button(ctx.t('inviteWith', { title: pickText(r.title, ctx.locale) }), { kind: 'inviteWith', request: i })), 2),
+    [button(ctx.t('back'), { kind: 'menu' })],
+  ]);
+}
+
+/** `index`: the catalogue index of a request to start when the client opens the link. */
+async function createInvite(ctx: BotContext, index: number | null): Promise<void> {
+  if (!ctx.from) return;
+  const request = index === null ? undefined : ctx.deps.catalogue().requests[index];
+  const code = await ctx.deps.directory.createInvite(ctx.from.id, request ? [request.id] : []);
+  const link = `https://t.me/${ctx.botInfo.username}?start=${code}`;
+  await ctx.reply(ctx.t('inviteCreated', { link, title: request ? pickText(request.title, ctx.locale) : undefined }), {
+    link_preview_options: { is_disabled: true },
+  });
+}
+
+async function showCatalogue(ctx: BotContext): Promise<void> {
+  const requests = ctx.deps.catalogue().requests;
+  const lines = [`<b>${ctx.t('catalogueTitle', { n: requests.length })}</b>`, ''];
+  for (const r of requests) {
+    lines.push(`• <b>${html(pickText(r.title, ctx.locale))}</b> (${r.steps.map((s) => s.type).join(', ')})${r.review ? ' ✅' : ''}`);
+  }
+  const keyboard: InlineKeyboardButton[][] = [];
+  if (ctx.deps.reloadCatalogue && ctx.role === 'admin') keyboard.push([button(ctx.t('reload'), { kind: 'reload' })]);
+  keyboard.push([button(ctx.t('back'), { kind: 'menu' })]);
+  await show(ctx, true, lines.join('\n'), keyboard);
+}
+
+async function reloadCatalogue(ctx: BotContext): Promise<void> {
+  if (!ctx.deps.reloadCatalogue || ctx.role !== 'admin') {
+    await ctx.answerCbQuery(ctx.t('notAllowed'));
+    return;
+  }
+  const result = await ctx.deps.reloadCatalogue();
+  await ctx.reply(result.ok ? ctx.t('reloaded', { n: result.count }) : ctx.t('reloadFailed', { errors: result.errors.join('\n') }));
+}
+
+// Composed last: Composer.optional takes the handlers registered so far.
+export const operatorMenuFeature = Composer.optional<BotContext>(isStaff, staff);

@@ -1,0 +1,158 @@
+import { Composer } from 'telegraf';
+import type { InlineKeyboardButton } from 'telegraf/types';
+import { pickText } from '../../../machines/definition.js';
+import type { Actor, Outcome, FlowSummary } from '../../flows/types.js';
+import { displayName, html, stepLabel } from '../../ui/format.js';
+import { localeOf, t, type MessageKey } from '../../ui/i18n.js';
+import { parse } from '../../ui/callback-data.js';
+import { isStaff, type BotContext } from '../context.js';
+import { button, inline, rows } from '../keyboards.js';
+import { refusalText } from '../refusals.js';
+import { showClient } from './operator-menu.js';
+
+/** Preset ask-again reasons; the last button lets the operator type one. */
+const REASONS: readonly MessageKey[] = ['reason_blurry', 'reason_unreadable', 'reason_cropped', 'reason_wrong', 'reason_expired'];
+const TYPED_REASON = REASONS.length;
+
+/** Request cards: accept, ask again (steps + reason), retry, reset, cancel, resend. */
+const staff = new Composer<BotContext>();
+
+staff.on('callback_query', async (ctx, next) => {
+  const data = parse('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
+  if (!data) return next();
+  const { flows, sender } = ctx.deps;
+  const operatorId = ctx.from.id;
+  const actor: Actor = { kind: 'operator', id: operatorId };
+  const updateId = ctx.update.update_id;
+  switch (data.kind) {
+    case 'accept':
+      return settle(ctx, await flows.accept({ operatorId, flowId: data.flow, version: data.version, updateId }), 'accepted', data.flow, false);
+    case 'askAgain':
+      return startAskAgain(ctx, data.flow, data.version);
+    case 'askToggle': {
+      const picked = ctx.session.askAgain;
+      const steps = picked?.flowId === data.flow && picked.version === data.version ? picked.steps : [];
+      const next = steps.includes(data.step) ? steps.filter((s) => s !== data.step) : [...steps, data.step].sort((a, b) => a - b);
+      ctx.session.askAgain = { flowId: data.flow, version: data.version, steps: next };
+      await ctx.answerCbQuery();
+      return showAskAgain(ctx, data.flow, data.version);
+    }
+    case 'askReason': {
+      if (data.reason === TYPED_REASON) {
+        ctx.session.awaiting = { kind: 'reason', flowId: data.flow, version: data.version };
+        await ctx.answerCbQuery();
+        await ctx.reply(ctx.t('reasonPrompt'), { reply_markup: { force_reply: true } });
+        return;
+      }
+      const key = REASONS[data.reason];
+      if (!key) return ctx.answerCbQuery(ctx.t('buttonExpired'));
+      return askAgain(ctx, data.flow, data.version, (locale) => t(locale, key));
+    }
+    case 'retry':
+      return settle(ctx, await flows.retry({ actor, flowId: data.flow, version: data.version, updateId }), 'done', data.flow, true);
+    case 'reset':
+      return settle(ctx, await flows.reset({ actor, flowId: data.flow, version: data.version, updateId }), 'done', data.flow, true);
+    case 'cancel':
+      return settle(ctx, await flows.cancel({ actor, flowId: data.flow, version: data.version, updateId }), 'done', data.flow, true);
+    case 'resend': {
+      const result = await flows.resend({ operatorId, flowId: data.flow, updateId });
+      if (result.ok) sender.kick();
+      return ctx.answerCbQuery(result.ok ? ctx.t('done') : refusalText(ctx, result.refusal));
+    }
+    default:
+      return next();
+  }
+});
+
+/** The reason typed after "Type a reason". */
+staff.on('text', async (ctx, next) => {
+  const awaiting = ctx.session.awaiting;
+  if (awaiting?.kind !== 'reason' || ctx.message.text.startsWith('/')) return next();
+  ctx.session.awaiting = undefined;
+  const reason = ctx.message.text.trim().slice(0, 500);
+  await askAgain(ctx, awaiting.flowId, awaiting.version, () => reason);
+});
+
+/** Answers the press; on a refusal says why and refreshes the card so it shows the truth. */
+async function settle(ctx: BotContext, result: Outcome<FlowSummary>, ok: MessageKey, flowId: number, showCard: boolean): Promise<void> {
+  if (result.ok) {
+    ctx.deps.sender.kick();
+    await ctx.answerCbQuery(ctx.t(ok));
+    if (showCard) await showClient(ctx, result.value.clientId, true);
+    return;
+  }
+  if (result.refusal.code === 'duplicate_update') return void (await ctx.answerCbQuery());
+  await ctx.answerCbQuery(result.refusal.code === 'stale' ? ctx.t('changed') : refusalText(ctx, result.refusal));
+  await refreshCard(ctx, flowId);
+}
+
+/** Rewrites an out-of-date card: the request's current state, with buttons only if they apply now. */
+async function refreshCard(ctx: BotContext, flowId: number): Promise<void> {
+  const flow = await ctx.deps.flows.flow(flowId);
+  if (!flow || !ctx.callbackQuery?.message) return;
+  const client = await ctx.deps.directory.get(flow.clientId);
+  const text = `<b>${html(pickText(flow.definition.title, ctx.locale))}</b> · ${html(client ? displayName(client) : String(flow.clientId))}\n${ctx.t(`status_${flow.status}` as MessageKey)}`;
+  const keyboard: InlineKeyboardButton[][] =
+    flow.status === 'in_review'
+      ? [[button(ctx.t('accept'), { kind: 'accept', flow: flow.id, version: flow.version }), button(ctx.t('askAgain'), { kind: 'askAgain', flow: flow.id, version: flow.version })]]
+      : [[button(ctx.t('history'), { kind: 'client', client: flow.clientId })]];
+  await ctx.editMessageText(text, { parse_mode: 'HTML', ...inline(keyboard) }).catch(() => {});
+}
+
+async function startAskAgain(ctx: BotContext, flowId: number, version: number): Promise<void> {
+  const flow = await ctx.deps.flows.flow(flowId);
+  if (!flow || flow.status !== 'in_review' || flow.version !== version) {
+    await ctx.answerCbQuery(ctx.t('changed'));
+    await refreshCard(ctx, flowId);
+    return;
+  }
+  ctx.session.askAgain = { flowId, version, steps: [] };
+  await ctx.answerCbQuery();
+  await showAskAgain(ctx, flowId, version);
+}
+
+/** The card's keyboard becomes the step picker and the reasons. */
+async function showAskAgain(ctx: BotContext, flowId: number, version: number): Promise<void> {
+  const flow = await ctx.deps.flows.flow(flowId);
+  if (!flow) return;
+  const picked = ctx.session.askAgain?.flowId === flowId ? (ctx.session.askAgain.steps ?? []) : [];
+  const keyboard: InlineKeyboardButton[][] = [];
+  if (flow.definition.steps.length > 1) {
+    const toggles = flow.definition.steps.map((step, i) =>
+      button(`${picked.includes(i) ? '☑' : '☐'} ${stepLabel(step, ctx.locale)}`, { kind: 'askToggle', flow: flowId, version, step: i }),
+    );
+    keyboard.push(...rows(toggles, 2));
+  }
+  keyboard.push(...rows(REASONS.map((key, i) => button(ctx.t(key), { kind: 'askReason', flow: flowId, version, reason: i })), 2));
+  keyboard.push([button(ctx.t('typeReason'), { kind: 'askReason', flow: flowId, version, reason: TYPED_REASON })]);
+  const client = await ctx.deps.directory.get(flow.clientId);
+  const text = ctx.t('askAgainPick', { title: pickText(flow.definition.title, ctx.locale), client: client ? displayName(client) : String(flow.clientId) });
+  const steps = picked.length > 0 ? picked.map((i) => flow.definition.steps[i]).filter((s) => s !== undefined).map((s) => stepLabel(s, ctx.locale)).join(', ') : ctx.t('allSteps');
+  await ctx.editMessageText(`${html(text)}\n\n<b>${html(steps)}</b>`, { parse_mode: 'HTML', ...inline(keyboard) }).catch(() => {});
+}
+
+/** Sends the client back to the picked steps; the reason is put in the client's language. */
+async function askAgain(ctx: BotContext, flowId: number, version: number, reason: (locale: 'ru' | 'en') => string): Promise<void> {
+  if (!ctx.from) return;
+  const { flows, directory, sender } = ctx.deps;
+  const flow = await flows.flow(flowId);
+  const picked = ctx.session.askAgain?.flowId === flowId ? ctx.session.askAgain.steps : [];
+  const stepIds = picked.map((i) => flow?.definition.steps[i]?.id).filter((id): id is string => id !== undefined);
+  const client = flow ? await directory.get(flow.clientId) : null;
+  const result = await flows.askAgain({
+    operatorId: ctx.from.id,
+    flowId,
+    version,
+    reason: reason(localeOf(client?.languageCode, ctx.deps.defaultLocale)),
+    stepIds,
+    updateId: ctx.update.update_id,
+  });
+  ctx.session.askAgain = undefined;
+  if (result.ok) sender.kick();
+  const text = result.ok ? ctx.t('askedAgain') : result.refusal.code === 'stale' ? ctx.t('changed') : refusalText(ctx, result.refusal);
+  if (ctx.callbackQuery) await ctx.answerCbQuery(text);
+  else await ctx.reply(text);
+}
+
+// Composed last: Composer.optional takes the handlers registered so far.
+export const reviewFeature = Composer.optional<BotContext>(isStaff, staff);

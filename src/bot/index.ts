@@ -1,0 +1,94 @@
+import { session, Telegraf } from 'telegraf';
+import type { BotCommand } from 'telegraf/types';
+import { LOCALES } from '../../machines/definition.js';
+import type { Db } from '../db/client.js';
+import { sessionStore } from '../db/session-store.js';
+import { describeMessage } from '../log/messages.js';
+import { t } from '../ui/i18n.js';
+import type { BotContext, BotDeps, SessionData } from './context.js';
+import { adminFeature } from './features/admin.js';
+import { clientFeature } from './features/client.js';
+import { operatorMenuFeature } from './features/operator-menu.js';
+import { reviewFeature } from './features/review.js';
+import { unhandledFeature } from './features/unhandled.js';
+import { guardButtons, identify, logIncoming } from './middleware.js';
+
+export interface CreateBotOptions extends BotDeps {
+  readonly token: string;
+  /** A Bot API server root other than Telegram's (a local server or the emulator). */
+  readonly apiRoot?: string | undefined;
+  /** Where menu sessions are kept. */
+  readonly db: Db;
+}
+
+/** The Telegraf bot with every feature registered. Nothing starts until `launch`/`webhookCallback`. */
+export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
+  const bot = new Telegraf<BotContext>(options.token, {
+    ...(options.apiRoot ? { telegram: { apiRoot: options.apiRoot } } : {}),
+    handlerTimeout: 60_000,
+  });
+  logOutgoing(bot, options);
+
+  bot.use(identify(options));
+  bot.use(logIncoming());
+  bot.use(
+    session<SessionData, BotContext>({
+      store: sessionStore<SessionData>(options.db),
+      defaultSession: () => ({}),
+      // Menu state per person (private chats only).
+      getSessionKey: (ctx) => (ctx.from ? String(ctx.from.id) : undefined),
+    }),
+  );
+  bot.use(guardButtons());
+  bot.use(adminFeature);
+  bot.use(operatorMenuFeature);
+  bot.use(reviewFeature);
+  bot.use(clientFeature);
+  bot.use(unhandledFeature);
+
+  bot.catch(async (error, ctx) => {
+    options.logger.error({ err: error, updateId: ctx.update.update_id }, 'update failed');
+    // The person gets a short apology, never the error itself.
+    if (ctx.chat?.type === 'private') {
+      await ctx.telegram.sendMessage(ctx.chat.id, t(ctx.locale ?? options.defaultLocale, 'somethingWrong')).catch(() => {});
+    }
+    if (ctx.callbackQuery) await ctx.answerCbQuery().catch(() => {});
+  });
+  return bot;
+}
+
+/** Messages the bot sends directly (menus, replies) go to the message log too. */
+function logOutgoing(bot: Telegraf<BotContext>, options: CreateBotOptions): void {
+  const telegram = bot.telegram;
+  const callApi = telegram.callApi.bind(telegram);
+  telegram.callApi = (async (method: string, payload: unknown, extra: unknown) => {
+    const result: unknown = await (callApi as (m: string, p: unknown, e: unknown) => Promise<unknown>)(method, payload, extra);
+    if (method.startsWith('send') || method === 'copyMessage' || method === 'forwardMessage') {
+      const logged = describeMessage(result);
+      if (logged) await options.messageLog.outbound(logged).catch((error: unknown) => options.logger.warn({ err: error }, 'outgoing message not logged'));
+    }
+    return result;
+  }) as typeof telegram.callApi;
+}
+
+/** Commands shown in Telegram's menu: clients see /start and /help; staff also /menu (admins /operators). */
+export async function registerCommands(bot: Telegraf<BotContext>, staff: { operators: readonly number[]; admins: readonly number[] }): Promise<void> {
+  for (const locale of LOCALES) {
+    const client: BotCommand[] = [
+      { command: 'start', description: t(locale, 'cmd_start') },
+      { command: 'help', description: t(locale, 'cmd_help') },
+    ];
+    await bot.telegram.setMyCommands(client, { language_code: locale });
+  }
+  const staffCommands = (admin: boolean): BotCommand[] => [
+    { command: 'menu', description: t('en', 'cmd_menu') },
+    { command: 'help', description: t('en', 'cmd_help') },
+    ...(admin ? [{ command: 'operators', description: t('en', 'cmd_operators') }] : []),
+  ];
+  for (const id of new Set([...staff.operators, ...staff.admins])) {
+    await bot.telegram
+      .setMyCommands(staffCommands(staff.admins.includes(id)), { scope: { type: 'chat', chat_id: id } })
+      // A staff member who never opened the bot has no chat yet: Telegram refuses, and that is fine.
+      .catch(() => {});
+  }
+}

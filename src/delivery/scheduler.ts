@@ -1,0 +1,29 @@
+import type { FlowService } from '../flows/service.js';
+import type { Logger } from '../logger.js';
+
+/** Turns due reminders and expiries (timers kept in the database) into flow events, every `intervalMs`. */
+export function startScheduler(deps: { flows: FlowService; logger: Logger; onWork: () => void; intervalMs?: number }): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const run = () => {
+    if (running) return;
+    running = deps.flows
+      .tick()
+      .then((done) => {
+        if (done.reminded + done.expired + done.activated > 0) {
+          deps.logger.info(done, 'timers fired');
+          deps.onWork();
+        }
+      })
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'timer pass failed'))
+      .finally(() => (running = null));
+  };
+  const timer = setInterval(run, deps.intervalMs ?? 30_000);
+  timer.unref();
+  run();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

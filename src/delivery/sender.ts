@@ -1,0 +1,158 @@
+import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
+import { TelegramError, type Telegram } from 'telegraf';
+import type { Db } from '../db/client.js';
+import { outbox } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import { describeMessage, type MessageLog } from '../log/messages.js';
+
+type Row = typeof outbox.$inferSelect;
+
+export interface SenderDeps {
+  readonly db: Db;
+  readonly telegram: Telegram;
+  readonly log: MessageLog;
+  readonly logger: Logger;
+  /** Told when Telegram says a user blocked the bot. */
+  readonly onBlocked?: (chatId: number) => Promise<void>;
+  /** Chats sent to at once (each chat's messages always go in order). */
+  readonly concurrency?: number;
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Delivers outbox rows written by the flow service: per chat in id order, several chats at once.
+ * Failures are retried with backoff (429 waits `retry_after`); permanent errors mark the row failed.
+ * A crash between commit and send leaves the row pending, and the next pass sends it.
+ */
+export class OutboxSender {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: SenderDeps) {}
+
+  /** Sends everything due now; resolves when this pass (and any pass requested meanwhile) is done. */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
+  start(intervalMs = 1_000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush().catch((error: unknown) => this.deps.logger.error({ err: error }, 'outbox pass failed')), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Asks for a pass now (after a command committed). */
+  kick(): void {
+    void this.flush().catch((error: unknown) => this.deps.logger.error({ err: error }, 'outbox pass failed'));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const rows = await this.deps.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date())))
+      .orderBy(asc(outbox.id))
+      .limit(500);
+    const byChat = new Map<number, Row[]>();
+    for (const row of rows) byChat.set(row.chatId, [...(byChat.get(row.chatId) ?? []), row]);
+    const queue = [...byChat.values()];
+    const workers = Array.from({ length: Math.min(this.deps.concurrency ?? 8, queue.length) }, async () => {
+      for (let chat = queue.shift(); chat; chat = queue.shift()) await this.sendChat(chat);
+    });
+    await Promise.all(workers);
+  }
+
+  /** One chat's rows in order; stops at the first row that must wait, so order is kept. */
+  private async sendChat(rows: Row[]): Promise<void> {
+    for (const row of rows) {
+      const outcome = await this.sendRow(row);
+      if (outcome === 'wait') return;
+    }
+  }
+
+  private async sendRow(row: Row): Promise<'done' | 'wait'> {
+    const payload = { ...(row.payload as Record<string, unknown>), chat_id: row.chatId };
+    try {
+      if (row.method === 'editMessageText') {
+        const target = await this.cardMessageId(row);
+        if (target === null) return this.finish(row, null, 'no card to edit');
+        await this.deps.telegram.callApi('editMessageText', { ...payload, message_id: target } as never);
+        return this.finish(row, target, null);
+      }
+      const result: unknown = await this.deps.telegram.callApi(row.method as 'sendMessage', payload as never);
+      const logged = describeMessage(result);
+      if (logged) await this.deps.log.outbound(logged, { flowId: row.flowId });
+      return this.finish(row, logged?.telegramMessageId ?? null, null);
+    } catch (error) {
+      return this.failed(row, error);
+    }
+  }
+
+  private async cardMessageId(row: Row): Promise<number | null> {
+    if (!row.cardKey) return null;
+    const [card] = await this.deps.db
+      .select({ id: outbox.telegramMessageId })
+      .from(outbox)
+      .where(and(eq(outbox.chatId, row.chatId), eq(outbox.cardKey, row.cardKey), eq(outbox.method, 'sendMessage'), eq(outbox.status, 'sent')))
+      .orderBy(desc(outbox.id))
+      .limit(1);
+    return card?.id ?? null;
+  }
+
+  private async finish(row: Row, messageId: number | null, note: string | null): Promise<'done'> {
+    await this.deps.db
+      .update(outbox)
+      .set({ status: 'sent', sentAt: new Date(), telegramMessageId: messageId, attempts: row.attempts + 1, lastError: note })
+      .where(eq(outbox.id, row.id));
+    return 'done';
+  }
+
+  private async failed(row: Row, error: unknown): Promise<'done' | 'wait'> {
+    const attempts = row.attempts + 1;
+    const description = error instanceof TelegramError ? error.description : error instanceof Error ? error.message : String(error);
+    if (error instanceof TelegramError && error.code === 400 && /message is not modified/.test(description)) {
+      return this.finish(row, null, 'not modified');
+    }
+    if (error instanceof TelegramError && error.code === 400 && /message to edit not found/.test(description)) {
+      return this.finish(row, null, 'card no longer exists');
+    }
+    const permanent = error instanceof TelegramError && (error.code === 400 || error.code === 403 || error.code === 401);
+    if (error instanceof TelegramError && error.code === 403) {
+      await this.deps.onBlocked?.(row.chatId);
+    }
+    if (permanent || attempts >= (this.deps.maxAttempts ?? 10)) {
+      this.deps.logger.warn({ outboxId: row.id, chatId: row.chatId, method: row.method, error: description }, 'message not delivered');
+      await this.deps.db.update(outbox).set({ status: 'failed', attempts, lastError: description }).where(eq(outbox.id, row.id));
+      return 'done';
+    }
+    const retryAfter = error instanceof TelegramError ? error.parameters?.retry_after : undefined;
+    const delayMs = retryAfter !== undefined ? retryAfter * 1_000 : Math.min(300_000, 500 * 2 ** attempts);
+    await this.deps.db
+      .update(outbox)
+      .set({ attempts, lastError: description, nextAttemptAt: sql`now() + make_interval(secs => ${delayMs / 1000})` })
+      .where(eq(outbox.id, row.id));
+    return 'wait';
+  }
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { and, desc, eq, ilike, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../db/client.js';
+import { ACTIVE_STATUSES, flows, invites, people, type FlowStatus, type Role } from '../db/schema.js';
+
+/** What Telegram tells us about a user. */
+export interface TelegramProfile {
+  readonly id: number;
+  readonly first_name: string;
+  readonly last_name?: string | undefined;
+  readonly username?: string | undefined;
+  readonly language_code?: string | undefined;
+}
+
+export type Person = typeof people.$inferSelect;
+
+export interface ClientListItem {
+  readonly person: Person;
+  /** The status of the client's active flow, or null. */
+  readonly status: FlowStatus | null;
+  readonly queued: number;
+}
+
+export interface StaffConfig {
+  readonly operatorIds: readonly number[];
+  readonly adminIds: readonly number[];
+}
+
+/** Invite redemption results. */
+export type InviteOutcome =
+  | { readonly ok: true; readonly operatorId: number; readonly requestIds: readonly string[] }
+  | { readonly ok: false; readonly reason: 'unknown' | 'used' | 'expired' | 'own' };
+
+/** People: clients and staff, roles, and invite links. */
+export class Directory {
+  /** Last profile written per person, to skip writes when nothing changed. */
+  private readonly touched = new Map<number, { key: string; at: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly staff: StaffConfig,
+    private readonly options: { touchEveryMs?: number; quietPeriodMs?: number } = {},
+  ) {}
+
+  /**
+   * Records that a person was seen (names, language, activity). Skips the write when the profile
+   * is unchanged and the last write is recent: this runs on every update.
+   */
+  async touch(profile: TelegramProfile, options: { started?: boolean } = {}): Promise<void> {
+    const key = `${profile.first_name}|${profile.last_name ?? ''}|${profile.username ?? ''}|${profile.language_code ?? ''}`;
+    const last = this.touched.get(profile.id);
+    const now = Date.now();
+    if (!options.started && last && last.key === key && now - last.at < (this.options.touchEveryMs ?? 60_000)) return;
+    const values = {
+      id: profile.id,
+      firstName: profile.first_name,
+      lastName: profile.last_name ?? null,
+      username: profile.username ?? null,
+      languageCode: profile.language_code ?? null,
+      lastActivityAt: new Date(now),
+      ...(options.started ? { startedAt: new Date(now), blockedAt: null } : {}),
+    };
+    const { id: _id, ...update } = values;
+    await this.db.insert(people).values(values).onConflictDoUpdate({ target: people.id, set: update });
+    this.touched.set(profile.id, { key, at: now });
+  }
+
+  async get(id: number): Promise<Person | null> {
+    const [row] = await this.db.select().from(people).where(eq(people.id, id));
+    return row ?? null;
+  }
+
+  /** The role: the environment's lists first, then what admins set in the bot. */
+  async roleOf(id: number): Promise<Role> {
+    if (this.staff.adminIds.includes(id)) return 'admin';
+    if (this.staff.operatorIds.includes(id)) return 'operator';
+    const [row] = await this.db.select({ role: people.role }).from(people).where(eq(people.id, id));
+    return row?.role ?? 'client';
+  }
+
+  /** Everyone who may act as an operator (admins included). */
+  async staffIds(): Promise<number[]> {
+    const rows = await this.db.select({ id: people.id }).from(people).where(inArray(people.role, ['operator', 'admin']));
+    return [...new Set([...this.staff.adminIds, ...this.staff.operatorIds, ...rows.map((r) => r.id)])];
+  }
+
+  /** Admins add or remove operators; the environment's lists cannot be changed from the bot. */
+  async setOperator(id: number, enabled: boolean): Promise<'ok' | 'from_environment'> {
+    if (this.staff.adminIds.includes(id) || this.staff.operatorIds.includes(id)) return 'from_environment';
+    await this.db
+      .insert(people)
+      .values({ id, role: enabled ? 'operator' : 'client' })
+      .onConflictDoUpdate({ target: people.id, set: { role: enabled ? 'operator' : 'client' } });
+    return 'ok';
+  }
+
+  async setBlocked(id: number, blocked: boolean): Promise<void> {
+    await this.db.update(people).set({ blockedAt: blocked ? new Date() : null }).where(eq(people.id, id));
+  }
+
+  /** True at most once per quiet period: whether to tell a client without a request to wait. */
+  async shouldNudge(id: number): Promise<boolean> {
+    const quiet = this.options.quietPeriodMs ?? 6 * 3_600_000;
+    const result = await this.db.execute(sql`
+      update people set nudged_at = now() where id = ${id}
+        and (nudged_at is null or nudged_at < now() - make_interval(secs => ${quiet / 1000}))
+      returning id`);
+    return rowsOf(result).length > 0;
+  }
+
+  /** The client's operator, set once (by an invite or the first request). */
+  async bindClient(clientId: number, operatorId: number): Promise<void> {
+    await this.db.update(people).set({ operatorId }).where(and(eq(people.id, clientId), isNull(people.operatorId)));
+  }
+
+  /** Clients, newest activity first, with the status of their active request. */
+  async clients(options: { page: number; pageSize: number; query?: string }): Promise<{ items: ClientListItem[]; total: number }> {
+    const staffIds = await this.staffIds();
+    const filters = [ne(people.role, 'operator'), ne(people.role, 'admin')];
+    if (staffIds.length > 0) filters.push(sql`${people.id} not in (${sql.join(staffIds.map((id) => sql`${id}`), sql`, `)})`);
+    const query = options.query?.trim().replace(/^@/, '');
+    if (query) {
+      const like = `%${query.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+      const byId = /^\d+$/.test(query) ? [eq(people.id, Number(query))] : [];
+      filters.push(or(ilike(people.firstName, like), ilike(people.lastName, like), ilike(people.username, like), ...byId)!);
+    }
+    const where = and(...filters);
+    const [count] = await this.db.select({ n: sql<number>`count(*)::int` }).from(people).where(where);
+    const rows = await this.db
+      .select()
+      .from(people)
+      .where(where)
+      .orderBy(desc(people.lastActivityAt), desc(people.id))
+      .limit(options.pageSize)
+      .offset(options.page * options.pageSize);
+    const ids = rows.map((r) => r.id);
+    const open = ids.length === 0 ? [] : await this.db
+      .select({ clientId: flows.clientId, status: flows.status })
+      .from(flows)
+      .where(and(inArray(flows.clientId, ids), inArray(flows.status, [...ACTIVE_STATUSES, 'queued'])));
+    const items = rows.map((person) => ({
+      person,
+      status: open.find((f) => f.clientId === person.id && f.status !== 'queued')?.status ?? null,
+      queued: open.filter((f) => f.clientId === person.id && f.status === 'queued').length,
+    }));
+    return { items, total: count?.n ?? 0 };
+  }
+
+  /** A single-use invite code that binds whoever opens it to the operator (and starts the requests). */
+  async createInvite(operatorId: number, requestIds: readonly string[], ttlMs = 7 * 86_400_000): Promise<string> {
+    const code = randomBytes(12).toString('base64url');
+    await this.db.insert(invites).values({ code, operatorId, requestIds: [...requestIds], expiresAt: new Date(Date.now() + ttlMs) });
+    return code;
+  }
+
+  async redeemInvite(code: string, clientId: number): Promise<InviteOutcome> {
+    const [used] = await this.db
+      .update(invites)
+      .set({ usedBy: clientId, usedAt: new Date() })
+      .where(and(eq(invites.code, code), isNull(invites.usedBy), sql`${invites.expiresAt} > now()`, ne(invites.operatorId, clientId)))
+      .returning();
+    if (used) {
+      await this.db.update(people).set({ operatorId: used.operatorId }).where(eq(people.id, clientId));
+      return { ok: true, operatorId: used.operatorId, requestIds: used.requestIds };
+    }
+    const [invite] = await this.db.select().from(invites).where(eq(invites.code, code));
+    if (!invite) return { ok: false, reason: 'unknown' };
+    if (invite.operatorId === clientId) return { ok: false, reason: 'own' };
+    if (invite.usedBy !== null) return { ok: false, reason: invite.usedBy === clientId ? 'used' : 'used' };
+    return { ok: false, reason: 'expired' };
+  }
+}

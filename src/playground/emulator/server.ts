@@ -1,0 +1,155 @@
+// The emulator's HTTP server: the Bot API (/bot<token>/<method>), file downloads (/file/bot<token>/<path>)
+// and the emulator's own JSON API (/_emulator/..., see webapi.ts).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { EmulatedUser } from './client.js';
+import { notFound, unauthorized } from './errors.js';
+import { Faults } from './faults.js';
+import { sendApiError, sendBytes, sendJson } from './http-util.js';
+import { callMethod, hasMethod } from './methods/index.js';
+import { readParams } from './params.js';
+import { EmulatorState, type CreateBotOptions, type CreateUserOptions } from './state.js';
+import type { BotInfo, EmulatorEvent } from './types.js';
+import { WebApi } from './webapi.js';
+
+export interface EmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+}
+
+export interface CreateEmulatedUserOptions extends CreateUserOptions {
+  /** Token or username of the bot this user talks to; defaults to the first bot created. */
+  bot?: string;
+  /** Shared when the user presses a request_contact button. */
+  phoneNumber?: string;
+}
+
+/** A running Telegram Bot API emulator. Create it with {@link startEmulator}. */
+export class Emulator {
+  /** Pass to Telegraf as `telegram: { apiRoot }`. */
+  readonly apiRoot: string;
+  /** Scripted failures and latency for Bot API calls. */
+  readonly faults = new Faults();
+  private readonly drivers = new Map<number, EmulatedUser>();
+  private readonly webApi: WebApi;
+  private closing: Promise<void> | undefined;
+
+  /** @internal Use {@link startEmulator}. */
+  constructor(
+    private readonly server: Server,
+    private readonly state: EmulatorState,
+  ) {
+    const { address, port } = server.address() as AddressInfo;
+    this.apiRoot = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    this.webApi = new WebApi({
+      state,
+      createBot: (options) => this.createBot(options),
+      createUser: (options) => this.createUser(options),
+      user: (id) => this.user(id),
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
+  }
+
+  /** Registers a bot; `token` defaults to a fresh "<id>:<secret>". */
+  createBot(options: CreateBotOptions = {}): BotInfo {
+    const bot = this.state.createBot(options);
+    return { token: bot.token, id: bot.id, username: bot.username };
+  }
+
+  /** Creates a Telegram user and returns the driver for their private chat with the bot. */
+  createUser(options: CreateEmulatedUserOptions): EmulatedUser {
+    const { bot, phoneNumber, ...profile } = options;
+    const info = this.state.createUser(profile);
+    const driver = new EmulatedUser(this.state, info, bot, phoneNumber ?? `+1555${String(info.id).slice(-7)}`);
+    this.drivers.set(info.id, driver);
+    return driver;
+  }
+
+  user(id: number): EmulatedUser | undefined {
+    return this.drivers.get(id);
+  }
+
+  /** The bytes of any file the emulator stores (sent by users or bots). */
+  fileBytes(fileId: string): Buffer | undefined {
+    return this.state.files.get(fileId)?.bytes;
+  }
+
+  /** Calls `listener` on every change (messages, edits, deletions, callbacks, chat actions); returns unsubscribe. */
+  subscribe(listener: (event: EmulatorEvent) => void): () => void {
+    return this.state.subscribe(listener);
+  }
+
+  /** Ends pending long polls, webhook deliveries and event streams, then stops the server. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state.close();
+    this.webApi.close();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Let interrupted long polls flush their empty answers before cutting connections.
+    await nextTurn();
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator.local');
+    try {
+      const api = /^\/bot([^/]+)\/([^/]*)$/.exec(url.pathname);
+      if (api) return await this.handleBotApi(api[1] ?? '', api[2] ?? '', req, res, url);
+      const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+      if (download) return this.handleDownload(download[1] ?? '', download[2] ?? '', res);
+      if (url.pathname.startsWith('/_emulator/')) return await this.webApi.handle(req, res, url);
+      throw notFound();
+    } catch (error) {
+      sendApiError(res, error);
+    }
+  }
+
+  private async handleBotApi(
+    token: string,
+    method: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
+    const bot = this.state.botByToken(decodeURIComponent(token));
+    if (!bot) throw unauthorized();
+    if (!hasMethod(method)) throw notFound();
+    const params = await readParams(req, url);
+    await this.faults.beforeCall(method);
+    const disconnected = new AbortController();
+    res.on('close', () => disconnected.abort());
+    const result = await callMethod(this.state, bot, method, params, disconnected.signal);
+    sendJson(res, 200, { ok: true, result });
+  }
+
+  private handleDownload(token: string, filePath: string, res: ServerResponse): void {
+    if (!this.state.botByToken(decodeURIComponent(token))) throw unauthorized();
+    const file = this.state.files.getByPath(decodeURIComponent(filePath));
+    if (!file) throw notFound();
+    sendBytes(res, file.bytes, 'application/octet-stream');
+  }
+}
+
+/** Starts an emulator on a local port (random unless `port` is given). */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const server = createServer();
+  const state: EmulatorState = new EmulatorState(async (bot, method, params) => {
+    await callMethod(state, bot, method, params);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return new Emulator(server, state);
+}

@@ -1,0 +1,253 @@
+// The emulator's in-memory world: bots, users, their private chats, files and the change feed.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Conversation, type CallbackQueryRecord, type StoredMessage } from './conversation.js';
+import { FileStore } from './files.js';
+import type { Params } from './params.js';
+import { UpdateQueue } from './updates.js';
+import { toChatMessage } from './views.js';
+import { WebhookDelivery } from './webhook.js';
+import type { CallbackAnswer, EmulatorEvent, TgUser, UpdatePayload } from './types.js';
+
+export interface BotCommand {
+  command: string;
+  description: string;
+}
+
+export interface BotRecord {
+  id: number;
+  token: string;
+  username: string;
+  /** The bot as it appears in `from` of its messages. */
+  publicUser: TgUser;
+  updates: UpdateQueue;
+  webhook: WebhookDelivery;
+  /** Keyed by scope + language code. */
+  commands: Map<string, BotCommand[]>;
+  /** Keyed by chat id, or '' for the default button. */
+  menuButtons: Map<string, unknown>;
+}
+
+export interface CreateBotOptions {
+  token?: string;
+  username?: string;
+  firstName?: string;
+}
+
+export interface CreateUserOptions {
+  firstName: string;
+  lastName?: string;
+  username?: string;
+  languageCode?: string;
+}
+
+export type NewMessage = Pick<StoredMessage, 'sender' | 'content'> &
+  Partial<Pick<StoredMessage, 'parseMode' | 'replyMarkup' | 'replyToId' | 'mediaGroupId' | 'forwardOrigin'>>;
+
+export type MessagePatch = Partial<Pick<StoredMessage, 'content' | 'parseMode' | 'replyMarkup'>>;
+
+export type WebhookReplyExecutor = (bot: BotRecord, method: string, params: Params) => Promise<void>;
+
+export const unixNow = (): number => Math.floor(Date.now() / 1000);
+
+const TOKEN_PATTERN = /^(\d+):[A-Za-z0-9_-]{8,}$/;
+
+export class EmulatorState {
+  readonly files = new FileStore();
+  private readonly botsById = new Map<number, BotRecord>();
+  private readonly usersById = new Map<number, TgUser>();
+  private readonly conversations = new Map<string, Conversation>();
+  private readonly queries = new Map<string, { conversation: Conversation; query: CallbackQueryRecord }>();
+  private readonly events = new EventEmitter();
+  private seq = 0;
+  private lastBotId = 7_000_000_000;
+  private lastUserId = 100_000_000;
+
+  constructor(private readonly executeWebhookReply: WebhookReplyExecutor) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Increases on every message creation, edit, deletion and callback query. */
+  get currentSeq(): number {
+    return this.seq;
+  }
+
+  createBot(options: CreateBotOptions = {}): BotRecord {
+    const id = options.token ? Number(TOKEN_PATTERN.exec(options.token)?.[1]) : this.nextBotId();
+    if (!Number.isSafeInteger(id)) throw new Error(`Invalid bot token "${options.token}": expected "<id>:<secret>"`);
+    if (this.botsById.has(id) || this.usersById.has(id)) throw new Error(`Bot id ${id} is already taken`);
+    const token = options.token || `${id}:AA${randomBytes(25).toString('base64url').slice(0, 33)}`;
+    const username = options.username || `emulated_${this.botsById.size + 1}_bot`;
+    const updates = new UpdateQueue();
+    const bot: BotRecord = {
+      id,
+      token,
+      username,
+      publicUser: { id, is_bot: true, first_name: options.firstName || 'Emulated Bot', username },
+      updates,
+      webhook: new WebhookDelivery(updates, (method, params) => this.executeWebhookReply(bot, method, params)),
+      commands: new Map(),
+      menuButtons: new Map(),
+    };
+    this.botsById.set(id, bot);
+    this.emit({ type: 'bot.created', bot: { id, username } });
+    return bot;
+  }
+
+  bots(): BotRecord[] {
+    return [...this.botsById.values()];
+  }
+
+  botByToken(token: string): BotRecord | undefined {
+    const bot = this.botsById.get(Number(token.split(':')[0]));
+    return bot?.token === token ? bot : undefined;
+  }
+
+  /** Finds a bot by token or username (with or without "@"). */
+  findBot(tokenOrUsername: string): BotRecord | undefined {
+    const username = tokenOrUsername.replace(/^@/, '').toLowerCase();
+    return this.botByToken(tokenOrUsername) ?? this.bots().find((bot) => bot.username.toLowerCase() === username);
+  }
+
+  createUser(options: CreateUserOptions): TgUser {
+    this.lastUserId += 1;
+    const user: TgUser = {
+      id: this.lastUserId,
+      is_bot: false,
+      first_name: options.firstName,
+      ...(options.lastName !== undefined ? { last_name: options.lastName } : {}),
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.languageCode !== undefined ? { language_code: options.languageCode } : {}),
+    };
+    this.usersById.set(user.id, user);
+    this.emit({ type: 'user.created', user });
+    return user;
+  }
+
+  user(id: number): TgUser | undefined {
+    return this.usersById.get(id);
+  }
+
+  users(): TgUser[] {
+    return [...this.usersById.values()];
+  }
+
+  conversation(bot: BotRecord, user: TgUser): Conversation {
+    const key = `${bot.id}:${user.id}`;
+    let conversation = this.conversations.get(key);
+    if (!conversation) {
+      conversation = new Conversation(bot, user);
+      this.conversations.set(key, conversation);
+    }
+    return conversation;
+  }
+
+  /** The chat a bot addresses by chat_id, if that user exists. */
+  conversationWith(bot: BotRecord, chatId: number): Conversation | undefined {
+    const user = this.usersById.get(chatId);
+    return user ? this.conversation(bot, user) : undefined;
+  }
+
+  addMessage(conversation: Conversation, init: NewMessage): StoredMessage {
+    const seq = this.nextSeq();
+    const message: StoredMessage = {
+      ...init,
+      id: conversation.nextMessageId(),
+      date: unixNow(),
+      editCount: 0,
+      deleted: false,
+      createdSeq: seq,
+      changeSeq: seq,
+    };
+    conversation.messages.push(message);
+    if (init.sender === 'user') conversation.started = true;
+    this.emitForChat(conversation, { type: 'message.created', message: toChatMessage(message) });
+    return message;
+  }
+
+  editMessage(conversation: Conversation, message: StoredMessage, patch: MessagePatch): void {
+    Object.assign(message, patch);
+    message.editCount += 1;
+    message.editDate = unixNow();
+    message.changeSeq = this.nextSeq();
+    this.emitForChat(conversation, { type: 'message.edited', message: toChatMessage(message) });
+  }
+
+  deleteMessage(conversation: Conversation, message: StoredMessage): void {
+    message.deleted = true;
+    message.changeSeq = this.nextSeq();
+    this.emitForChat(conversation, { type: 'message.deleted', messageId: message.id });
+  }
+
+  enqueue(bot: BotRecord, payload: UpdatePayload): void {
+    bot.updates.push(payload);
+  }
+
+  addCallbackQuery(
+    conversation: Conversation,
+    messageId: number,
+    data: string,
+    buttonText: string,
+  ): CallbackQueryRecord {
+    const query: CallbackQueryRecord = {
+      id: randomBytes(8).readBigUInt64BE().toString(),
+      messageId,
+      data,
+      buttonText,
+      seq: this.nextSeq(),
+    };
+    conversation.callbackQueries.push(query);
+    this.queries.set(query.id, { conversation, query });
+    this.emitForChat(conversation, { type: 'callback.pressed', callbackQueryId: query.id, messageId, data });
+    return query;
+  }
+
+  callbackQuery(id: string): { conversation: Conversation; query: CallbackQueryRecord } | undefined {
+    return this.queries.get(id);
+  }
+
+  answerCallbackQuery(conversation: Conversation, query: CallbackQueryRecord, answer: CallbackAnswer): void {
+    query.answer = answer;
+    this.emitForChat(conversation, { type: 'callback.answered', answer });
+  }
+
+  setBlocked(conversation: Conversation, blocked: boolean): void {
+    conversation.blocked = blocked;
+    this.emitForChat(conversation, { type: 'chat.blocked', blocked });
+  }
+
+  emit(event: EmulatorEvent): void {
+    this.events.emit('event', event);
+  }
+
+  /** Calls `listener` for every change; returns the unsubscribe function. */
+  subscribe(listener: (event: EmulatorEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  close(): void {
+    for (const bot of this.botsById.values()) {
+      bot.webhook.close();
+      bot.updates.interruptWait('closed');
+    }
+  }
+
+  emitForChat(conversation: Conversation, event: DistributiveOmit<ChatEvent, 'botId' | 'chatId'>): void {
+    this.emit({ ...event, botId: conversation.bot.id, chatId: conversation.chatId } as ChatEvent);
+  }
+
+  private nextSeq(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  private nextBotId(): number {
+    do this.lastBotId += 1;
+    while (this.botsById.has(this.lastBotId));
+    return this.lastBotId;
+  }
+}
+
+type ChatEvent = Extract<EmulatorEvent, { chatId: number }>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

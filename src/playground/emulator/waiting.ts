@@ -1,0 +1,65 @@
+// Matching bot messages and buttons, and waiting for the emulator's state to satisfy a check.
+import type { InlineKeyboardButton } from './markup.js';
+import type { EmulatorState } from './state.js';
+import type { ChatMessage } from './types.js';
+
+export type ButtonMatcher = string | RegExp | ((button: InlineKeyboardButton) => boolean);
+export type MessageMatcher = string | RegExp | ((message: ChatMessage) => boolean);
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs `check` now and after every emulator change until it returns a value; on timeout rejects
+ * with an Error naming `what` and showing the transcript.
+ */
+export function waitUntil<T>(
+  state: EmulatorState,
+  check: () => { value: T } | undefined,
+  what: string,
+  transcript: () => string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const finish = (): void => {
+      unsubscribe();
+      clearTimeout(timer);
+    };
+    const attempt = (): void => {
+      try {
+        const result = check();
+        if (result) {
+          finish();
+          resolve(result.value);
+        }
+      } catch (error) {
+        finish();
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    const unsubscribe = state.subscribe(attempt);
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}\n${transcript()}`));
+    }, timeoutMs);
+    attempt();
+  });
+}
+
+export function buttonMatches(button: InlineKeyboardButton, matcher: ButtonMatcher): boolean {
+  if (typeof matcher === 'string') return button.text === matcher;
+  if (matcher instanceof RegExp) return matcher.test(button.text);
+  return matcher(button);
+}
+
+export function messageMatches(message: ChatMessage, matcher: MessageMatcher): boolean {
+  const text = message.text ?? message.caption ?? '';
+  if (typeof matcher === 'string') return text.includes(matcher);
+  if (matcher instanceof RegExp) return matcher.test(text);
+  return matcher(message);
+}
+
+export function describeMatcher(matcher: string | RegExp | ((value: never) => boolean)): string {
+  if (typeof matcher === 'string') return JSON.stringify(matcher);
+  return matcher instanceof RegExp ? String(matcher) : 'the predicate';
+}
+
