@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Telegraf } from 'telegraf';
-import { Telegram } from 'telegraf';
+import { Telegram, TelegramError } from 'telegraf';
 import type { Locale } from '../machines/definition.js';
 import { createBot, registerCommands } from './bot/index.js';
 import type { BotContext } from './bot/context.js';
@@ -9,6 +9,7 @@ import { openDatabase, type Database } from './db/client.js';
 import { startScheduler } from './delivery/scheduler.js';
 import { OutboxSender } from './delivery/sender.js';
 import { FlowService } from './flows/service.js';
+import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { MessageLog } from './log/messages.js';
@@ -87,7 +88,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     defaultLocale: options.defaultLocale,
     logger,
   });
-  bot.botInfo = await bot.telegram.getMe();
+  bot.botInfo = await bot.telegram.getMe().catch((error: unknown) => {
+    throw describeApiFailure(error, options);
+  });
   await registerCommands(bot, { operators: options.operatorIds, admins: options.adminIds }).catch((error: unknown) =>
     logger.warn({ err: error }, 'bot commands not registered'),
   );
@@ -145,4 +148,12 @@ export async function startApp(options: AppOptions): Promise<App> {
       if (!options.database) await database.close();
     },
   };
+}
+
+/** Why the first Bot API call failed, without the token (it is part of every Bot API URL). */
+function describeApiFailure(error: unknown, options: AppOptions): StartupError {
+  const where = options.apiRoot ?? 'https://api.telegram.org';
+  if (error instanceof TelegramError && error.code === 401) return new StartupError(`BOT_TOKEN was rejected by the Bot API at ${where} (401 Unauthorized)`);
+  const reason = (error instanceof Error ? error.message : String(error)).split(options.token).join('<BOT_TOKEN>');
+  return new StartupError(`cannot reach the Telegram Bot API at ${where}: ${reason}`);
 }

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +16,7 @@ interface Run {
 function start(env: Record<string, string>, untilOutput?: RegExp): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', PORT: String(20_000 + Math.floor(Math.random() * 20_000)), ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -51,6 +53,27 @@ describe('start-up', () => {
     expect(run.stderr).toContain('OPERATOR_IDS: not a Telegram user id: "abc"');
     expect(run.stderr).toContain('DEFAULT_LOCALE: must be one of ru, en');
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('stops with exit code 1 and a clear message when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const run = await start({ DATA_DIR: path.join(dir, 'data3'), PORT: String(port) }, /ready/);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`port ${port} is already in use`);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('says the Bot API cannot be reached without printing the token', async () => {
+    const run = await start({ DATA_DIR: path.join(dir, 'data4'), BOT_TOKEN: '123:secret-token', OPERATOR_IDS: '1', TELEGRAM_API_ROOT: 'http://127.0.0.1:9' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('cannot reach the Telegram Bot API at http://127.0.0.1:9');
+    expect(run.stderr).not.toContain('secret-token');
   });
 
   it('stops with exit code 1 and the catalogue problems on a broken catalogue', async () => {

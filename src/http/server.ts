@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db/client.js';
+import { StartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export interface HttpOptions {
@@ -24,7 +25,9 @@ export async function startHttpServer(options: HttpOptions): Promise<Server> {
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new StartupError(`port ${options.port} is already in use: stop the other process or set PORT`) : error),
+    );
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
   return server;
