@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { STATUSES } from '../../machines/view.js';
 import {
   bigint,
   bigserial,
@@ -44,16 +45,8 @@ export const people = pgTable(
   (t) => [index('people_last_activity_idx').on(t.lastActivityAt), index('people_username_idx').on(t.username)],
 );
 
-export const FLOW_STATUSES = [
-  'queued',
-  'collecting',
-  'confirming',
-  'in_review',
-  'needs_operator',
-  'completed',
-  'cancelled',
-  'expired',
-] as const;
+/** A flow is queued before it starts; then it has its machine's status. */
+export const FLOW_STATUSES = ['queued', ...STATUSES] as const;
 export type FlowStatus = (typeof FLOW_STATUSES)[number];
 export const ACTIVE_STATUSES = ['collecting', 'confirming', 'in_review', 'needs_operator'] as const satisfies readonly FlowStatus[];
 

@@ -1,6 +1,7 @@
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import type { InvalidReason } from '../../machines/steps.js';
-import type { FlowStatus, MessageKind } from '../db/schema.js';
+import type { FlowStatus } from '../db/schema.js';
+import type { LoggedMessage } from '../log/messages.js';
 
 /** Who asked for a change. */
 export type Actor =
@@ -27,14 +28,7 @@ export interface OutMessage {
 }
 
 /** A message the client sent, for the message log. */
-export interface InboundMessage {
-  readonly chatId: number;
-  readonly kind: MessageKind;
-  readonly text: string | null;
-  readonly fileId: string | null;
-  readonly fileUniqueId: string | null;
-  readonly telegramMessageId: number | null;
-}
+export type InboundMessage = LoggedMessage;
 
 /** Why a command was not carried out. Never thrown: returned to the caller. */
 export type Refusal =

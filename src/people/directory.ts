@@ -35,11 +35,13 @@ export type InviteOutcome =
 export class Directory {
   /** Last profile written per person, to skip writes when nothing changed. */
   private readonly touched = new Map<number, { key: string; at: number }>();
+  /** Roles read recently: the role is checked on every update, and changes rarely. */
+  private readonly roles = new Map<number, { role: Role; at: number }>();
 
   constructor(
     private readonly db: Db,
     private readonly staff: StaffConfig,
-    private readonly options: { touchEveryMs?: number; quietPeriodMs?: number } = {},
+    private readonly options: { touchEveryMs?: number; quietPeriodMs?: number; roleCacheMs?: number } = {},
   ) {}
 
   /**
@@ -70,12 +72,19 @@ export class Directory {
     return row ?? null;
   }
 
-  /** The role: the environment's lists first, then what admins set in the bot. */
+  /**
+   * The role: the environment's lists first, then what admins set in the bot (read at most every
+   * `roleCacheMs`, default 30 s; a change made on this instance applies at once).
+   */
   async roleOf(id: number): Promise<Role> {
     if (this.staff.adminIds.includes(id)) return 'admin';
     if (this.staff.operatorIds.includes(id)) return 'operator';
+    const cached = this.roles.get(id);
+    if (cached && Date.now() - cached.at < (this.options.roleCacheMs ?? 30_000)) return cached.role;
     const [row] = await this.db.select({ role: people.role }).from(people).where(eq(people.id, id));
-    return row?.role ?? 'client';
+    const role = row?.role ?? 'client';
+    this.roles.set(id, { role, at: Date.now() });
+    return role;
   }
 
   /** Everyone who may act as an operator (admins included). */
@@ -91,6 +100,7 @@ export class Directory {
       .insert(people)
       .values({ id, role: enabled ? 'operator' : 'client' })
       .onConflictDoUpdate({ target: people.id, set: { role: enabled ? 'operator' : 'client' } });
+    this.roles.delete(id);
     return 'ok';
   }
 
