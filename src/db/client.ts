@@ -37,6 +37,11 @@ export interface DatabaseOptions {
   readonly poolSize?: number;
   /** Apply pending migrations (default true). */
   readonly migrate?: boolean;
+  /**
+   * PostgreSQL only: called with every statement the app's pool sends (postgres.js `debug`), e.g. to
+   * count round trips. Not called for migrations.
+   */
+  readonly debug?: (connection: number, query: string, params: unknown[]) => void;
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -66,7 +71,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await migrator.end({ timeout: 5 });
     }
   }
-  const client = postgres(url, { max: options.poolSize ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  const client = postgres(url, {
+    max: options.poolSize ?? 10,
+    onnotice: () => {},
+    connect_timeout: 10,
+    ...(options.debug ? { debug: options.debug } : {}),
+  });
   const db = drizzlePostgres(client, { schema, casing: 'snake_case' });
   return {
     db,

@@ -89,7 +89,9 @@ export class FlowService {
       const operator = await personById(tx, input.operatorId);
       const operatorInfo = personInfo(operator, input.operatorId, this.defaultLocale);
       const clientInfo = personInfo(client, client.id, this.defaultLocale);
-      const busy = open.some((f) => ACTIVE.has(f.status));
+      // Queued requests start in order: a new one waits behind any queued before it.
+      const busy = open.length > 0;
+      const stranded = busy && !open.some((f) => ACTIVE.has(f.status));
       const id = await insertFlow(tx, { clientId: input.clientId, operatorId: input.operatorId, definition, status: 'queued' });
       const actor: Actor = { kind: 'operator', id: input.operatorId };
       const plan = emptyPlan();
@@ -114,6 +116,8 @@ export class FlowService {
         });
       }
       await write(tx, plan);
+      // A queue with nothing active (it should not happen; the timer pass also repairs it) moves on now.
+      if (stranded) await this.startNextQueued(tx, input.clientId, actor, null);
       const now = this.clock();
       const flow: FlowSummary = {
         id,
@@ -237,6 +241,8 @@ export class FlowService {
         select distinct q.client_id from flows q where q.status = 'queued' and not exists (
           select 1 from flows a where a.client_id = q.client_id and a.status in (${sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '))}))`),
     );
+    // Update ids only guard against re-delivery, which Telegram stops after a day.
+    await this.db.execute(sql`delete from processed_updates where at < ${new Date(now.getTime() - 7 * 86_400_000).toISOString()}::timestamptz`);
     let activated = 0;
     for (const row of stranded) {
       const started = await this.transact((tx) => this.startNextQueued(tx, Number(row.client_id), { kind: 'system', id: null }, null));
@@ -393,7 +399,7 @@ export class FlowService {
     const next = result.next;
     const status = statusOf(next);
     const view = viewOf(flow.definition, next);
-    // Parking took one version; buttons made now must carry the version this write leaves.
+    // One write (parking included) moves the version by one; buttons made now carry the new one.
     const version = flow.version + 1;
     const now = this.clock();
 

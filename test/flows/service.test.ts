@@ -134,6 +134,18 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     expect(await flows.activeFlow(client)).toBeNull();
   });
 
+  it('keeps queue order when a queue has nothing active: the oldest queued starts, the new one waits', async () => {
+    const { db, flows } = await setup();
+    const client = await addClient(db, 15);
+    const definition = (await catalogue()).byId.get('selfie_with_document');
+    await db.insert(flowsTable).values({ clientId: client, operatorId: OPERATOR, requestId: 'selfie_with_document', definition, definitionHash: definition?.hash ?? '', status: 'queued' });
+    const started = await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'passport_photo', updateId: updateId() });
+    expect(started.ok && started.value.queued).toBe(true);
+    expect((await flows.activeFlow(client))?.requestId).toBe('selfie_with_document');
+    expect(await driveToEnd(flows, client)).toBe('completed');
+    expect((await flows.activeFlow(client))?.requestId).toBe('passport_photo');
+  });
+
   it('returns typed refusals for actions that make no sense, never throws', async () => {
     const { db, flows } = await setup();
     const client = await addClient(db, 10);

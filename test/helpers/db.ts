@@ -14,6 +14,8 @@ let pgliteTemplate: Promise<Blob> | undefined;
 
 export interface TestDatabase {
   readonly engine: Engine;
+  /** PostgreSQL: the URL of this test's database (to open more connections to it). */
+  readonly url?: string;
   /** The currently open connection. */
   current(): Database;
   /** Closes the connection and opens a new one on the same data, as a restarted process would. */
@@ -56,6 +58,7 @@ async function openPostgresTest(poolSize: number): Promise<TestDatabase> {
   let database = await open();
   return {
     engine: 'postgres',
+    url: url.toString(),
     current: () => database,
     restart: async () => {
       await database.close();

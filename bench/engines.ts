@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { openDatabase, type Database, type Db } from '../src/db/client.js';
+import { startProxy } from './proxy.js';
+
+/** A database handle whose statements (and, on PostgreSQL, network round trips) can be counted. */
+export interface Counted {
+  readonly db: Db;
+  /** Runs `body` and returns what it sent. `roundTrips` is null where there is no network (PGlite). */
+  count<T>(body: () => Promise<T>): Promise<{ result: T; statements: string[]; roundTrips: number | null }>;
+}
+
+export interface BenchEngine {
+  readonly name: 'PGlite' | 'PostgreSQL';
+  readonly description: string;
+  /** For latency and throughput: the app's own settings (PostgreSQL: a pool of 10, no proxy). */
+  readonly db: Db;
+  /** For counting: one connection, through the round-trip proxy on PostgreSQL. */
+  readonly counted: Counted;
+  /** Transactions rolled back on `db` so far (retries after a conflict); null where unknown. */
+  rollbacks(): number | null;
+  /** Seconds it took to create and migrate the database. */
+  readonly setupSeconds: number;
+  close(): Promise<void>;
+}
+
+type Runner = (query: string, ...rest: unknown[]) => Promise<unknown>;
+interface PgliteLike {
+  query: Runner;
+  exec: Runner;
+  transaction: (body: (tx: PgliteLike) => Promise<unknown>) => Promise<unknown>;
+}
+
+/** PGlite in a fresh temporary data directory (on disk, as the app runs it), removed afterwards. */
+export async function openPgliteBench(): Promise<BenchEngine> {
+  const started = performance.now();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'orb-bench-'));
+  const database = await openDatabase({ dataDir: dir });
+  const setupSeconds = (performance.now() - started) / 1000;
+  let recording: string[] | null = null;
+  const record = (query: string) => recording?.push(query);
+  // PGlite has no statement hook: wrap its query methods (drizzle calls them through the instance).
+  const wrap = (target: PgliteLike) => {
+    const query = target.query.bind(target);
+    const exec = target.exec.bind(target);
+    target.query = (q, ...rest) => (record(q), query(q, ...rest));
+    target.exec = (q, ...rest) => (record(q), exec(q, ...rest));
+  };
+  const client = (database.db as unknown as { $client: PgliteLike }).$client;
+  wrap(client);
+  const transaction = client.transaction.bind(client);
+  client.transaction = (body) =>
+    transaction(async (tx) => {
+      record('BEGIN');
+      wrap(tx);
+      try {
+        const result = await body(tx);
+        record('COMMIT');
+        return result;
+      } catch (error) {
+        record('ROLLBACK');
+        throw error;
+      }
+    });
+  return {
+    name: 'PGlite',
+    description: `${database.description} (fresh data directory)`,
+    db: database.db,
+    counted: {
+      db: database.db,
+      count: async (body) => {
+        recording = [];
+        try {
+          const result = await body();
+          return { result, statements: recording, roundTrips: null };
+        } finally {
+          recording = null;
+        }
+      },
+    },
+    rollbacks: () => null,
+    setupSeconds,
+    close: async () => {
+      await database.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh database on the PostgreSQL server at `url`, dropped afterwards. */
+export async function openPostgresBench(url: string): Promise<BenchEngine> {
+  const started = performance.now();
+  const name = `orb_bench_${randomBytes(5).toString('hex')}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  await admin.unsafe(`create database "${name}"`);
+  const databases: Database[] = [];
+  const proxies: { close(): Promise<void> }[] = [];
+  const close = async () => {
+    for (const d of databases) await d.close();
+    for (const p of proxies) await p.close();
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end({ timeout: 5 });
+  };
+  try {
+    const target = new URL(url);
+    target.pathname = `/${name}`;
+    let rollbacks = 0;
+    const main = await openDatabase({
+      databaseUrl: target.toString(),
+      debug: (_c, query) => {
+        if (/^\s*rollback\b/i.test(query)) rollbacks++;
+      },
+    });
+    databases.push(main);
+    const setupSeconds = (performance.now() - started) / 1000;
+
+    const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    proxies.push(proxy);
+    const viaProxy = new URL(target);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    let recording: string[] | null = null;
+    const counted = await openDatabase({
+      databaseUrl: viaProxy.toString(),
+      poolSize: 1,
+      migrate: false,
+      debug: (_c, query) => recording?.push(query),
+    });
+    databases.push(counted);
+    return {
+      name: 'PostgreSQL',
+      description: `${main.description.replace(/^PostgreSQL /, 'PostgreSQL at ')} (fresh database, pool of 10)`,
+      db: main.db,
+      counted: {
+        db: counted.db,
+        count: async (body) => {
+          recording = [];
+          const before = proxy.roundTrips();
+          try {
+            const result = await body();
+            return { result, statements: recording, roundTrips: proxy.roundTrips() - before };
+          } finally {
+            recording = null;
+          }
+        },
+      },
+      rollbacks: () => rollbacks,
+      setupSeconds,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

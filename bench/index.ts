@@ -1,0 +1,290 @@
+/**
+ * `npm run bench [-- --clients 200 --samples 600 --starts 300 --verbose]`
+ *
+ * Measures the flow service on PGlite (a fresh temporary data directory) and, when BENCH_DATABASE_URL
+ * or TEST_DATABASE_URL is set, on PostgreSQL (a fresh database, dropped afterwards):
+ *   (a) statements and network round trips per command,
+ *   (b) latency of FlowService.answer for one client going through personal_data,
+ *   (c) throughput of N clients driven concurrently through personal_data to completion,
+ *   (d) latency of FlowService.start.
+ * Results go to stdout; docs/performance.md explains them.
+ */
+import os from 'node:os';
+import { sql } from 'drizzle-orm';
+import type { Answer } from '../machines/steps.js';
+import { loadCatalogueFile, type Catalogue } from '../src/config/catalogue.js';
+import { rowsOf, type Db } from '../src/db/client.js';
+import { people } from '../src/db/schema.js';
+import { FlowService } from '../src/flows/service.js';
+import type { Outcome } from '../src/flows/types.js';
+import { openPgliteBench, openPostgresBench, type BenchEngine, type Counted } from './engines.js';
+import { distribution, ms, table, timed, type Distribution } from './stats.js';
+
+const OPERATOR = 1;
+const REQUEST = 'personal_data';
+const ANSWERS: readonly Answer[] = [
+  { kind: 'text', text: 'Anna Petrova' },
+  { kind: 'text', text: 'Moscow' },
+  { kind: 'text', text: '15.06.1990' },
+];
+const INVALID: Answer = { kind: 'text', text: '1' }; // the city is at least 2 characters
+
+interface Options {
+  clients: number;
+  samples: number;
+  starts: number;
+  verbose: boolean;
+}
+
+function parseArgs(args: readonly string[]): Options {
+  const options: Options = { clients: 200, samples: 600, starts: 300, verbose: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = Number(args[i + 1]);
+    if (arg === '--verbose') options.verbose = true;
+    else if ((arg === '--clients' || arg === '--samples' || arg === '--starts') && Number.isInteger(value) && value > 0) {
+      options[arg.slice(2) as 'clients' | 'samples' | 'starts'] = value;
+      i++;
+    } else throw new Error(`unknown argument ${arg ?? ''}; usage: bench [--clients N] [--samples N] [--starts N] [--verbose]`);
+  }
+  return options;
+}
+
+let nextUpdate = 1;
+let nextClient = 100_000;
+
+async function addPeople(db: Db, count: number): Promise<number[]> {
+  const ids = Array.from({ length: count }, () => nextClient++);
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    await db.insert(people).values(batch.map((id) => ({ id, firstName: `Client ${id}`, languageCode: 'en', startedAt: new Date() })));
+  }
+  return ids;
+}
+
+function must<T>(outcome: Outcome<T>, what: string): T {
+  if (!outcome.ok) throw new Error(`${what}: refused (${outcome.refusal.code})`);
+  return outcome.value;
+}
+
+// ---- (a) statements and round trips -------------------------------------------------------------
+
+interface Trips {
+  readonly command: string;
+  readonly statements: string[];
+  readonly roundTrips: number | null;
+}
+
+/** One pass of every kind of command over a fresh client, each counted. */
+async function countPass(counted: Counted, catalogue: Catalogue): Promise<Trips[]> {
+  const flows = new FlowService({ db: counted.db, catalogue: () => catalogue, defaultLocale: 'en' });
+  const [client] = await addPeople(counted.db, 1);
+  if (client === undefined) throw new Error('no client');
+  const out: Trips[] = [];
+  const measure = async <T>(command: string, run: () => Promise<Outcome<T>>): Promise<T> => {
+    const { result, statements, roundTrips } = await counted.count(run);
+    out.push({ command, statements, roundTrips });
+    return must(result, command);
+  };
+  const answer = (a: Answer) => () => flows.answer({ clientId: client, answer: a, updateId: nextUpdate++ });
+  const [name, city, birth] = ANSWERS;
+  if (!name || !city || !birth) throw new Error('answers');
+
+  const first = await measure('start (client idle)', () => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
+  await measure('answer, valid, not the last step', answer(name));
+  await measure('answer, invalid', answer(INVALID));
+  await measure('answer, valid, not the last step', answer(city));
+  await measure('answer that ends the round (→ confirming)', answer(birth));
+  await measure('confirm (→ in_review)', () => flows.confirm({ clientId: client, updateId: nextUpdate++ }));
+  const refused = await counted.count(() =>
+    flows.answer({
+      clientId: client,
+      answer: { kind: 'text', text: 'hello?' },
+      message: { chatId: client, kind: 'text', text: 'hello?', fileId: null, fileUniqueId: null, telegramMessageId: 2 },
+      updateId: nextUpdate++,
+    }),
+  );
+  if (refused.result.ok) throw new Error('a message during review was taken');
+  out.push({ command: 'message refused (in_review, logged)', statements: refused.statements, roundTrips: refused.roundTrips });
+  await measure('accept (→ completed, nothing queued)', () => flows.accept({ operatorId: OPERATOR, flowId: first.flow.id, updateId: nextUpdate++ }));
+  const second = await measure('start (client idle)', () => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
+  await measure('start (client busy: queued)', () => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
+  for (const a of ANSWERS) must(await flows.answer({ clientId: client, answer: a, updateId: nextUpdate++ }), 'answer');
+  must(await flows.confirm({ clientId: client, updateId: nextUpdate++ }), 'confirm');
+  await measure('accept (→ completed, starts the queued one)', () => flows.accept({ operatorId: OPERATOR, flowId: second.flow.id, updateId: nextUpdate++ }));
+  return out;
+}
+
+/** Per command: the statement count, and the round trips of a first and a later pass. */
+async function roundTrips(engine: BenchEngine, catalogue: Catalogue): Promise<{ cold: Trips[]; warm: Trips[] }> {
+  await engine.counted.db.execute(sql`select 1`); // connect first: the handshake is not a command's cost
+  const cold = await countPass(engine.counted, catalogue);
+  const warm = await countPass(engine.counted, catalogue);
+  return { cold, warm };
+}
+
+// ---- (b) answer latency, (c) throughput, (d) start latency ---------------------------------------
+
+async function answerLatency(engine: BenchEngine, catalogue: Catalogue, samples: number): Promise<Distribution> {
+  const flows = new FlowService({ db: engine.db, catalogue: () => catalogue, defaultLocale: 'en' });
+  const [client] = await addPeople(engine.db, 1);
+  if (client === undefined) throw new Error('no client');
+  const times: number[] = [];
+  const deadline = performance.now() + 15_000;
+  for (let round = 0; times.length < samples && performance.now() < deadline; round++) {
+    const started = must(await flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }), 'start');
+    for (const answer of ANSWERS) {
+      const { result, ms: took } = await timed(() => flows.answer({ clientId: client, answer, updateId: nextUpdate++ }));
+      must(result, 'answer');
+      if (round >= 3) times.push(took); // the first rounds warm up caches and prepared statements
+    }
+    must(await flows.confirm({ clientId: client, updateId: nextUpdate++ }), 'confirm');
+    must(await flows.accept({ operatorId: OPERATOR, flowId: started.flow.id, updateId: nextUpdate++ }), 'accept');
+  }
+  return distribution(times);
+}
+
+interface Throughput {
+  readonly clients: number;
+  readonly commands: number;
+  readonly seconds: number;
+  readonly rollbacks: number | null;
+}
+
+async function throughput(engine: BenchEngine, catalogue: Catalogue, count: number): Promise<Throughput> {
+  const flows = new FlowService({ db: engine.db, catalogue: () => catalogue, defaultLocale: 'en' });
+  const clients = await addPeople(engine.db, count);
+  const rollbacksBefore = engine.rollbacks();
+  let commands = 0;
+  const drive = async (client: number) => {
+    const started = must(await flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }), 'start');
+    for (const answer of ANSWERS) must(await flows.answer({ clientId: client, answer, updateId: nextUpdate++ }), 'answer');
+    must(await flows.confirm({ clientId: client, updateId: nextUpdate++ }), 'confirm');
+    const done = must(await flows.accept({ operatorId: OPERATOR, flowId: started.flow.id, updateId: nextUpdate++ }), 'accept');
+    if (done.status !== 'completed') throw new Error(`client ${client}: ${done.status}`);
+    commands += 6;
+  };
+  const { ms: took } = await timed(() => Promise.all(clients.map(drive)));
+  const after = engine.rollbacks();
+  return { clients: count, commands, seconds: took / 1000, rollbacks: after === null || rollbacksBefore === null ? null : after - rollbacksBefore };
+}
+
+async function startLatency(engine: BenchEngine, catalogue: Catalogue, count: number): Promise<Distribution> {
+  const flows = new FlowService({ db: engine.db, catalogue: () => catalogue, defaultLocale: 'en' });
+  const clients = await addPeople(engine.db, count + 20);
+  const times: number[] = [];
+  for (const [i, client] of clients.entries()) {
+    const { result, ms: took } = await timed(() => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
+    must(result, 'start');
+    if (i >= 20) times.push(took);
+  }
+  return distribution(times);
+}
+
+// ---- report --------------------------------------------------------------------------------------
+
+interface EngineResult {
+  readonly engine: BenchEngine;
+  readonly server: string;
+  readonly trips: { cold: Trips[]; warm: Trips[] };
+  readonly answer: Distribution;
+  readonly flow: Throughput;
+  readonly start: Distribution;
+}
+
+async function runEngine(engine: BenchEngine, catalogue: Catalogue, options: Options): Promise<EngineResult> {
+  const version = rowsOf<{ v: string }>(await engine.db.execute(sql`select current_setting('server_version') as v`))[0]?.v ?? '?';
+  await engine.db.insert(people).values({ id: OPERATOR, firstName: 'Olga', role: 'operator', languageCode: 'en', startedAt: new Date() });
+  const trips = await roundTrips(engine, catalogue);
+  const answer = await answerLatency(engine, catalogue, options.samples);
+  const flow = await throughput(engine, catalogue, options.clients);
+  const start = await startLatency(engine, catalogue, options.starts);
+  return { engine, server: version, trips, answer, flow, start };
+}
+
+function report(results: readonly EngineResult[], options: Options, seconds: number): string {
+  const out: string[] = [];
+  out.push(`Flow service benchmark · ${new Date().toISOString().slice(0, 10)} · node ${process.version} · ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim() ?? '?'}) · ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  for (const r of results) out.push(`  ${r.engine.name}: ${r.engine.description}, server ${r.server}, set up in ${r.engine.setupSeconds.toFixed(1)} s`);
+  out.push('');
+
+  out.push('(a) Statements per command (BEGIN and COMMIT included) and PostgreSQL network round trips');
+  const commands = results[0]?.trips.warm.map((t) => t.command) ?? [];
+  const seen = new Set<string>();
+  const rows: string[][] = [];
+  commands.forEach((command, i) => {
+    if (seen.has(command)) return;
+    seen.add(command);
+    const row = [command];
+    for (const r of results) {
+      const warm = r.trips.warm[i];
+      const cold = r.trips.cold[i];
+      row.push(String(warm?.statements.length ?? '—'));
+      if (r.engine.name === 'PostgreSQL') row.push(`${warm?.roundTrips ?? '—'} (${cold?.roundTrips ?? '—'})`);
+    }
+    rows.push(row);
+  });
+  const head = ['command'];
+  for (const r of results) {
+    head.push(`${r.engine.name} statements`);
+    if (r.engine.name === 'PostgreSQL') head.push('PostgreSQL round trips (first use)');
+  }
+  out.push(table(head, rows), '');
+
+  out.push('(b)–(d) Latency (ms) and throughput');
+  const metric = (name: string, value: (r: EngineResult) => string) => [name, ...results.map(value)];
+  out.push(
+    table(
+      ['metric', ...results.map((r) => r.engine.name)],
+      [
+        metric('(b) answer p50', (r) => ms(r.answer.p50)),
+        metric('(b) answer p95', (r) => ms(r.answer.p95)),
+        metric('(b) answer p99', (r) => ms(r.answer.p99)),
+        metric('(b) answers sampled', (r) => String(r.answer.n)),
+        metric(`(c) ${options.clients} clients, wall time (s)`, (r) => r.flow.seconds.toFixed(2)),
+        metric('(c) commands/s (6 per flow)', (r) => (r.flow.commands / r.flow.seconds).toFixed(0)),
+        metric('(c) of which ANSWERs/s (3 per flow)', (r) => ((r.flow.clients * 3) / r.flow.seconds).toFixed(0)),
+        metric('(c) flows completed/s', (r) => (r.flow.clients / r.flow.seconds).toFixed(1)),
+        metric('(c) transactions retried', (r) => (r.flow.rollbacks === null ? 'n/a' : String(r.flow.rollbacks))),
+        metric('(d) start p50', (r) => ms(r.start.p50)),
+        metric('(d) start p95', (r) => ms(r.start.p95)),
+        metric('(d) start p99', (r) => ms(r.start.p99)),
+      ],
+    ),
+  );
+  out.push('', `Whole run: ${seconds.toFixed(1)} s. Target: at most 4 round trips per client answer.`);
+
+  if (options.verbose) {
+    for (const r of results) {
+      out.push('', `Statements on ${r.engine.name} (second pass):`);
+      for (const t of r.trips.warm) {
+        out.push(`  ${t.command}:`);
+        for (const s of t.statements) out.push(`    ${s.replace(/\s+/g, ' ').trim().slice(0, 110)}`);
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const began = performance.now();
+  const catalogue = await loadCatalogueFile('config/catalogue.yaml');
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  const openers: (() => Promise<BenchEngine>)[] = [openPgliteBench];
+  if (url) openers.push(() => openPostgresBench(url));
+  else console.error('PostgreSQL skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to measure it too.');
+  const results: EngineResult[] = [];
+  for (const open of openers) {
+    const engine = await open();
+    try {
+      console.error(`measuring ${engine.name}…`);
+      results.push(await runEngine(engine, catalogue, options));
+    } finally {
+      await engine.close();
+    }
+  }
+  console.log(report(results, options, (performance.now() - began) / 1000));
+}
+
+await main();

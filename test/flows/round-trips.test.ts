@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startProxy, type RoundTripProxy } from '../../bench/proxy.js';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import type { FlowService } from '../../src/flows/service.js';
+import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { addClient, addOperator, newService, OPERATOR, text, updateId } from '../helpers/flows.js';
+
+/**
+ * What one client command costs on PostgreSQL: the statements it sends (BEGIN and COMMIT included)
+ * and the network round trips they take, counted by a TCP proxy. The hot path is four statements:
+ * BEGIN, the lock (with the update dedupe in the same statement), the one write statement, COMMIT.
+ *
+ * On the wire those four take six round trips: drizzle runs `execute()` as unnamed statements
+ * (postgres.js `prepare: false`), and postgres.js sends a statement with parameters as
+ * Parse/Describe first, then Bind/Execute once it knows the parameter types. BEGIN and COMMIT have no
+ * parameters and take one each. See docs/performance.md.
+ */
+describe.runIf(ENGINES.includes('postgres'))('round trips per client command on PostgreSQL', () => {
+  let test: TestDatabase | undefined;
+  let proxy: RoundTripProxy | undefined;
+  let counted: Database | undefined;
+  let statements: string[] = [];
+  afterEach(async () => {
+    await counted?.close();
+    await proxy?.close();
+    await test?.close();
+    counted = undefined;
+    proxy = undefined;
+    test = undefined;
+  });
+
+  async function setup(): Promise<{ flows: FlowService; client: number }> {
+    test = await openTestDatabase('postgres');
+    const target = new URL(test.url ?? '');
+    proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(target);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    counted = await openDatabase({ databaseUrl: viaProxy.toString(), poolSize: 1, migrate: false, debug: (_c, query) => statements.push(query) });
+    const { db } = counted;
+    await addOperator(db);
+    const client = await addClient(db, 42);
+    const flows = await newService(db);
+    const started = await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'personal_data', updateId: updateId() });
+    if (!started.ok) throw new Error(started.refusal.code);
+    return { flows, client };
+  }
+
+  /** What `run` sends: its statements (one line each) and the round trips they take. */
+  async function count<T>(run: () => Promise<T>): Promise<{ result: T; sent: string[]; trips: number }> {
+    statements = [];
+    const trips = () => proxy?.roundTrips() ?? Number.NaN;
+    const before = trips();
+    const result = await run();
+    return { result, sent: statements.map((s) => s.replace(/\s+/g, ' ').trim()), trips: trips() - before };
+  }
+
+  function expectHotPath({ sent, trips }: { sent: string[]; trips: number }): void {
+    expect(sent.length, sent.join('\n')).toBeLessThanOrEqual(4);
+    expect(sent[0]).toMatch(/^begin\b/i);
+    expect(sent.at(-1)).toMatch(/^commit\b/i);
+    const locks = sent.filter((s) => /for update/i.test(s));
+    expect(locks, 'one locking statement').toHaveLength(1);
+    expect(locks[0], 'the update dedupe rides on the lock').toMatch(/insert into processed_updates/i);
+    // Two round trips per statement with parameters (see above); four once statements are prepared.
+    expect(trips, sent.join('\n')).toBeLessThanOrEqual(6);
+  }
+
+  it('a valid answer to a step that is not the last: 4 statements', async () => {
+    const { flows, client } = await setup();
+    const cost = await count(() => flows.answer({ clientId: client, answer: text('Anna Petrova'), updateId: updateId() }));
+    expect(cost.result.ok && [cost.result.value.status, cost.result.value.invalid]).toEqual(['collecting', null]);
+    expectHotPath(cost);
+  });
+
+  it('an invalid answer: 4 statements', async () => {
+    const { flows, client } = await setup();
+    const cost = await count(() => flows.answer({ clientId: client, answer: text('1'), updateId: updateId() }));
+    expect(cost.result.ok && cost.result.value.invalid).not.toBeNull();
+    expectHotPath(cost);
+  });
+
+  it('an answer that finishes the round: 4 statements', async () => {
+    const { flows, client } = await setup();
+    await flows.answer({ clientId: client, answer: text('Anna Petrova'), updateId: updateId() });
+    await flows.answer({ clientId: client, answer: text('Moscow'), updateId: updateId() });
+    const cost = await count(() => flows.answer({ clientId: client, answer: text('15.06.1990'), updateId: updateId() }));
+    expect(cost.result.ok && cost.result.value.status).toBe('confirming');
+    expectHotPath(cost);
+  });
+
+  it('a message the flow cannot take now (logged, refused): 4 statements', async () => {
+    const { flows, client } = await setup();
+    for (const value of ['Anna Petrova', 'Moscow', '15.06.1990']) await flows.answer({ clientId: client, answer: text(value), updateId: updateId() });
+    await flows.confirm({ clientId: client, updateId: updateId() });
+    const message = { chatId: client, kind: 'text' as const, text: 'hello?', fileId: null, fileUniqueId: null, telegramMessageId: 9 };
+    const cost = await count(() => flows.answer({ clientId: client, answer: text('hello?'), message, updateId: updateId() }));
+    expect(cost.result).toEqual({ ok: false, refusal: { code: 'not_allowed', status: 'in_review' } });
+    expectHotPath(cost);
+  });
+});
