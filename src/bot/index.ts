@@ -1,4 +1,4 @@
-import { session, Telegraf } from 'telegraf';
+import { session, Telegraf, type Telegram } from 'telegraf';
 import type { BotCommand } from 'telegraf/types';
 import { LOCALES } from '../../machines/definition.js';
 import type { Db } from '../db/client.js';
@@ -8,10 +8,11 @@ import { t } from '../ui/i18n.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
 import { clientFeature } from './features/client.js';
+import { membershipFeature } from './features/membership.js';
 import { operatorMenuFeature } from './features/operator-menu.js';
 import { reviewFeature } from './features/review.js';
 import { unhandledFeature } from './features/unhandled.js';
-import { guardButtons, identify, logIncoming } from './middleware.js';
+import { guardButtons, identify, inChatOrder, logIncoming } from './middleware.js';
 
 export interface CreateBotOptions extends BotDeps {
   readonly token: string;
@@ -27,6 +28,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
     ...(options.apiRoot ? { telegram: { apiRoot: options.apiRoot } } : {}),
     handlerTimeout: 60_000,
   });
+  bot.use(inChatOrder());
   logOutgoing(bot, options);
 
   bot.use(identify(options));
@@ -40,6 +42,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
     }),
   );
   bot.use(guardButtons());
+  bot.use(membershipFeature);
   bot.use(adminFeature);
   bot.use(operatorMenuFeature);
   bot.use(reviewFeature);
@@ -57,9 +60,19 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   return bot;
 }
 
-/** Messages the bot sends directly (menus, replies) go to the message log too. */
+/**
+ * Messages the bot sends directly (menus, replies) go to the message log too. Telegraf gives every
+ * update a Telegram client of its own, so each one is wrapped, as well as `bot.telegram`.
+ */
 function logOutgoing(bot: Telegraf<BotContext>, options: CreateBotOptions): void {
-  const telegram = bot.telegram;
+  logSends(bot.telegram, options);
+  bot.use((ctx, next) => {
+    logSends(ctx.telegram, options);
+    return next();
+  });
+}
+
+function logSends(telegram: Telegram, options: CreateBotOptions): void {
   const callApi = telegram.callApi.bind(telegram);
   telegram.callApi = (async (method: string, payload: unknown, extra: unknown) => {
     const result: unknown = await (callApi as (m: string, p: unknown, e: unknown) => Promise<unknown>)(method, payload, extra);

@@ -90,7 +90,7 @@ export function render(input: RenderInput): OutMessage[] {
         if (view.kind !== 'needs_operator') break;
         if (view.parked.code === 'max_attempts') toClient(t(client.locale, 'parkedClient'));
         const step = view.step ? stepLabel(view.step, operator.locale) : '—';
-        const error = view.error ? invalidText(view.error, null, operator.locale) : '—';
+        const error = view.error ? invalidText(view.error, view.step?.patternError ? pickText(view.step.patternError, operator.locale) : null, operator.locale) : '—';
         toOperator(
           t(operator.locale, 'parkedOperator', {
             client: clientName,

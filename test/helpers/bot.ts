@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { startApp, type App } from '../../src/app.js';
 import type { Database } from '../../src/db/client.js';
@@ -20,7 +21,7 @@ export interface Harness {
 }
 
 /** The real app (bot, flows, delivery) against the emulator over HTTP, on a fresh test database. */
-export async function startHarness(engine: Engine, options: { operators?: number } = {}): Promise<Harness> {
+export async function startHarness(engine: Engine, options: { operators?: number; webhook?: { secret: string; path?: string } } = {}): Promise<Harness> {
   const emu = await startEmulator();
   const { token } = emu.createBot({ username: 'orb_test_bot', firstName: 'Requests' });
   const db = await openTestDatabase(engine);
@@ -28,6 +29,9 @@ export async function startHarness(engine: Engine, options: { operators?: number
   const operators = Array.from({ length: options.operators ?? 1 }, (_, i) =>
     emu.createUser({ firstName: ['Olga', 'Oleg', 'Olivia'][i] ?? `Operator${i}`, lastName: 'Operator', languageCode: 'en' }),
   );
+  // Webhook mode: Telegram (the emulator) posts updates to the app's own HTTP server, so its port is fixed up front.
+  const port = options.webhook ? await freePort() : 0;
+  const webhook = options.webhook ? { url: `http://127.0.0.1:${port}${options.webhook.path ?? '/telegram/webhook'}`, secret: options.webhook.secret } : undefined;
   const start = (database: Database) =>
     startApp({
       token,
@@ -37,13 +41,18 @@ export async function startHarness(engine: Engine, options: { operators?: number
       dataDir: 'memory://',
       cataloguePath: 'config/catalogue.yaml',
       defaultLocale: 'en',
-      port: 0,
+      port,
       host: '127.0.0.1',
-      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      webhook,
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, process.env.TEST_LOG_FILE ? pino.destination(process.env.TEST_LOG_FILE) : undefined),
       database,
     });
   let app = await start(db.current());
-  for (const staff of [admin, ...operators]) await staff.send('/start');
+  const clients: EmulatedUser[] = [];
+  for (const staff of [admin, ...operators]) {
+    await staff.send('/start');
+    await staff.waitForMessage(/Operator menu/);
+  }
   const harness: Harness = {
     emu,
     db,
@@ -58,6 +67,7 @@ export async function startHarness(engine: Engine, options: { operators?: number
     admin,
     async client(name, language = 'en') {
       const user = emu.createUser({ firstName: name, languageCode: language });
+      clients.push(user);
       await user.send('/start');
       await user.waitForMessage(language === 'ru' ? /Здравствуйте/ : /Hello/);
       return user;
@@ -67,10 +77,41 @@ export async function startHarness(engine: Engine, options: { operators?: number
       app = await start(await db.restart());
     },
     async close() {
+      // TEST_TRANSCRIPTS=1 prints every chat of the test, to read a conversation through.
+      if (process.env.TEST_TRANSCRIPTS) console.log([admin, ...operators, ...clients].map((u) => u.transcript()).join('\n\n'));
       await app.stop();
       await db.close();
       await emu.close();
     },
   };
   return harness;
+}
+
+/** From the operator's /menu: Clients, then the client's card (by the client's first name). */
+export async function openClientCard(operator: EmulatedUser, clientName: string): Promise<void> {
+  await operator.send('/menu');
+  await operator.waitForMessage(/Operator menu/);
+  await operator.press(/Clients/);
+  await operator.waitForMessage(/Clients \(\d+\)/);
+  await operator.press(new RegExp(`^${clientName}\\b`));
+  await operator.waitForMessage(new RegExp(`👤 ${clientName}`));
+}
+
+/** The operator opens the client's card and sends a request from it; resolves with the press's callback answer. */
+export async function sendRequest(operator: EmulatedUser, clientName: string, title: string): Promise<string | undefined> {
+  await openClientCard(operator, clientName);
+  const query = await operator.press(title);
+  return (await operator.waitForCallbackAnswer(query)).text;
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

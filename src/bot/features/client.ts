@@ -6,7 +6,6 @@ import { tInvalid, t } from '../../ui/i18n.js';
 import { parse } from '../../ui/callback-data.js';
 import { answerOf } from '../answers.js';
 import { isClient, type BotContext } from '../context.js';
-import { refusalText } from '../refusals.js';
 
 /** Everything a client does: /start with or without an invite, answers, buttons, /help, /cancel. */
 const client = new Composer<BotContext>();
@@ -58,6 +57,7 @@ client.on('message', async (ctx) => {
   }
   const answer = answerOf(message, ctx.from.id);
   if (answer.kind === 'unsupported') {
+    if (!(await ctx.deps.flows.activeFlow(ctx.from.id))) return noRequest(ctx, null);
     // Not counted as an attempt: the client did not try to answer.
     await ctx.reply(tInvalid(ctx.locale, 'unsupported_message', { what: answer.what }));
     return;
@@ -130,7 +130,10 @@ client.on('callback_query', async (ctx, next) => {
     result = await flows.editStep({ ...ref, step: data.step });
   }
   if (!result.ok) {
-    await ctx.answerCbQuery(result.refusal.code === 'stale' || result.refusal.code === 'not_allowed' ? ctx.t('changed') : refusalText(ctx, result.refusal));
+    // Client wording: the operator-facing refusal texts ("The client has …") are not for them.
+    const code = result.refusal.code;
+    if (code === 'duplicate_update') await ctx.answerCbQuery();
+    else await ctx.answerCbQuery(ctx.t(code === 'stale' || code === 'not_allowed' ? 'changed' : 'buttonExpired'));
     return;
   }
   await ctx.answerCbQuery();

@@ -78,12 +78,23 @@ async function settle(ctx: BotContext, result: Outcome<FlowSummary>, ok: Message
   if (result.ok) {
     ctx.deps.sender.kick();
     await ctx.answerCbQuery(ctx.t(ok));
-    if (showCard) await showClient(ctx, result.value.clientId, true);
+    // An alert card is rewritten by the outbox (edit rows of this command); redrawing it here too would race.
+    if (showCard && pressedOnClientCard(ctx)) await showClient(ctx, result.value.clientId, true);
     return;
   }
   if (result.refusal.code === 'duplicate_update') return void (await ctx.answerCbQuery());
   await ctx.answerCbQuery(result.refusal.code === 'stale' ? ctx.t('changed') : refusalText(ctx, result.refusal));
-  await refreshCard(ctx, flowId);
+  // A client card is redrawn as a client card (its controls carry the new version).
+  const flow = pressedOnClientCard(ctx) ? await ctx.deps.flows.flow(flowId) : null;
+  if (flow) await showClient(ctx, flow.clientId, true);
+  else await refreshCard(ctx, flowId);
+}
+
+/** Whether the pressed message is a client card (it has the History button), not a request card. */
+function pressedOnClientCard(ctx: BotContext): boolean {
+  const message = ctx.callbackQuery?.message;
+  const keyboard = message && 'reply_markup' in message ? message.reply_markup?.inline_keyboard : undefined;
+  return (keyboard ?? []).flat().some((b) => 'callback_data' in b && parse(b.callback_data)?.kind === 'history');
 }
 
 /** Rewrites an out-of-date card: the request's current state, with buttons only if they apply now. */

@@ -221,6 +221,38 @@ export class EmulatedUser {
     throw new Error(`No callback button ${describeMatcher(button)} on ${where}\n${transcript(conversation)}`);
   }
 
+  /**
+   * Sends a callback_query with arbitrary `data` for an existing bot message, as a modified client
+   * could (real apps only send the data of buttons they show). Returns the callback query id.
+   */
+  async pressData(data: string, messageId: number): Promise<string> {
+    const conversation = this.activeConversation();
+    const message = conversation.live(messageId);
+    if (!message || message.sender !== 'bot') {
+      throw new Error(`No bot message #${messageId} in the chat of ${this.info.first_name}\n${transcript(conversation)}`);
+    }
+    this.baseline = this.state.currentSeq;
+    const query = this.state.addCallbackQuery(conversation, message.id, data, '');
+    this.state.enqueue(conversation.bot, {
+      callback_query: {
+        id: query.id,
+        from: this.info,
+        message: conversation.toWire(message),
+        chat_instance: conversation.chatInstance,
+        data,
+      },
+    });
+    return query.id;
+  }
+
+  /** Resolves with the bot's answer (answerCallbackQuery) to the press `callbackQueryId`. */
+  waitForCallbackAnswer(callbackQueryId: string, options: WaitOptions = {}): Promise<CallbackAnswer> {
+    return waitUntil(this.state, () => {
+      const answer = this.callbackAnswers().find((a) => a.callbackQueryId === callbackQueryId);
+      return answer ? { value: answer } : undefined;
+    }, `the answer to callback query ${callbackQueryId}`, () => this.transcript(), options.timeoutMs);
+  }
+
   /** The reply keyboard the bot currently shows this user, if any. */
   replyKeyboard(): KeyboardButton[][] | undefined {
     const conversation = this.currentConversation();

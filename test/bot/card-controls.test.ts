@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ENGINES } from '../helpers/db.js';
+import { openClientCard, sendRequest, startHarness, type Harness } from '../helpers/bot.js';
+
+describe.each(ENGINES)('controls on the client card on %s', (engine) => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it('retry step re-asks the step, reset goes back to step 1, cancel tells the client', async () => {
+    h = await startHarness(engine);
+    const [operator] = h.operators;
+    if (!operator) throw new Error('no operator');
+    const client = await h.client('Anna');
+
+    await sendRequest(operator, 'Anna', 'Personal data');
+    await client.waitForMessage(/step 1 of 3/);
+    await client.send('Anna Smirnova');
+    await client.waitForMessage(/step 2 of 3/);
+    await client.send('Tula');
+    await client.waitForMessage(/step 3 of 3/);
+
+    await openClientCard(operator, 'Anna');
+    const card = operator.lastMessage();
+    expect(card?.text).toMatch(/Now: Personal data — ✍️ answering \(3\/3\)/);
+    const buttons = (card?.replyMarkup && 'inline_keyboard' in card.replyMarkup ? card.replyMarkup.inline_keyboard : []).flat().map((b) => b.text);
+    expect(buttons.slice(0, 4)).toEqual(['🔄 Resend prompt', '🔂 Retry step', '⏮ Reset', '✖️ Cancel']);
+
+    // Resend prompt: the same step again, nothing changes.
+    let query = await operator.press('🔄 Resend prompt');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    await client.waitForMessage(/step 3 of 3[\s\S]*birth date/);
+
+    query = await operator.press('🔂 Retry step');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    await client.waitForMessage(/step 3 of 3[\s\S]*birth date/);
+    await operator.waitForMessage(/Now: Personal data — ✍️ answering \(3\/3\)/);
+
+    query = await operator.press('⏮ Reset');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    await client.waitForMessage(/step 1 of 3[\s\S]*full name/);
+    await operator.waitForMessage(/Now: Personal data — ✍️ answering \(1\/3\)/);
+    await client.send('Anna Petrova');
+    await client.waitForMessage(/step 2 of 3/);
+
+    await openClientCard(operator, 'Anna');
+    query = await operator.press('✖️ Cancel');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    await client.waitForMessage(/The request “Personal data” was cancelled/);
+    await operator.waitForMessage(/No active request/);
+
+    const [flow] = await h.app.flows.flowsOf(client.id);
+    expect(flow?.status).toBe('cancelled');
+    const events = (await h.app.flows.eventsOf(flow?.id ?? 0)).map((e) => e.event);
+    expect(events).toEqual(['START', 'ANSWER', 'ANSWER', 'RESEND', 'RETRY_STEP', 'RESET', 'ANSWER', 'CANCEL']);
+    // Reset dropped the answers of the first round.
+    const answers = await h.app.flows.answersOf(flow?.id ?? 0);
+    expect(answers.filter((a) => a.status === 'pending').map((a) => a.value)).toEqual([{ kind: 'text', text: 'Anna Petrova' }]);
+  });
+
+  it('a control pressed on a client card that is out of date says so and redraws the card', async () => {
+    h = await startHarness(engine);
+    const [operator] = h.operators;
+    if (!operator) throw new Error('no operator');
+    const client = await h.client('Anna');
+
+    await sendRequest(operator, 'Anna', 'Personal data');
+    const card = await operator.waitFor((messages) => messages.find((m) => /👤 Anna[\s\S]*answering \(1\/3\)/.test(m.text ?? '')));
+    await client.waitForMessage(/step 1 of 3/);
+    await client.send('Anna Smirnova');
+    await client.waitForMessage(/step 2 of 3/);
+
+    const query = await operator.press('⏮ Reset', { messageId: card.messageId });
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('This request has changed.');
+    const redrawn = await operator.waitForMessage((m) => m.messageId === card.messageId && /answering \(2\/3\)/.test(m.text ?? ''));
+    expect(redrawn.text).toMatch(/👤 Anna/);
+    expect((await h.app.flows.flowsOf(client.id))[0]?.status).toBe('collecting');
+    expect(client.messages().filter((m) => /step 1 of 3/.test(m.text ?? ''))).toHaveLength(1);
+
+    // The redrawn card's buttons work.
+    const again = await operator.press('⏮ Reset', { messageId: card.messageId });
+    expect((await operator.waitForCallbackAnswer(again)).text).toBe('Done.');
+    await client.waitForMessage(/step 1 of 3/);
+  });
+});
