@@ -37,8 +37,8 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
     session<SessionData, BotContext>({
       store: sessionStore<SessionData>(options.db),
       defaultSession: () => ({}),
-      // Menu state per person (private chats only).
-      getSessionKey: (ctx) => (ctx.from ? String(ctx.from.id) : undefined),
+      // Menu state per staff member; clients have no menus, so their updates skip the session's reads and writes.
+      getSessionKey: (ctx) => (ctx.from && (ctx.role === 'operator' || ctx.role === 'admin') ? String(ctx.from.id) : undefined),
     }),
   );
   bot.use(guardButtons());

@@ -27,7 +27,7 @@ import {
   type NewLogMessage,
   type WritePlan,
 } from './store.js';
-import type { Actor, AnswerResult, FlowSummary, InboundMessage, Outcome, Refusal } from './types.js';
+import type { Actor, AnswerResult, FlowSummary, InboundMessage, OutMessage, Outcome, PersonInfo, Refusal } from './types.js';
 
 export interface FlowServiceDeps {
   readonly db: Db;
@@ -108,12 +108,7 @@ export class FlowService {
         });
       } else {
         status = this.activate(plan, { id, version: 0, definition, clientInfo, operatorInfo, actor });
-        plan.outbox.push({
-          chatId: input.operatorId,
-          flowId: id,
-          method: 'sendMessage',
-          payload: { text: t(operatorInfo.locale, 'requestStarted', { client: html(displayName(clientInfo)), title: html(definition.title[operatorInfo.locale]) }), parse_mode: 'HTML' },
-        });
+        plan.outbox.push(startedNotice(id, definition, clientInfo, operatorInfo));
       }
       await write(tx, plan);
       // A queue with nothing active (it should not happen; the timer pass also repairs it) moves on now.
@@ -446,14 +441,10 @@ export class FlowService {
     if (!next) return false;
     const operator = await personById(tx, next.operatorId);
     const plan = emptyPlan();
-    this.activate(plan, {
-      id: next.id,
-      version: next.version,
-      definition: next.definition,
-      clientInfo: personInfo(client, clientId, this.defaultLocale),
-      operatorInfo: personInfo(operator, next.operatorId, this.defaultLocale),
-      actor,
-    });
+    const clientInfo = personInfo(client, clientId, this.defaultLocale);
+    const operatorInfo = personInfo(operator, next.operatorId, this.defaultLocale);
+    this.activate(plan, { id: next.id, version: next.version, definition: next.definition, clientInfo, operatorInfo, actor });
+    plan.outbox.push(startedNotice(next.id, next.definition, clientInfo, operatorInfo));
     await write(tx, plan);
     return true;
   }
@@ -537,6 +528,12 @@ type MutablePlan = { [K in keyof WritePlan]: WritePlan[K] extends readonly (infe
 
 function emptyPlan(): MutablePlan {
   return { flows: [], answerChanges: [], answers: [], events: [], outbox: [], messages: [] };
+}
+
+/** Tells the operator their request reached the client (at once, or when it left the queue). */
+function startedNotice(flowId: number, definition: RequestDefinition, client: PersonInfo, operator: PersonInfo): OutMessage & { flowId: number } {
+  const text = t(operator.locale, 'requestStarted', { client: html(displayName(client)), title: html(definition.title[operator.locale]) });
+  return { chatId: operator.id, flowId, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } };
 }
 
 function refuse(refusal: Refusal): { ok: false; refusal: Refusal } {

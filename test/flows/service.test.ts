@@ -130,6 +130,7 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     const active = await flows.activeFlow(client);
     expect(active?.requestId).toBe('selfie_with_document');
     expect((await outboxTexts(db, client)).at(-1)).toMatch(/Selfie with document · step 1 of 1/);
+    expect((await outboxTexts(db, OPERATOR)).at(-1)).toMatch(/“Selfie with document” was sent to Client 9/);
     expect(await driveToEnd(flows, client)).toBe('completed');
     expect(await flows.activeFlow(client)).toBeNull();
   });

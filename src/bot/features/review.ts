@@ -106,7 +106,7 @@ async function refreshCard(ctx: BotContext, flowId: number): Promise<void> {
   const keyboard: InlineKeyboardButton[][] =
     flow.status === 'in_review'
       ? [[button(ctx.t('accept'), { kind: 'accept', flow: flow.id, version: flow.version }), button(ctx.t('askAgain'), { kind: 'askAgain', flow: flow.id, version: flow.version })]]
-      : [[button(ctx.t('history'), { kind: 'client', client: flow.clientId })]];
+      : [[button(ctx.t('openClient'), { kind: 'client', client: flow.clientId })]];
   await ctx.editMessageText(text, { parse_mode: 'HTML', ...inline(keyboard) }).catch(() => {});
 }
 

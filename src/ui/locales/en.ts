@@ -115,6 +115,7 @@ export const en = {
   noActiveRequest: 'No active request.',
   sendHeader: 'Send a request:',
   resendPrompt: '🔄 Resend prompt',
+  openClient: '👤 Client card',
   history: '🕘 History',
   historyTitle: (p) => `History of ${p.name}`,
   noHistory: 'No requests yet.',

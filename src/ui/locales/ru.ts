@@ -110,6 +110,7 @@ export const ru: Messages = {
   noActiveRequest: 'Активного запроса нет.',
   sendHeader: 'Отправить запрос:',
   resendPrompt: '🔄 Повторить вопрос',
+  openClient: '👤 Карточка клиента',
   history: '🕘 История',
   historyTitle: (p) => `История: ${p.name}`,
   noHistory: 'Запросов ещё не было.',
