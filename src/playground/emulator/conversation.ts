@@ -1,5 +1,6 @@
 // A private chat between one user and one bot: its messages, callback queries and wire rendering.
 import { randomBytes } from 'node:crypto';
+import type { ConversationDump } from './dump.js';
 import type { BotRecord } from './state.js';
 import type {
   CallbackAnswer,
@@ -41,8 +42,6 @@ export interface CallbackQueryRecord {
 export class Conversation {
   readonly messages: StoredMessage[] = [];
   readonly callbackQueries: CallbackQueryRecord[] = [];
-  /** Telegram's chat_instance: an opaque id, stable per chat. */
-  readonly chatInstance = randomBytes(8).readBigInt64BE().toString();
   started = false;
   blocked = false;
   private lastMessageId = 0;
@@ -50,7 +49,33 @@ export class Conversation {
   constructor(
     readonly bot: BotRecord,
     readonly user: TgUser,
+    /** Telegram's chat_instance: an opaque id, stable per chat. */
+    readonly chatInstance: string = randomBytes(8).readBigInt64BE().toString(),
   ) {}
+
+  /** A chat from its dump: message ids continue where it left off. */
+  static restore(bot: BotRecord, user: TgUser, dump: ConversationDump): Conversation {
+    const conversation = new Conversation(bot, user, dump.chatInstance);
+    conversation.messages.push(...structuredClone(dump.messages));
+    conversation.callbackQueries.push(...structuredClone(dump.callbackQueries));
+    conversation.started = dump.started;
+    conversation.blocked = dump.blocked;
+    conversation.lastMessageId = dump.lastMessageId;
+    return conversation;
+  }
+
+  dump(): ConversationDump {
+    return {
+      botId: this.bot.id,
+      userId: this.user.id,
+      chatInstance: this.chatInstance,
+      started: this.started,
+      blocked: this.blocked,
+      lastMessageId: this.lastMessageId,
+      messages: structuredClone(this.messages),
+      callbackQueries: structuredClone(this.callbackQueries),
+    };
+  }
 
   get chatId(): number {
     return this.user.id;

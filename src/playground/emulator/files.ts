@@ -1,5 +1,6 @@
 // In-memory file storage: file ids, paths for getFile/download, and the Telegram objects describing them.
 import { randomBytes } from 'node:crypto';
+import type { FileStoreDump } from './dump.js';
 import type { PhotoSize, TgDocument, TgSticker, TgVideo, TgVoice } from './types.js';
 
 export type FileKind = 'photo' | 'document' | 'voice' | 'video' | 'sticker';
@@ -81,6 +82,21 @@ export class FileStore {
     thumb.photoSizes = sizes;
     full.photoSizes = sizes;
     return full;
+  }
+
+  dump(): FileStoreDump {
+    return { counter: this.counter, files: [...this.byId.values()].map((file) => ({ ...file })) };
+  }
+
+  /** Replaces every stored file with the dumped ones (an empty dump clears the store). */
+  restore(dump: FileStoreDump): void {
+    this.byId.clear();
+    this.byPath.clear();
+    this.counter = dump.counter;
+    for (const file of dump.files) {
+      this.byId.set(file.fileId, file);
+      this.byPath.set(file.filePath, file);
+    }
   }
 
   private store(kind: FileKind, bytes: Buffer, meta: FileMeta): StoredFile {

@@ -27,6 +27,7 @@ export type {
   VoiceInput,
   WaitOptions,
 } from './client.js';
+export type { BotDump, ConversationDump, EmulatorDump, FileStoreDump, UpdateQueueDump } from './dump.js';
 export type { FaultError, Faults } from './faults.js';
 export type { CreateBotOptions } from './state.js';
 export type * from './types.js';

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EmulatedUser } from './client.js';
 import { notFound, unauthorized } from './errors.js';
+import type { EmulatorDump } from './dump.js';
 import { Faults } from './faults.js';
 import { sendApiError, sendBytes, sendJson } from './http-util.js';
 import { callMethod, hasMethod } from './methods/index.js';
@@ -70,6 +71,34 @@ export class Emulator {
 
   user(id: number): EmulatedUser | undefined {
     return this.drivers.get(id);
+  }
+
+  /** Every user's driver, oldest first. */
+  users(): EmulatedUser[] {
+    return [...this.drivers.values()];
+  }
+
+  /** Every user, bot, chat and file as plain data (see {@link importState}). */
+  exportState(): EmulatorDump {
+    return this.state.exportDump();
+  }
+
+  /**
+   * Restores what {@link exportState} returned in an earlier process, into an emulator with no bots or
+   * users yet: same tokens, user ids, message ids, file ids, and update ids continuing. Every user gets
+   * a driver talking to the first bot.
+   */
+  importState(dump: EmulatorDump): void {
+    this.state.importDump(dump);
+    for (const info of this.state.users()) {
+      this.drivers.set(info.id, new EmulatedUser(this.state, info, undefined, `+1555${String(info.id).slice(-7)}`));
+    }
+  }
+
+  /** Clears every chat, file and pending update, and removes every user but `keepUserIds`. */
+  reset(keepUserIds: readonly number[] = []): void {
+    this.state.reset(keepUserIds);
+    for (const id of [...this.drivers.keys()]) if (!keepUserIds.includes(id)) this.drivers.delete(id);
   }
 
   /** The bytes of any file the emulator stores (sent by users or bots). */

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Conversation, type CallbackQueryRecord, type StoredMessage } from './conversation.js';
+import type { EmulatorDump } from './dump.js';
 import { FileStore } from './files.js';
 import type { Params } from './params.js';
 import { UpdateQueue } from './updates.js';
@@ -224,6 +225,59 @@ export class EmulatorState {
   subscribe(listener: (event: EmulatorEvent) => void): () => void {
     this.events.on('event', listener);
     return () => this.events.off('event', listener);
+  }
+
+  /** The whole world as plain data (file bytes included), for {@link importDump} in a later process. */
+  exportDump(): EmulatorDump {
+    return {
+      version: 1,
+      seq: this.seq,
+      lastUserId: this.lastUserId,
+      bots: this.bots().map((bot) => ({
+        id: bot.id,
+        token: bot.token,
+        username: bot.username,
+        firstName: bot.publicUser.first_name,
+        ...bot.updates.dump(),
+      })),
+      users: this.users().map((user) => structuredClone(user)),
+      files: this.files.dump(),
+      conversations: [...this.conversations.values()].map((conversation) => conversation.dump()),
+    };
+  }
+
+  /** Loads a dump into a fresh state (no bots or users yet): ids, chats and update ids continue. */
+  importDump(dump: EmulatorDump): void {
+    if (dump.version !== 1) throw new Error(`Unsupported emulator dump version ${String(dump.version)}`);
+    if (this.botsById.size > 0 || this.usersById.size > 0) throw new Error('importDump needs a fresh emulator');
+    for (const saved of dump.bots) {
+      const bot = this.createBot({ token: saved.token, username: saved.username, firstName: saved.firstName });
+      bot.updates.restore(saved);
+    }
+    for (const user of dump.users) this.usersById.set(user.id, structuredClone(user));
+    this.lastUserId = Math.max(this.lastUserId, dump.lastUserId, ...dump.users.map((user) => user.id));
+    this.seq = Math.max(this.seq, dump.seq);
+    this.files.restore(dump.files);
+    for (const saved of dump.conversations) {
+      const bot = this.botsById.get(saved.botId);
+      const user = this.usersById.get(saved.userId);
+      if (!bot || !user) continue;
+      const conversation = Conversation.restore(bot, user, saved);
+      this.conversations.set(`${bot.id}:${user.id}`, conversation);
+      for (const query of conversation.callbackQueries) this.queries.set(query.id, { conversation, query });
+    }
+  }
+
+  /**
+   * Forgets every chat, file and pending update, and every user except `keepUserIds`. Bots stay, and
+   * ids keep counting up (new users and updates never reuse an old id).
+   */
+  reset(keepUserIds: readonly number[] = []): void {
+    for (const id of [...this.usersById.keys()]) if (!keepUserIds.includes(id)) this.usersById.delete(id);
+    this.conversations.clear();
+    this.queries.clear();
+    this.files.restore({ counter: this.files.dump().counter, files: [] });
+    for (const bot of this.botsById.values()) bot.updates.clear();
   }
 
   close(): void {

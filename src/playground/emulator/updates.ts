@@ -1,4 +1,5 @@
 // A bot's pending updates: update_id assignment, allowed_updates filtering, offset confirmation, long-poll waiting.
+import type { UpdateQueueDump } from './dump.js';
 import type { TgUpdate, UpdatePayload } from './types.js';
 
 /** Why a long poll stopped waiting. */
@@ -51,6 +52,21 @@ export class UpdateQueue {
 
   clear(): void {
     this.pending = [];
+  }
+
+  dump(): UpdateQueueDump {
+    return {
+      lastUpdateId: this.lastUpdateId,
+      pending: structuredClone(this.pending),
+      ...(this.allowed ? { allowedUpdates: [...this.allowed] } : {}),
+    };
+  }
+
+  /** Takes over a dumped queue: update ids continue where it left off. */
+  restore(dump: UpdateQueueDump): void {
+    this.lastUpdateId = Math.max(this.lastUpdateId, dump.lastUpdateId);
+    this.pending = structuredClone(dump.pending);
+    this.setAllowedUpdates(dump.allowedUpdates ?? []);
   }
 
   onPush(listener: () => void): void {

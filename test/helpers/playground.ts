@@ -1,0 +1,59 @@
+// The playground (emulator + real app + page) in-process, on a random port and a temporary DATA_DIR.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { Env } from '../../src/config/env.js';
+import { openDatabase } from '../../src/db/client.js';
+import { startPlayground, type Playground } from '../../src/playground/index.js';
+import { PGLITE_TEMPLATE_FILE } from './db-config.js';
+
+export interface TestPlayground {
+  readonly dataDir: string;
+  readonly current: Playground;
+  /** Stops it and starts it again on the same DATA_DIR and port, as `npm start` twice would. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function playgroundEnv(dataDir: string, cataloguePath = 'config/catalogue.yaml'): Env {
+  return {
+    botToken: undefined,
+    telegramApiRoot: undefined,
+    operatorIds: [],
+    adminIds: [],
+    databaseUrl: undefined,
+    dataDir,
+    cataloguePath,
+    defaultLocale: 'en',
+    logLevel: 'silent',
+    port: 0,
+    webhookUrl: undefined,
+    webhookSecret: undefined,
+  };
+}
+
+/** A fresh DATA_DIR holds the migrated template database (a first open would spend seconds in initdb). */
+export async function startTestPlayground(options: { cataloguePath?: string } = {}): Promise<TestPlayground> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'orb-playground-'));
+  const seeded = await openDatabase({ dataDir, pgliteTemplate: new Blob([await readFile(PGLITE_TEMPLATE_FILE)]) });
+  await seeded.close();
+  const env = playgroundEnv(dataDir, options.cataloguePath);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  let current = await startPlayground(env, logger);
+  return {
+    dataDir,
+    get current() {
+      return current;
+    },
+    async restart() {
+      const port = Number(new URL(current.url).port);
+      await current.stop('restart');
+      current = await startPlayground({ ...env, port }, logger);
+    },
+    async close() {
+      await current.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
