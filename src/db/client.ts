@@ -77,13 +77,40 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     connect_timeout: 10,
     ...(options.debug ? { debug: options.debug } : {}),
   });
-  const db = drizzlePostgres(client, { schema, casing: 'snake_case' });
+  const db = drizzlePostgres(preparing(client), { schema, casing: 'snake_case' });
   return {
     db,
     engine: 'postgres',
     description,
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/**
+ * postgres.js sends a statement with parameters that it has not prepared in two round trips (Parse and
+ * Describe, then Bind and Execute), and drizzle runs raw `execute()` statements unprepared. Preparing
+ * every statement makes a repeated one a single round trip on each connection: the flow service's hot
+ * path goes from six round trips to four. The statements are the app's own fixed SQL texts, so the
+ * per-connection cache stays small.
+ */
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params, { ...options, prepare: true });
+      }
+      if (property === 'begin') {
+        return (...args: unknown[]) => {
+          const body = args.at(-1) as (sql: postgres.TransactionSql) => unknown;
+          const begin = (target as postgres.Sql).begin.bind(target) as (...a: unknown[]) => Promise<unknown>;
+          return begin(...args.slice(0, -1), (sql: postgres.TransactionSql) => body(preparing(sql)));
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 async function openPglite(options: DatabaseOptions): Promise<Database> {
