@@ -12,8 +12,7 @@ describe.each(ENGINES)('a client who blocked the bot on %s', (engine) => {
 
   it('is shown as blocked, and a request to them is refused with a reason', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
     const client = await h.client('Anna');
 
     await client.blockBot();
@@ -33,8 +32,7 @@ describe.each(ENGINES)('a client who blocked the bot on %s', (engine) => {
 
   it('a block the bot has not seen yet: the prompt gets 403, the person is marked blocked, the row fails once', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
     const client = await h.client('Anna');
     const other = await h.client('Boris');
 

@@ -8,8 +8,7 @@ describe.each(ENGINES)('controls on the client card on %s', (engine) => {
 
   it('retry step re-asks the step, reset goes back to step 1, cancel tells the client', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
     const client = await h.client('Anna');
 
     await sendRequest(operator, 'Anna', 'Personal data');
@@ -59,8 +58,7 @@ describe.each(ENGINES)('controls on the client card on %s', (engine) => {
 
   it('a control pressed on a client card that is out of date says so and redraws the card', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
     const client = await h.client('Anna');
 
     await sendRequest(operator, 'Anna', 'Personal data');

@@ -8,8 +8,7 @@ describe.each(ENGINES)('invite links on %s', (engine) => {
 
   it('binds a new client to the operator and starts the request at once; single use; unknown codes refused', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
 
     await operator.send('/menu');
     await operator.waitForMessage(/Operator menu/);

@@ -9,8 +9,7 @@ describe.each(ENGINES)('passport photo conversation on %s', (engine) => {
 
   it('document refused, photo taken, asked again as blurry, re-sent, accepted', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
     const client = await h.client('Anna');
 
     await operator.send('/menu');

@@ -8,8 +8,7 @@ describe.each(ENGINES)('personal data conversation on %s', (engine) => {
 
   it('answers, a date that does not exist, a summary, an edit, confirm, review, accepted', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
     const client = await h.client('Boris');
 
     expect(await sendRequest(operator, 'Boris', 'Personal data')).toMatch(/“Personal data” sent to Boris/);
@@ -59,8 +58,7 @@ describe.each(ENGINES)('personal data conversation on %s', (engine) => {
 
   it('a client whose Telegram is in Russian gets Russian prompts', async () => {
     h = await startHarness(engine);
-    const [operator] = h.operators;
-    if (!operator) throw new Error('no operator');
+    const operator = h.operator;
     const client = await h.client('Dmitry', 'ru');
     await sendRequest(operator, 'Dmitry', 'Personal data');
     await client.waitForMessage(/Личные данные · шаг 1 из 3[\s\S]*фамилию, имя и отчество/);

@@ -12,6 +12,8 @@ export interface Harness {
   app: App;
   readonly token: string;
   readonly operators: EmulatedUser[];
+  /** The first operator (every harness has one). */
+  readonly operator: EmulatedUser;
   readonly admin: EmulatedUser;
   /** A client who has opened the bot with /start (and got the greeting). */
   client(name: string, language?: string): Promise<EmulatedUser>;
@@ -64,6 +66,7 @@ export async function startHarness(engine: Engine, options: { operators?: number
     },
     token,
     operators,
+    operator: operators[0] ?? admin,
     admin,
     async client(name, language = 'en') {
       const user = emu.createUser({ firstName: name, languageCode: language });
