@@ -91,7 +91,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   bot.botInfo = await bot.telegram.getMe().catch((error: unknown) => {
     throw describeApiFailure(error, options);
   });
-  await registerCommands(bot, { operators: options.operatorIds, admins: options.adminIds }).catch((error: unknown) =>
+  await registerCommands(bot, { operators: options.operatorIds, admins: options.adminIds }, options.defaultLocale).catch((error: unknown) =>
     logger.warn({ err: error }, 'bot commands not registered'),
   );
 

@@ -1,6 +1,6 @@
 import { session, Telegraf, type Telegram } from 'telegraf';
 import type { BotCommand } from 'telegraf/types';
-import { LOCALES } from '../../machines/definition.js';
+import { LOCALES, type Locale } from '../../machines/definition.js';
 import type { Db } from '../db/client.js';
 import { sessionStore } from '../db/session-store.js';
 import { describeMessage } from '../log/messages.js';
@@ -85,23 +85,31 @@ function logSends(telegram: Telegram, options: CreateBotOptions): void {
 }
 
 /** Commands shown in Telegram's menu: clients see /start and /help; staff also /menu (admins /operators). */
-export async function registerCommands(bot: Telegraf<BotContext>, staff: { operators: readonly number[]; admins: readonly number[] }): Promise<void> {
-  for (const locale of LOCALES) {
-    const client: BotCommand[] = [
-      { command: 'start', description: t(locale, 'cmd_start') },
-      { command: 'help', description: t(locale, 'cmd_help') },
-    ];
-    await bot.telegram.setMyCommands(client, { language_code: locale });
-  }
-  const staffCommands = (admin: boolean): BotCommand[] => [
-    { command: 'menu', description: t('en', 'cmd_menu') },
-    { command: 'help', description: t('en', 'cmd_help') },
-    ...(admin ? [{ command: 'operators', description: t('en', 'cmd_operators') }] : []),
+export async function registerCommands(
+  bot: Telegraf<BotContext>,
+  staff: { operators: readonly number[]; admins: readonly number[] },
+  defaultLocale: Locale,
+): Promise<void> {
+  const clientCommands = (locale: Locale): BotCommand[] => [
+    { command: 'start', description: t(locale, 'cmd_start') },
+    { command: 'help', description: t(locale, 'cmd_help') },
+  ];
+  for (const locale of LOCALES) await bot.telegram.setMyCommands(clientCommands(locale), { language_code: locale });
+  await bot.telegram.setMyCommands(clientCommands(defaultLocale));
+  const staffCommands = (locale: Locale, admin: boolean): BotCommand[] => [
+    { command: 'menu', description: t(locale, 'cmd_menu') },
+    { command: 'help', description: t(locale, 'cmd_help') },
+    ...(admin ? [{ command: 'operators', description: t(locale, 'cmd_operators') }] : []),
   ];
   for (const id of new Set([...staff.operators, ...staff.admins])) {
-    await bot.telegram
-      .setMyCommands(staffCommands(staff.admins.includes(id)), { scope: { type: 'chat', chat_id: id } })
+    const admin = staff.admins.includes(id);
+    try {
+      for (const locale of LOCALES) {
+        await bot.telegram.setMyCommands(staffCommands(locale, admin), { scope: { type: 'chat', chat_id: id }, language_code: locale });
+      }
+      await bot.telegram.setMyCommands(staffCommands(defaultLocale, admin), { scope: { type: 'chat', chat_id: id } });
+    } catch {
       // A staff member who never opened the bot has no chat yet: Telegram refuses, and that is fine.
-      .catch(() => {});
+    }
   }
 }
