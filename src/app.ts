@@ -63,7 +63,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     telegram: new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {}),
     log: messageLog,
     logger,
-    onBlocked: (chatId) => directory.setBlocked(chatId, true),
+    // A 403 is how a block shows when Telegram's notice has not arrived (or never will).
+    onBlocked: async (chatId) => {
+      if ((await directory.setBlocked(chatId, true)) && (await flows.clientBlocked(chatId))) sender.kick();
+    },
   });
   const reloadCatalogue = async (): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
     try {

@@ -211,6 +211,26 @@ export class FlowService {
     });
   }
 
+  /**
+   * The client blocked the bot: their active request cannot go on, so its operator is told (once; the
+   * request stays as it is, and the operator may cancel it or wait for the client to come back).
+   */
+  clientBlocked(clientId: number): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const locked = await lockActiveFlow(tx, clientId, null);
+      const flow = locked.flow;
+      if (!flow) return false;
+      const client = personInfo(locked.client, clientId, this.defaultLocale);
+      const operator = personInfo(locked.operator, flow.operatorId, this.defaultLocale);
+      const plan = emptyPlan();
+      plan.events.push({ flowId: flow.id, fromState: flow.status, toState: flow.status, event: 'CLIENT_BLOCKED', payload: null, actorId: clientId, actorKind: 'client' });
+      const text = t(operator.locale, 'clientBlockedNotice', { client: html(displayName(client)), title: html(flow.definition.title[operator.locale]) });
+      plan.outbox.push({ chatId: operator.id, flowId: flow.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } });
+      await write(tx, plan);
+      return true;
+    });
+  }
+
   /** Due reminders and expiries become REMIND / EXPIRE; clients with only queued flows get one started. */
   async tick(now: Date = this.clock()): Promise<{ reminded: number; expired: number; activated: number }> {
     const due = rowsOf<{ id: number | string; expire: boolean }>(

@@ -104,8 +104,14 @@ export class Directory {
     return 'ok';
   }
 
-  async setBlocked(id: number, blocked: boolean): Promise<void> {
-    await this.db.update(people).set({ blockedAt: blocked ? new Date() : null }).where(eq(people.id, id));
+  /** Marks a person as having blocked (or unblocked) the bot; true when that is news. */
+  async setBlocked(id: number, blocked: boolean): Promise<boolean> {
+    const changed = await this.db
+      .update(people)
+      .set({ blockedAt: blocked ? new Date() : null })
+      .where(and(eq(people.id, id), blocked ? isNull(people.blockedAt) : sql`${people.blockedAt} is not null`))
+      .returning({ id: people.id });
+    return changed.length > 0;
   }
 
   /** True at most once per quiet period: whether to tell a client without a request to wait. */

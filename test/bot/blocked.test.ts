@@ -23,6 +23,17 @@ describe.each(ENGINES)('a client who blocked the bot on %s', (engine) => {
     expect(await operator.waitForCallbackAnswer(query)).toMatchObject({ text: 'The client has blocked the bot.', showAlert: true });
     expect(await h.app.flows.flowsOf(client.id)).toEqual([]);
 
+    // A block while a request is open: its operator hears about it once.
+    await client.unblockBot();
+    await client.send('/start');
+    await client.waitForMessage(/Hello, Anna/);
+    await sendRequest(operator, 'Anna', 'Passport photo');
+    await client.waitForMessage(/Passport photo · step 1 of 1/);
+    await client.blockBot();
+    await operator.waitForMessage(/Anna has blocked the bot, so “Passport photo” cannot go on/);
+    const events = await h.app.flows.eventsOf((await h.app.flows.activeFlow(client.id))?.id ?? 0);
+    expect(events.filter((e) => e.event === 'CLIENT_BLOCKED')).toHaveLength(1);
+
     // Unblocking and opening the bot again makes them reachable.
     await client.unblockBot();
     await client.send('/start');
@@ -50,6 +61,7 @@ describe.each(ENGINES)('a client who blocked the bot on %s', (engine) => {
     });
     expect(failed).toMatchObject({ method: 'sendMessage', attempts: 1, lastError: expect.stringMatching(/Forbidden: bot was blocked by the user/) });
     expect(await isBlocked(client.id)).toBe(true);
+    await operator.waitForMessage(/Anna has blocked the bot, so “Personal data” cannot go on/);
 
     // Another pass does not try it again.
     await h.app.sender.flush();

@@ -8,6 +8,11 @@ membershipFeature.on('my_chat_member', async (ctx) => {
   const update = ctx.myChatMember;
   if (update.chat.type !== 'private') return;
   const status = update.new_chat_member.status;
-  if (status === 'kicked') await ctx.deps.directory.setBlocked(update.from.id, true);
-  else if (status === 'member') await ctx.deps.directory.setBlocked(update.from.id, false);
+  if (status === 'kicked') {
+    // The operator of an active request hears that it cannot go on.
+    if ((await ctx.deps.directory.setBlocked(update.from.id, true)) && (await ctx.deps.flows.clientBlocked(update.from.id))) ctx.deps.sender.kick();
+  } else if (status === 'member') {
+    await ctx.deps.directory.setBlocked(update.from.id, false);
+  }
 });
+

@@ -74,6 +74,7 @@ export const en = {
   retryStep: '🔂 Retry step',
   reset: '⏮ Reset',
   cancel: '✖️ Cancel',
+  clientBlockedNotice: (p) => `⛔ ${p.client} has blocked the bot, so “${p.title}” cannot go on. Cancel it, or wait until they unblock the bot.`,
   clientCancelled: (p) => `${p.client} cancelled “${p.title}”.`,
   clientExpired: (p) => `“${p.title}” for ${p.client} expired without an answer.`,
   // bot: common

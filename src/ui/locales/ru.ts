@@ -71,6 +71,7 @@ export const ru: Messages = {
   retryStep: '🔂 Повторить шаг',
   reset: '⏮ Заново',
   cancel: '✖️ Отменить',
+  clientBlockedNotice: (p) => `⛔ ${p.client} заблокировал(а) бота, поэтому «${p.title}» не может продолжиться. Отмените запрос или дождитесь, когда бот будет разблокирован.`,
   clientCancelled: (p) => `${p.client} отменил(а) «${p.title}».`,
   clientExpired: (p) => `Срок «${p.title}» для ${p.client} истёк без ответа.`,
   notAllowed: 'Извините, это вам недоступно.',
