@@ -1,6 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Locale, StepDefinition } from '../../machines/definition.js';
-import type { Answer } from '../../machines/steps.js';
+import type { Locale } from '../../machines/definition.js';
+import { validAnswer } from '../fixtures/answers.js';
+
+export { validAnswer };
 import { loadCatalogueFile, type Catalogue } from '../../src/config/catalogue.js';
 import type { Db } from '../../src/db/client.js';
 import { outbox, people } from '../../src/db/schema.js';
@@ -51,29 +53,6 @@ export function updateId(): number {
 export const text = (value: string) => ({ kind: 'text' as const, text: value });
 export const photo = (n = 1) => ({ kind: 'photo' as const, fileId: `photo-${n}`, fileUniqueId: `uphoto-${n}`, mimeType: 'image/jpeg', size: 50_000 });
 export const document = (mimeType = 'application/pdf', n = 1) => ({ kind: 'document' as const, fileId: `doc-${n}`, fileUniqueId: `udoc-${n}`, mimeType, size: 50_000, fileName: 'file.pdf' });
-
-/** A valid answer for any step, respecting its limits: lets a test drive any catalogue entry to the end. */
-export function validAnswer(step: StepDefinition, n = 1): Answer {
-  switch (step.type) {
-    case 'photo':
-    case 'photo_or_document':
-      return photo(n);
-    case 'document':
-      return document(step.mimeTypes?.find((m) => !m.includes('*')) ?? 'application/pdf', n);
-    case 'text':
-      return text(step.minLength && step.minLength > 12 ? 'A'.repeat(step.minLength) : 'Anna Petrova');
-    case 'date':
-      return text(step.minDate && step.minDate > '1990-01-01' ? step.minDate : '15.06.1990');
-    case 'choice':
-      return { kind: 'choice', optionId: step.options?.[0]?.id ?? '' };
-    case 'phone':
-      return { kind: 'contact', phone: '+79001234567', ownContact: true };
-    case 'email':
-      return text('anna@example.com');
-    case 'number':
-      return text(String(step.min ?? 1));
-  }
-}
 
 /**
  * Answers every prompt of the client's active flow with valid answers, confirms, and (if the

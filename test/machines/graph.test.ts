@@ -1,5 +1,6 @@
 /**
- * Model-based coverage with xstate/graph: for every fixture definition, generate the shortest path
+ * Model-based coverage with xstate/graph: for every fixture definition and every entry of
+ * config/catalogue.yaml, generate the shortest path
  * to every reachable (state, round shape) and check that every state node is reached, that the
  * paths replay through our pure `step`, and that the ways out work from every non-final state.
  */
@@ -16,6 +17,7 @@ import {
 } from '../../machines/index.js';
 import { STICKER, answerEvent, validAnswer } from '../fixtures/answers.js';
 import { ALL_DEFINITIONS } from '../fixtures/definitions.js';
+import { loadCatalogueFile } from '../../src/config/catalogue.js';
 
 /** Sample events: valid and invalid answers for the current step, and every other event type. */
 function eventsFor(definition: RequestDefinition) {
@@ -66,7 +68,11 @@ function expectedStates(definition: RequestDefinition): string[] {
   ];
 }
 
-describe.each(ALL_DEFINITIONS.map((d) => [d.id, d] as const))('%s', (_id, definition) => {
+// The hand-written fixtures, and every entry of the shipped catalogue.
+const shipped = await loadCatalogueFile('config/catalogue.yaml');
+const definitions = [...ALL_DEFINITIONS.map((d) => [`fixture ${d.id}`, d] as const), ...shipped.requests.map((d) => [`catalogue ${d.id}`, d] as const)];
+
+describe.each(definitions)('%s', (_id, definition) => {
   const machine = createRequestMachine(definition);
   const paths = getShortestPaths(machine, { events: eventsFor(definition), serializeState });
   const ends = paths.map((p) => p.state);
