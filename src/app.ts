@@ -57,7 +57,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   const db = database.db;
   const directory = new Directory(db, { operatorIds: options.operatorIds, adminIds: options.adminIds });
   const messageLog = new MessageLog(db);
-  const flows = new FlowService({ db, catalogue: () => catalogue, defaultLocale: options.defaultLocale });
+  const flows = new FlowService({
+    db,
+    catalogue: () => catalogue,
+    defaultLocale: options.defaultLocale,
+    // Results of a request whose operator has left go to the whole staff.
+    operatorsFor: async (id) => ((await directory.roleOf(id)) === 'client' ? directory.staffIds() : [id]),
+  });
   const sender = new OutboxSender({
     db,
     telegram: new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {}),

@@ -35,6 +35,11 @@ export interface FlowServiceDeps {
   readonly catalogue: () => Catalogue;
   readonly defaultLocale: Locale;
   readonly clock?: () => Date;
+  /**
+   * Who gets a flow's operator messages: the operator who sent the request, or everyone on the staff
+   * when that person is no longer an operator. Default: the operator who sent it.
+   */
+  readonly operatorsFor?: (operatorId: number) => Promise<readonly number[]>;
 }
 
 /** Identifies the Telegram update behind a command: the same update is applied at most once. */
@@ -62,6 +67,7 @@ export class FlowService {
   private readonly catalogue: () => Catalogue;
   private readonly defaultLocale: Locale;
   private readonly clock: () => Date;
+  private readonly operatorsFor: (operatorId: number) => Promise<readonly number[]>;
   private readonly machines = new Map<string, RequestMachine>();
 
   constructor(deps: FlowServiceDeps) {
@@ -69,6 +75,7 @@ export class FlowService {
     this.catalogue = deps.catalogue;
     this.defaultLocale = deps.defaultLocale;
     this.clock = deps.clock ?? (() => new Date());
+    this.operatorsFor = deps.operatorsFor ?? (async (id) => [id]);
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -226,6 +233,7 @@ export class FlowService {
       plan.events.push({ flowId: flow.id, fromState: flow.status, toState: flow.status, event: 'CLIENT_BLOCKED', payload: null, actorId: clientId, actorKind: 'client' });
       const text = t(operator.locale, 'clientBlockedNotice', { client: html(displayName(client)), title: html(flow.definition.title[operator.locale]) });
       plan.outbox.push({ chatId: operator.id, flowId: flow.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } });
+      await this.routeToOperators(plan, flow.operatorId);
       await write(tx, plan);
       return true;
     });
@@ -444,6 +452,7 @@ export class FlowService {
     for (const message of render({ flowId: flow.id, version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event, actor, effects: result.actions, view, before: viewOf(flow.definition, before), invalid })) {
       plan.outbox.push({ ...message, flowId: flow.id });
     }
+    await this.routeToOperators(plan, flow.operatorId);
     await write(tx, plan);
     if (isFinal(status)) await this.startNextQueued(tx, flow.clientId, actor, flow.id);
     return { ok: true, value: { flow: { ...summaryOf(flow), status, version }, invalid, status } };
@@ -465,6 +474,7 @@ export class FlowService {
     const operatorInfo = personInfo(operator, next.operatorId, this.defaultLocale);
     this.activate(plan, { id: next.id, version: next.version, definition: next.definition, clientInfo, operatorInfo, actor });
     plan.outbox.push(startedNotice(next.id, next.definition, clientInfo, operatorInfo));
+    await this.routeToOperators(plan, next.operatorId);
     await write(tx, plan);
     return true;
   }
@@ -501,6 +511,15 @@ export class FlowService {
     plan.events.push({ flowId: flow.id, fromState: 'queued', toState: 'cancelled', event: 'CANCEL', payload: null, actorId: actor.id, actorKind: actor.kind });
     await write(tx, plan);
     return { ok: true, value: { ...summaryOf(flow), status: 'cancelled', version: flow.version + 1 } };
+  }
+
+  /** Sends the operator's messages to whoever stands in for them (see `operatorsFor`). */
+  private async routeToOperators(plan: MutablePlan, operatorId: number): Promise<void> {
+    if (!plan.outbox.some((m) => m.chatId === operatorId)) return;
+    const recipients = await this.operatorsFor(operatorId);
+    if (recipients.length === 1 && recipients[0] === operatorId) return;
+    const routed = plan.outbox.flatMap((m) => (m.chatId === operatorId ? recipients.map((chatId) => ({ ...m, chatId })) : [m]));
+    plan.outbox.splice(0, plan.outbox.length, ...routed);
   }
 
   /** When to remind and expire: only while the client is the one to act. */

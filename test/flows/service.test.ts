@@ -147,6 +147,21 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     expect((await flows.activeFlow(client))?.requestId).toBe('passport_photo');
   });
 
+  it('sends the results to the whole staff when the operator who asked has left', async () => {
+    test = await openTestDatabase(engine);
+    const { db } = test.current();
+    await addOperator(db);
+    const stillStaff = [2_000, 3_000];
+    const flows = await newService(db, { operatorsFor: async (id) => (id === OPERATOR ? stillStaff : [id]) });
+    const client = await addClient(db, 16);
+    await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'passport_photo', updateId: updateId() });
+    await flows.answer({ clientId: client, answer: photo(), updateId: updateId() });
+    for (const id of stillStaff) {
+      expect(await outboxTexts(db, id)).toEqual([expect.stringMatching(/^sendPhoto: Client 16 · Passport photo/), expect.stringMatching(/Passport photo from Client 16/)]);
+    }
+    expect((await outboxTexts(db, OPERATOR)).filter((m) => m.includes('from Client 16'))).toEqual([]);
+  });
+
   it('returns typed refusals for actions that make no sense, never throws', async () => {
     const { db, flows } = await setup();
     const client = await addClient(db, 10);

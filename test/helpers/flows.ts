@@ -30,9 +30,18 @@ export async function addOperator(db: Db, id = OPERATOR): Promise<number> {
   return id;
 }
 
-export async function newService(db: Db, options: { catalogue?: () => Catalogue; clock?: () => Date } = {}): Promise<FlowService> {
+export async function newService(
+  db: Db,
+  options: { catalogue?: () => Catalogue; clock?: () => Date; operatorsFor?: (id: number) => Promise<readonly number[]> } = {},
+): Promise<FlowService> {
   const current = await catalogue();
-  return new FlowService({ db, catalogue: options.catalogue ?? (() => current), defaultLocale: 'en', ...(options.clock ? { clock: options.clock } : {}) });
+  return new FlowService({
+    db,
+    catalogue: options.catalogue ?? (() => current),
+    defaultLocale: 'en',
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.operatorsFor ? { operatorsFor: options.operatorsFor } : {}),
+  });
 }
 
 /** Texts of the outbox rows for a chat, oldest first. */
