@@ -73,7 +73,8 @@ export function render(input: RenderInput): OutMessage[] {
         break;
       case 'requestReview':
         if (view.kind !== 'review') break;
-        toClient(t(client.locale, 'sentForReview'));
+        // A retry of the review re-sends the card; the client was already thanked.
+        if (event?.type !== 'RETRY_STEP') toClient(t(client.locale, 'sentForReview'));
         out.push(...fileMessages(input, view.answers));
         toOperator(reviewText(input, operator.locale), {
           reply_markup: {
@@ -147,7 +148,13 @@ function invalidText(reason: InvalidReason, patternError: string | null, locale:
 function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'prompt' }>): OutMessage {
   const locale = input.client.locale;
   const step = view.step;
-  const lines = [`<b>${html(t(locale, 'stepHeader', { title: pickText(input.definition.title, locale), position: view.position, total: view.total }))}</b>`];
+  const title = pickText(input.definition.title, locale);
+  // One step asked again (an edit, or an ask-again of one step) is named rather than numbered "1 of 1".
+  const header =
+    view.total === 1 && input.definition.steps.length > 1
+      ? t(locale, 'stepAgainHeader', { title, step: stepLabel(step, locale) })
+      : t(locale, 'stepHeader', { title, position: view.position, total: view.total });
+  const lines = [`<b>${html(header)}</b>`];
   if (view.reason && view.round > 1 && view.position === 1) lines.push(`🔁 ${html(t(locale, 'askAgainHeader', { reason: view.reason }))}`);
   lines.push('', html(pickText(step.prompt, locale)));
   if (view.previous && view.previous.kind !== 'file') lines.push('', `<i>${html(t(locale, 'previousValue', { value: formatValue(step, view.previous, locale) }))}</i>`);

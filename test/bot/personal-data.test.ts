@@ -29,7 +29,8 @@ describe.each(ENGINES)('personal data conversation on %s', (engine) => {
     expect(summary.text).toContain('Birth date: 14.07.1990');
 
     await client.press('✏️ City');
-    await client.waitForMessage(/Which city[\s\S]*Previous answer: Kazan/);
+    const edit = await client.waitForMessage(/Which city[\s\S]*Previous answer: Kazan/);
+    expect(edit.text).toMatch(/^Personal data · City\n/);
     await client.send('Samara');
     const second = await client.waitForMessage(/please check your answers/);
     expect(second.text).toContain('City: Samara');

@@ -5,6 +5,7 @@ export const en = {
   greeting: (p) => `Hello, ${p.name}! Your operator will send you requests here; just answer them in this chat.`,
   waitForRequest: 'There is nothing to answer right now: your operator will send you a request here.',
   stepHeader: (p) => `${p.title} · step ${p.position} of ${p.total}`,
+  stepAgainHeader: (p) => `${p.title} · ${p.step}`,
   askAgainHeader: (p) => `The operator asks you to send this again: ${p.reason}`,
   previousValue: (p) => `Previous answer: ${p.value}`,
   skip: 'Skip',

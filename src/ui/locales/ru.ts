@@ -4,6 +4,7 @@ export const ru: Messages = {
   greeting: (p) => `Здравствуйте, ${p.name}! Здесь ваш оператор будет присылать запросы — просто отвечайте в этом чате.`,
   waitForRequest: 'Сейчас отвечать ничего не нужно: оператор пришлёт вам запрос в этот чат.',
   stepHeader: (p) => `${p.title} · шаг ${p.position} из ${p.total}`,
+  stepAgainHeader: (p) => `${p.title} · ${p.step}`,
   askAgainHeader: (p) => `Оператор просит прислать ещё раз: ${p.reason}`,
   previousValue: (p) => `Прежний ответ: ${p.value}`,
   skip: 'Пропустить',
