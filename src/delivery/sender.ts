@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, lte, notExists, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { TelegramError, type Telegram } from 'telegraf';
 import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema.js';
@@ -69,10 +70,23 @@ export class OutboxSender {
   }
 
   private async pass(): Promise<void> {
+    // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
+    const waiting = alias(outbox, 'waiting');
     const rows = await this.deps.db
       .select()
       .from(outbox)
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date())))
+      .where(
+        and(
+          eq(outbox.status, 'pending'),
+          lte(outbox.nextAttemptAt, sql`now()`),
+          notExists(
+            this.deps.db
+              .select({ id: waiting.id })
+              .from(waiting)
+              .where(and(eq(waiting.chatId, outbox.chatId), eq(waiting.status, 'pending'), lt(waiting.id, outbox.id), gt(waiting.nextAttemptAt, sql`now()`))),
+          ),
+        ),
+      )
       .orderBy(asc(outbox.id))
       .limit(500);
     const byChat = new Map<number, Row[]>();

@@ -1,0 +1,79 @@
+import { asc, eq } from 'drizzle-orm';
+import pino from 'pino';
+import { Telegram } from 'telegraf';
+import { afterEach, describe, expect, it } from 'vitest';
+import { outbox } from '../../src/db/schema.js';
+import { OutboxSender } from '../../src/delivery/sender.js';
+import { MessageLog } from '../../src/log/messages.js';
+import { startEmulator, type Emulator } from '../../src/playground/emulator/index.js';
+import { openTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+describe('outbox sender', () => {
+  let test: TestDatabase;
+  let emu: Emulator;
+  afterEach(async () => {
+    await test.close();
+    await emu.close();
+  });
+
+  async function setup() {
+    test = await openTestDatabase('pglite');
+    emu = await startEmulator();
+    const { token } = emu.createBot({ username: 'sender_bot' });
+    const anna = emu.createUser({ firstName: 'Anna' });
+    const boris = emu.createUser({ firstName: 'Boris' });
+    await anna.send('/start');
+    await boris.send('/start');
+    const { db } = test.current();
+    const blocked: number[] = [];
+    const sender = new OutboxSender({
+      db,
+      telegram: new Telegram(token, { apiRoot: emu.apiRoot }),
+      log: new MessageLog(db),
+      logger: pino({ level: 'silent' }),
+      onBlocked: async (id) => void blocked.push(id),
+    });
+    const queue = (chatId: number, text: string, cardKey?: string) =>
+      db.insert(outbox).values({ chatId, method: 'sendMessage', payload: { text }, ...(cardKey ? { cardKey } : {}) });
+    return { db, sender, anna, boris, blocked, queue };
+  }
+
+  it('keeps each chat in order across a 429 and lets other chats go on meanwhile', async () => {
+    const { db, sender, anna, boris, queue } = await setup();
+    emu.faults.failNext('sendMessage', 1, { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
+    await queue(anna.id, 'first');
+    await queue(anna.id, 'second');
+    await queue(boris.id, 'to Boris');
+    await sender.flush();
+    expect(anna.messages().map((m) => m.text)).toEqual([]);
+    expect(boris.messages().map((m) => m.text)).toEqual(['to Boris']);
+    // Before retry_after has passed nothing of Anna's goes, not even the second message.
+    await sender.flush();
+    expect(anna.messages()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await sender.flush();
+    expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
+    const rows = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 2],
+      ['sent', 1],
+    ]);
+  });
+
+  it('edits a card in place, and gives up on a blocked chat without retrying', async () => {
+    const { db, sender, anna, boris, blocked, queue } = await setup();
+    await queue(anna.id, 'card v1', 'review:1');
+    await sender.flush();
+    await db.insert(outbox).values({ chatId: anna.id, method: 'editMessageText', payload: { text: 'card v2' }, cardKey: 'review:1' });
+    await sender.flush();
+    expect(anna.messages().map((m) => [m.text, m.editCount])).toEqual([['card v2', 1]]);
+
+    await boris.blockBot();
+    await queue(boris.id, 'hello?');
+    await sender.flush();
+    await sender.flush();
+    const [row] = await db.select().from(outbox).where(eq(outbox.chatId, boris.id));
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/blocked by the user/) });
+    expect(blocked).toEqual([boris.id]);
+  });
+});
