@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   } else {
     const playground = await startPlayground(env, log);
     log.info({ url: playground.url, database: playground.app.database.description }, 'ready (no BOT_TOKEN: local playground)');
+    // The one line a person starting the playground needs, readable among the JSON logs.
+    process.stderr.write(`\n  Playground: ${playground.url}  (Ctrl+C stops it; set BOT_TOKEN to run the real bot)\n\n`);
     stop = (signal) => playground.stop(signal);
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
