@@ -70,6 +70,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     log: messageLog,
     logger,
     // A 403 is how a block shows when Telegram's notice has not arrived (or never will).
+    leads: () => database.leads('outbox'),
     onBlocked: async (chatId) => {
       if ((await directory.setBlocked(chatId, true)) && (await flows.clientBlocked(chatId))) sender.kick();
     },
@@ -116,7 +117,13 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   sender.start();
   sender.kick(); // anything left from before a restart goes out now
-  const scheduler = startScheduler({ flows, logger, onWork: () => sender.kick(), ...(options.tickMs ? { intervalMs: options.tickMs } : {}) });
+  const scheduler = startScheduler({
+    flows,
+    logger,
+    onWork: () => sender.kick(),
+    leads: () => database.leads('timers'),
+    ...(options.tickMs ? { intervalMs: options.tickMs } : {}),
+  });
 
   const allowedUpdates = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
   if (options.webhook) {

@@ -23,6 +23,13 @@ export interface Database {
   readonly engine: 'pglite' | 'postgres';
   /** A human description for logs (never the password). */
   readonly description: string;
+  /**
+   * Whether this process leads the work called `name` (such as delivering the outbox), so that several
+   * instances on one PostgreSQL database do it once. PostgreSQL: a session advisory lock held on a
+   * connection of its own until close (a crashed leader's lock goes with its connection; asked again on
+   * every call, so a lost connection is noticed). PGlite: one process per database, always true.
+   */
+  leads(name: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -47,6 +54,8 @@ export interface DatabaseOptions {
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 /** Serialises migrations of several instances starting at once (drizzle's migrate() takes no lock). */
 const MIGRATION_LOCK_KEY = 727_001;
+/** The first key of the two-key advisory locks that elect a leader per kind of work. */
+const LEADER_LOCK_SPACE = 727_002;
 
 export class DatabaseError extends Error {
   override name = 'DatabaseError';
@@ -78,11 +87,21 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     ...(options.debug ? { debug: options.debug } : {}),
   });
   const db = drizzlePostgres(preparing(client), { schema, casing: 'snake_case' });
+  let leader: postgres.Sql | undefined;
   return {
     db,
     engine: 'postgres',
     description,
-    close: () => client.end({ timeout: 5 }),
+    async leads(name) {
+      leader ??= postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, idle_timeout: 0 });
+      // Re-entrant for the session that holds it; false while another instance's session does.
+      const [row] = await leader<{ held: boolean }[]>`select pg_try_advisory_lock(${LEADER_LOCK_SPACE}, hashtext(${name})) as held`;
+      return row?.held === true;
+    },
+    close: async () => {
+      await leader?.end({ timeout: 5 });
+      await client.end({ timeout: 5 });
+    },
   };
 }
 
@@ -138,6 +157,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     db,
     engine: 'pglite',
     description: inMemory ? 'PGlite (in memory)' : `PGlite in ${path.resolve(dataDir)}`,
+    leads: async () => true,
     close: async () => {
       await client.close();
       await release();

@@ -17,13 +17,16 @@ export interface SenderDeps {
   readonly onBlocked?: (chatId: number) => Promise<void>;
   /** Chats sent to at once (each chat's messages always go in order). */
   readonly concurrency?: number;
+  /** Whether this instance delivers (one instance does, when several share a database). Default: yes. */
+  readonly leads?: () => Promise<boolean>;
   readonly maxAttempts?: number;
 }
 
 /**
  * Delivers outbox rows written by the flow service: per chat in id order, several chats at once.
  * Failures are retried with backoff (429 waits `retry_after`); permanent errors mark the row failed.
- * A crash between commit and send leaves the row pending, and the next pass sends it.
+ * A crash between commit and send leaves the row pending, and the next pass sends it. With several
+ * instances on one database only the leader (`leads`) sends, so nothing goes out twice.
  */
 export class OutboxSender {
   private running: Promise<void> | null = null;
@@ -70,6 +73,7 @@ export class OutboxSender {
   }
 
   private async pass(): Promise<void> {
+    if (this.deps.leads && !(await this.deps.leads())) return;
     // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
     const waiting = alias(outbox, 'waiting');
     const rows = await this.deps.db

@@ -6,7 +6,8 @@ import { outbox } from '../../src/db/schema.js';
 import { OutboxSender } from '../../src/delivery/sender.js';
 import { MessageLog } from '../../src/log/messages.js';
 import { startEmulator, type Emulator } from '../../src/playground/emulator/index.js';
-import { openTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 describe('outbox sender', () => {
   let test: TestDatabase;
@@ -75,5 +76,51 @@ describe('outbox sender', () => {
     const [row] = await db.select().from(outbox).where(eq(outbox.chatId, boris.id));
     expect(row).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/blocked by the user/) });
     expect(blocked).toEqual([boris.id]);
+  });
+});
+
+describe.runIf(ENGINES.includes('postgres'))('outbox senders of several instances on one PostgreSQL database', () => {
+  let test: TestDatabase;
+  let emu: Emulator;
+  let second: Database | undefined;
+  afterEach(async () => {
+    await second?.close();
+    await test.close();
+    await emu.close();
+  });
+
+  it('deliver every message once: only the leader sends, and another takes over when it goes', async () => {
+    test = await openTestDatabase('postgres');
+    emu = await startEmulator();
+    const { token } = emu.createBot({ username: 'sender_bot' });
+    const anna = emu.createUser({ firstName: 'Anna' });
+    await anna.send('/start');
+    const first = test.current();
+    second = await openDatabase({ databaseUrl: test.url ?? '', migrate: false });
+    const senderOf = (database: Database) =>
+      new OutboxSender({
+        db: database.db,
+        telegram: new Telegram(token, { apiRoot: emu.apiRoot }),
+        log: new MessageLog(database.db),
+        logger: pino({ level: 'silent' }),
+        leads: () => database.leads('outbox'),
+      });
+    const [a, b] = [senderOf(first), senderOf(second)];
+    for (let i = 1; i <= 20; i++) await first.db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: `m${i}` } });
+    await Promise.all([a.flush(), b.flush(), a.flush(), b.flush()]);
+    expect(anna.messages().map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i + 1}`));
+    expect(await first.leads('outbox')).not.toBe(await second.leads('outbox'));
+
+    // The leader's process goes away: its lock goes with its connection, and the other delivers.
+    const leaderIsFirst = await first.leads('outbox');
+    const [survivor, survivorSender] = leaderIsFirst ? [second, b] : [first, a];
+    if (leaderIsFirst) await test.restart(); // closes the first instance's connections
+    else {
+      await second.close();
+      second = undefined;
+    }
+    await survivor.db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: 'after' } });
+    await survivorSender.flush();
+    expect(anna.messages().map((m) => m.text).at(-1)).toBe('after');
   });
 });
