@@ -1,6 +1,6 @@
 // The user-side driver: a person chatting privately with a bot (chat.id === user.id).
 import { randomInt } from 'node:crypto';
-import type { Conversation } from './conversation.js';
+import type { Conversation, StoredMessage } from './conversation.js';
 import { documentOf, mimeTypeFor, sniffImage, stickerOf, videoOf, voiceOf } from './files.js';
 import { commandEntities } from './formatting.js';
 import { inlineKeyboardOf, type KeyboardButton } from './markup.js';
@@ -204,18 +204,7 @@ export class EmulatedUser {
     for (const message of candidates) {
       const found = inlineKeyboardOf(message.replyMarkup)?.flat().find((candidate) => buttonMatches(candidate, button));
       if (found?.callback_data === undefined) continue;
-      this.baseline = this.state.currentSeq;
-      const query = this.state.addCallbackQuery(conversation, message.id, found.callback_data, found.text);
-      this.state.enqueue(conversation.bot, {
-        callback_query: {
-          id: query.id,
-          from: this.info,
-          message: conversation.toWire(message),
-          chat_instance: conversation.chatInstance,
-          data: found.callback_data,
-        },
-      });
-      return query.id;
+      return this.sendCallback(conversation, message, found.callback_data, found.text);
     }
     const where = options.messageId === undefined ? 'any bot message' : `message #${options.messageId}`;
     throw new Error(`No callback button ${describeMatcher(button)} on ${where}\n${transcript(conversation)}`);
@@ -231,8 +220,13 @@ export class EmulatedUser {
     if (!message || message.sender !== 'bot') {
       throw new Error(`No bot message #${messageId} in the chat of ${this.info.first_name}\n${transcript(conversation)}`);
     }
+    return this.sendCallback(conversation, message, data, '');
+  }
+
+  /** A real callback_query update for `message`, as Telegram sends it when a button is pressed. */
+  private sendCallback(conversation: Conversation, message: StoredMessage, data: string, buttonText: string): string {
     this.baseline = this.state.currentSeq;
-    const query = this.state.addCallbackQuery(conversation, message.id, data, '');
+    const query = this.state.addCallbackQuery(conversation, message.id, data, buttonText);
     this.state.enqueue(conversation.bot, {
       callback_query: {
         id: query.id,
