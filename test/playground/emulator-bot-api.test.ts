@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { samplePhoto, type TgMessage, type TgUpdate } from '../helpers/telegram.js';
-import { apiError, RawBotApi, toResponse, useEmulator } from './emulator-helpers.js';
+import { apiError, RawBotApi, toResponse, useEmulator, type ApiResponse } from './emulator-helpers.js';
 
 const NOT_MODIFIED =
   'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
@@ -436,5 +436,192 @@ describe('Bot API emulator: fault injection', () => {
     await t.api.call('getMe');
     expect(Date.now() - started).toBeLessThan(140);
     expect((await t.api.raw('getMyCommands')).body.ok).toBe(true);
+  });
+});
+
+describe('Bot API emulator: fault injection for any method', () => {
+  const t = useEmulator();
+
+  it("fails any method with failNext('*'), after a method's own scripted failures", async () => {
+    t.emu.faults.failNext('*', 2, { code: 502, description: 'Bad Gateway' });
+    t.emu.faults.failNext('getMe', 1, { code: 500, description: 'Internal Server Error' });
+    expect(await t.api.raw('getMe')).toEqual(apiError(500, 'Internal Server Error'));
+    expect(await t.api.raw('getMe')).toEqual(apiError(502, 'Bad Gateway'));
+    expect(await t.api.raw('getMyCommands')).toEqual(apiError(502, 'Bad Gateway'));
+    expect((await t.api.raw('getMyCommands')).body.ok).toBe(true);
+    expect((await t.api.raw('getMe')).body.ok).toBe(true);
+  });
+});
+
+describe('Bot API emulator: call log', () => {
+  const t = useEmulator();
+
+  it('records every call in order with its method, chat id, time and outcome', async () => {
+    const anna = t.emu.createUser({ firstName: 'Anna' });
+    await anna.send('/start');
+    const before = Date.now();
+    await t.api.call('GETME');
+    await t.api.call('sendMessage', { chat_id: anna.id, text: 'one' });
+    await t.api.call('sendMessage', { chat_id: String(anna.id), text: 'two' });
+    await t.api.raw('sendMessage', { chat_id: 777, text: 'nobody' });
+    await t.api.raw('sendMessage', { chat_id: '@somechannel', text: 'by name' });
+    const throttled = { code: 429, description: 'Too Many Requests: retry after 2', retryAfter: 2 };
+    t.emu.faults.failNext('sendChatAction', 1, throttled);
+    await t.api.raw('sendChatAction', { chat_id: anna.id, action: 'typing' });
+    await t.api.raw('sendTelepathy', { chat_id: anna.id });
+    await new RawBotApi(t.emu.apiRoot, `${t.bot.id}:wrong-secret-123`).raw('getMe');
+    const after = Date.now();
+
+    const calls = t.emu.calls();
+    expect(calls.map(({ at: _at, ...call }) => call)).toEqual([
+      { method: 'getMe', chatId: null, ok: true, errorCode: null },
+      { method: 'sendMessage', chatId: anna.id, ok: true, errorCode: null },
+      { method: 'sendMessage', chatId: anna.id, ok: true, errorCode: null },
+      { method: 'sendMessage', chatId: 777, ok: false, errorCode: 400 },
+      { method: 'sendMessage', chatId: null, ok: false, errorCode: 400 },
+      { method: 'sendChatAction', chatId: anna.id, ok: false, errorCode: 429 },
+      { method: 'sendTelepathy', chatId: null, ok: false, errorCode: 404 },
+      { method: 'getMe', chatId: null, ok: false, errorCode: 401 },
+    ]);
+    for (const call of calls) {
+      expect(call.at).toBeGreaterThanOrEqual(before);
+      expect(call.at).toBeLessThanOrEqual(after);
+    }
+    expect(calls.map((call) => call.at)).toEqual([...calls.map((call) => call.at)].sort((a, b) => a - b));
+
+    t.emu.clearCalls();
+    expect(t.emu.calls()).toEqual([]);
+    await t.api.call('getMe');
+    expect(t.emu.calls()).toMatchObject([{ method: 'getMe', ok: true }]);
+  });
+
+  it('hands out copies: the log cannot be changed from outside', async () => {
+    await t.api.call('getMe');
+    const [call] = t.emu.calls();
+    if (call) call.method = 'tampered';
+    expect(t.emu.calls()[0]?.method).toBe('getMe');
+  });
+});
+
+describe('Bot API emulator: flood limits', () => {
+  const t = useEmulator();
+
+  /** Users who have started the bot, so it may write to them. */
+  async function startedUsers(count: number) {
+    const users = Array.from({ length: count }, (_, index) => t.emu.createUser({ firstName: `User ${index + 1}` }));
+    for (const user of users) await user.send('/start');
+    return users;
+  }
+
+  const isRetryAfter = (response: ApiResponse): boolean => {
+    const seconds = response.body.parameters?.retry_after;
+    return (
+      response.status === 429 &&
+      seconds !== undefined &&
+      seconds >= 1 &&
+      response.body.description === `Too Many Requests: retry after ${seconds}`
+    );
+  };
+
+  it('refuses quick sends to one chat after the burst with 429 retry_after, without performing them', async () => {
+    const [anna] = await startedUsers(1);
+    t.emu.faults.enforceRateLimits();
+    const responses = [];
+    for (let i = 1; i <= 5; i += 1) {
+      responses.push(await t.api.raw('sendMessage', { chat_id: anna?.id, text: `#${i}` }));
+    }
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 429, 429]);
+    expect(responses.slice(3).every(isRetryAfter)).toBe(true);
+    expect(responses[3]?.body).toEqual({
+      ok: false,
+      error_code: 429,
+      description: expect.stringMatching(/^Too Many Requests: retry after [1-3]$/) as string,
+      parameters: { retry_after: expect.any(Number) as number },
+    });
+    expect(anna?.messages().map((message) => message.text)).toEqual(['#1', '#2', '#3']);
+    // Chat actions send no message and are never limited; the log shows the refusals.
+    expect((await t.api.raw('sendChatAction', { chat_id: anna?.id, action: 'typing' })).body.ok).toBe(true);
+    expect(t.emu.calls().filter((call) => call.errorCode === 429)).toHaveLength(2);
+  });
+
+  it('counts edits, copies and forwards as messages in the chat', async () => {
+    const [anna] = await startedUsers(1);
+    const sent = await t.api.call<TgMessage>('sendMessage', { chat_id: anna?.id, text: 'draft' });
+    t.emu.faults.enforceRateLimits({ perChatBurst: 2 });
+    const edit = (text: string) =>
+      t.api.raw('editMessageText', { chat_id: anna?.id, message_id: sent.message_id, text });
+    expect((await edit('draft 2')).status).toBe(200);
+    const copy = await t.api.raw('copyMessage', { chat_id: anna?.id, from_chat_id: anna?.id, message_id: 1 });
+    expect(copy.status).toBe(200);
+    expect(isRetryAfter(await edit('draft 3'))).toBe(true);
+    expect(
+      isRetryAfter(await t.api.raw('forwardMessage', { chat_id: anna?.id, from_chat_id: anna?.id, message_id: 1 })),
+    ).toBe(true);
+    expect(anna?.lastMessage()?.text).toBe('/start');
+  });
+
+  it('refuses sends beyond 30 a second across chats', async () => {
+    const users = await startedUsers(40);
+    t.emu.faults.enforceRateLimits();
+    const responses = await Promise.all(
+      users.map((user) => t.api.raw('sendMessage', { chat_id: user.id, text: 'news' })),
+    );
+    const refused = responses.filter((response) => response.status === 429);
+    // All 40 arrive within a second (the window would have to slide for more than 30 to get through).
+    expect(responses.filter((response) => response.status === 200).length).toBeGreaterThanOrEqual(30);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every(isRetryAfter)).toBe(true);
+  });
+
+  it('refuses the 21st message to a group within a minute, with retry_after up to a minute', async () => {
+    const [anna] = await startedUsers(1);
+    if (!anna) throw new Error('no user');
+    const group = t.emu.createGroup({ title: 'Team', type: 'supergroup', members: [anna] });
+    await group.addBot(anna);
+    // Lift the per-chat limit (1 a second) so the group's per-minute one shows.
+    t.emu.faults.enforceRateLimits({ perChatPerSecond: 1000, perChatBurst: 1000 });
+    const statuses = [];
+    for (let i = 1; i <= 20; i += 1) {
+      statuses.push((await t.api.raw('sendMessage', { chat_id: group.id, text: `#${i}` })).status);
+    }
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    const refused = await t.api.raw('sendMessage', { chat_id: group.id, text: '#21' });
+    expect(isRetryAfter(refused)).toBe(true);
+    expect(refused.body.parameters?.retry_after).toBeGreaterThan(1);
+    expect(refused.body.parameters?.retry_after).toBeLessThanOrEqual(60);
+    expect(group.messages()).toHaveLength(20);
+    // Private chats are not held back by the group's limit.
+    expect((await t.api.raw('sendMessage', { chat_id: anna.id, text: 'private' })).status).toBe(200);
+  });
+
+  it('lets a call through once the bot has waited retry_after', async () => {
+    const [anna] = await startedUsers(1);
+    t.emu.faults.enforceRateLimits({ perChatPerSecond: 1, perChatBurst: 1 });
+    expect((await t.api.raw('sendMessage', { chat_id: anna?.id, text: 'first' })).status).toBe(200);
+    const refused = await t.api.raw('sendMessage', { chat_id: anna?.id, text: 'second' });
+    const seconds = refused.body.parameters?.retry_after ?? 0;
+    expect(seconds).toBe(1);
+    // The one real wait in these tests: what retry_after says, as a well-behaved bot does.
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1_000 + 50));
+    expect((await t.api.raw('sendMessage', { chat_id: anna?.id, text: 'second' })).status).toBe(200);
+  });
+
+  it('refuses nothing while off, and faults.clear() turns the limits off', async () => {
+    const users = await startedUsers(40);
+    const [first] = users;
+    const burst = async () => {
+      const results = [];
+      for (let i = 0; i < 5; i += 1) results.push(await t.api.raw('sendMessage', { chat_id: first?.id, text: `${i}` }));
+      return results.map((response) => response.status);
+    };
+    expect(await burst()).toEqual([200, 200, 200, 200, 200]);
+    const wide = await Promise.all(users.map((user) => t.api.raw('sendMessage', { chat_id: user.id, text: 'hi' })));
+    expect(wide.every((response) => response.status === 200)).toBe(true);
+
+    t.emu.faults.enforceRateLimits();
+    expect((await burst()).filter((status) => status === 429).length).toBeGreaterThan(0);
+    t.emu.faults.clear();
+    expect(await burst()).toEqual([200, 200, 200, 200, 200]);
+    expect(t.emu.calls().some((call) => call.errorCode === 429)).toBe(true);
   });
 });

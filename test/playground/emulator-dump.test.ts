@@ -51,6 +51,45 @@ describe('emulator state export and import', () => {
     await next.close();
   });
 
+  it('continues groups: members, the bot membership, messages, buttons and group ids', async () => {
+    const { emu, bot, api, anna } = await worldWithChats();
+    const bob = emu.createUser({ firstName: 'Bob' });
+    const group = emu.createGroup({ title: 'Team', type: 'supergroup', members: [anna, bob] });
+    const left = emu.createGroup({ title: 'Old', type: 'group', members: [bob] });
+    await group.addBot(anna);
+    await left.addBot(bob);
+    await api.call('leaveChat', { chat_id: left.id });
+    await api.call('sendMessage', {
+      chat_id: group.id,
+      text: 'Vote',
+      reply_markup: { inline_keyboard: [[{ text: 'Yes', callback_data: 'yes' }]] },
+    });
+    await group.send(bob, 'hi all');
+    const history = group.history();
+    const dump = emu.exportState();
+    await emu.close();
+
+    const next = await startEmulator();
+    next.importState(JSON.parse(JSON.stringify(dump)) as typeof dump);
+    const nextApi = new RawBotApi(next.apiRoot, bot.token);
+    const again = next.group(group.id);
+    expect(again?.history()).toEqual(history);
+    expect(again?.members().map((member) => member.first_name)).toEqual(['Anna', 'Bob']);
+    expect(again?.botIsMember()).toBe(true);
+    expect(next.group(left.id)?.botStatus()).toBe('left');
+    expect(await nextApi.raw('sendMessage', { chat_id: left.id, text: 'x' })).toMatchObject({ status: 403 });
+    const sent = await nextApi.call<{ message_id: number }>('sendMessage', { chat_id: group.id, text: 'after' });
+    expect(sent.message_id).toBe((history.at(-1)?.messageId ?? 0) + 1);
+    const reborn = next.user(bob.id);
+    if (!again || !reborn) throw new Error('group or user missing after import');
+    const query = await again.press(reborn, 'Yes');
+    await nextApi.call('answerCallbackQuery', { callback_query_id: query, text: 'counted' });
+    expect(again.callbackAnswers().map((answer) => answer.text)).toEqual(['counted']);
+    const newer = next.createGroup({ title: 'New', type: 'supergroup', members: [reborn] });
+    expect(newer.id).toBeLessThan(group.id);
+    await next.close();
+  });
+
   it('reset keeps the bots and the chosen users, with empty chats and ids that keep counting', async () => {
     const { emu, bot, anna } = await worldWithChats();
     const olga = emu.createUser({ firstName: 'Olga' });
@@ -67,6 +106,7 @@ describe('emulator state export and import', () => {
     const [update] = await api.call<TgUpdate[]>('getUpdates', { timeout: 0 });
     expect(update?.update_id).toBe(6);
     expect(emu.createUser({ firstName: 'Next' }).id).toBeGreaterThan(olga.id);
+    expect(emu.groups()).toEqual([]);
     await emu.close();
   });
 

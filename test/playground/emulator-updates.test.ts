@@ -202,6 +202,14 @@ describe('Bot API emulator: webhooks', () => {
     await anna.press('Like');
     await anna.waitFor(() => anna.callbackAnswers().length === 1);
     expect(anna.callbackAnswers()[0]).toMatchObject({ text: 'via webhook reply', data: 'like' });
+    // Webhook replies are Bot API calls too: the call log has them (one more round trip lets them settle).
+    await t.api.call('getWebhookInfo');
+    expect(t.emu.calls().filter((call) => call.method !== 'getWebhookInfo')).toMatchObject([
+      { method: 'setWebhook', ok: true },
+      { method: 'sendMessage', chatId: anna.id, ok: true },
+      { method: 'editMessageReplyMarkup', chatId: anna.id, ok: true },
+      { method: 'answerCallbackQuery', chatId: null, ok: true },
+    ]);
   });
 
   it('terminates a pending long poll when a webhook is set', async () => {

@@ -3,14 +3,14 @@ import { randomInt } from 'node:crypto';
 import type { Conversation, StoredMessage } from './conversation.js';
 import { documentOf, mimeTypeFor, sniffImage, stickerOf, videoOf, voiceOf } from './files.js';
 import { commandEntities } from './formatting.js';
-import { inlineKeyboardOf, type KeyboardButton } from './markup.js';
+import type { KeyboardButton } from './markup.js';
 import { unixNow, type EmulatorState, type NewMessage } from './state.js';
 import type { CallbackAnswer, ChatMessage, MessageContent, TgChatMember, TgUser } from './types.js';
 import { toChatMessage, transcript } from './views.js';
 import {
-  buttonMatches,
   describeMatcher,
-  messageMatches,
+  findCallbackButton,
+  nextChangedMessage,
   waitUntil,
   type ButtonMatcher,
   type MessageMatcher,
@@ -197,15 +197,8 @@ export class EmulatedUser {
    */
   async press(button: ButtonMatcher, options: { messageId?: number } = {}): Promise<string> {
     const conversation = this.activeConversation();
-    const candidates = conversation.messages
-      .filter((message) => message.sender === 'bot' && !message.deleted)
-      .filter((message) => options.messageId === undefined || message.id === options.messageId)
-      .reverse();
-    for (const message of candidates) {
-      const found = inlineKeyboardOf(message.replyMarkup)?.flat().find((candidate) => buttonMatches(candidate, button));
-      if (found?.callback_data === undefined) continue;
-      return this.sendCallback(conversation, message, found.callback_data, found.text);
-    }
+    const found = findCallbackButton(conversation.messages, button, options.messageId);
+    if (found) return this.sendCallback(conversation, found.message, found.data, found.text);
     const where = options.messageId === undefined ? 'any bot message' : `message #${options.messageId}`;
     throw new Error(`No callback button ${describeMatcher(button)} on ${where}\n${transcript(conversation)}`);
   }
@@ -353,11 +346,7 @@ export class EmulatedUser {
    */
   waitForMessage(match: MessageMatcher, options: WaitOptions = {}): Promise<ChatMessage> {
     return waitUntil(this.state, () => {
-      const conversation = this.currentConversation();
-      const fresh = (conversation?.messages ?? [])
-        .filter((message) => message.sender === 'bot' && !message.deleted && message.changeSeq > this.baseline)
-        .sort((a, b) => a.changeSeq - b.changeSeq);
-      const found = fresh.find((message) => messageMatches(toChatMessage(message), match));
+      const found = nextChangedMessage(this.currentConversation()?.messages ?? [], this.baseline, match);
       if (!found) return undefined;
       this.baseline = found.changeSeq;
       return { value: toChatMessage(found) };

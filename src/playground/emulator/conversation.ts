@@ -1,45 +1,13 @@
 // A private chat between one user and one bot: its messages, callback queries and wire rendering.
 import { randomBytes } from 'node:crypto';
+import { wireMessage, type CallbackQueryRecord, type ChatRecord, type StoredMessage } from './chat.js';
 import type { ConversationDump } from './dump.js';
 import type { BotRecord } from './state.js';
-import type {
-  CallbackAnswer,
-  MessageContent,
-  MessageOriginUser,
-  ReplyMarkup,
-  TgMessage,
-  TgPrivateChat,
-  TgUser,
-} from './types.js';
+import type { TgMessage, TgPrivateChat, TgUser } from './types.js';
 
-export interface StoredMessage {
-  id: number;
-  sender: 'bot' | 'user';
-  date: number;
-  editDate?: number;
-  editCount: number;
-  deleted: boolean;
-  /** Emulator-wide sequence numbers (see EmulatorState.currentSeq) of the creation and of the last change. */
-  createdSeq: number;
-  changeSeq: number;
-  content: MessageContent;
-  parseMode?: string;
-  replyMarkup?: ReplyMarkup;
-  replyToId?: number;
-  mediaGroupId?: string;
-  forwardOrigin?: MessageOriginUser;
-}
+export type { CallbackQueryRecord, StoredMessage } from './chat.js';
 
-export interface CallbackQueryRecord {
-  id: string;
-  messageId: number;
-  data: string;
-  buttonText: string;
-  seq: number;
-  answer?: CallbackAnswer;
-}
-
-export class Conversation {
+export class Conversation implements ChatRecord {
   readonly messages: StoredMessage[] = [];
   readonly callbackQueries: CallbackQueryRecord[] = [];
   started = false;
@@ -102,27 +70,20 @@ export class Conversation {
     return this.messages.find((message) => message.id === id && !message.deleted);
   }
 
+  author(message: StoredMessage): TgUser {
+    return message.sender === 'bot' ? this.bot.publicUser : this.user;
+  }
+
+  nameOf(): string {
+    return this.user.first_name;
+  }
+
+  heading(): string {
+    const blocked = this.blocked ? ' [bot blocked]' : '';
+    return `Chat of ${this.user.first_name} (id ${this.chatId}) with @${this.bot.username}${blocked}:`;
+  }
+
   toWire(message: StoredMessage, withReply = true): TgMessage {
-    const replied = withReply && message.replyToId !== undefined ? this.live(message.replyToId) : undefined;
-    const markup = message.replyMarkup;
-    return {
-      message_id: message.id,
-      from: message.sender === 'bot' ? this.bot.publicUser : this.user,
-      chat: this.chat,
-      date: message.date,
-      ...(message.editDate !== undefined ? { edit_date: message.editDate } : {}),
-      ...(message.mediaGroupId !== undefined ? { media_group_id: message.mediaGroupId } : {}),
-      ...(message.forwardOrigin
-        ? {
-            forward_origin: message.forwardOrigin,
-            forward_from: message.forwardOrigin.sender_user,
-            forward_date: message.forwardOrigin.date,
-          }
-        : {}),
-      ...(replied ? { reply_to_message: this.toWire(replied, false) } : {}),
-      ...structuredClone(message.content),
-      // Only inline keyboards are part of a Message; reply keyboards live in the client.
-      ...(markup && 'inline_keyboard' in markup ? { reply_markup: { inline_keyboard: markup.inline_keyboard } } : {}),
-    };
+    return wireMessage(this, message, withReply);
   }
 }

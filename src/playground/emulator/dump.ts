@@ -1,6 +1,7 @@
 // The emulator's world as plain data, so a host (the playground) can keep users and chats across restarts.
-import type { CallbackQueryRecord, StoredMessage } from './conversation.js';
+import type { CallbackQueryRecord, StoredMessage } from './chat.js';
 import type { StoredFile } from './files.js';
+import type { BotMembership, GroupType } from './group.js';
 import type { TgUpdate, TgUser } from './types.js';
 
 export interface UpdateQueueDump {
@@ -28,6 +29,19 @@ export interface ConversationDump {
   callbackQueries: CallbackQueryRecord[];
 }
 
+export interface GroupDump {
+  chatId: number;
+  type: GroupType;
+  title: string;
+  memberIds: number[];
+  botId: number;
+  botStatus: BotMembership;
+  chatInstance: string;
+  lastMessageId: number;
+  messages: StoredMessage[];
+  callbackQueries: CallbackQueryRecord[];
+}
+
 export interface FileStoreDump {
   counter: number;
   /** Every stored file, bytes included (photo sizes are separate files sharing one Buffer). */
@@ -43,4 +57,8 @@ export interface EmulatorDump {
   users: TgUser[];
   files: FileStoreDump;
   conversations: ConversationDump[];
+  /** Groups, supergroups and channels (absent in dumps from before they existed). */
+  groups?: GroupDump[];
+  /** The counter behind group ids. */
+  lastGroupId?: number;
 }

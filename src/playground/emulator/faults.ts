@@ -1,6 +1,7 @@
-// Fault injection for Bot API calls: scripted failures and artificial latency per method.
+// Fault injection for Bot API calls: scripted failures, artificial latency and Telegram's flood limits.
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError } from './errors.js';
+import { isMessageMethod, RateLimiter, type RateLimitOptions } from './rate-limits.js';
 
 /**
  * The error a failing call answers with,
@@ -15,8 +16,12 @@ export interface FaultError {
 export class Faults {
   private readonly failures = new Map<string, Array<{ remaining: number; error: FaultError }>>();
   private readonly latencies = new Map<string, number>();
+  private limiter: RateLimiter | undefined;
 
-  /** The next `count` calls of `method` fail with `error` (queued after earlier failNext calls). */
+  /**
+   * The next `count` calls of `method` fail with `error` (queued after earlier failNext calls).
+   * `method` '*' means any method: a method's own scripted failures go first.
+   */
   failNext(method: string, count: number, error: FaultError): void {
     if (count <= 0) return;
     const key = method.toLowerCase();
@@ -30,9 +35,22 @@ export class Faults {
     this.latencies.set(method === '*' ? '*' : method.toLowerCase(), ms);
   }
 
+  /**
+   * Turns on Telegram's flood limits (off by default; see {@link RateLimitOptions} for the windows and defaults):
+   * a call that sends or edits a message (send* but sendChatAction, copyMessage, forwardMessage, editMessage*)
+   * beyond a limit answers 429 "Too Many Requests: retry after N" with `parameters.retry_after = N`, and is
+   * not performed. Calls without a numeric chat_id are not limited. Calling it again starts over with empty
+   * windows; {@link clear} turns the limits off.
+   */
+  enforceRateLimits(options: RateLimitOptions = {}): void {
+    this.limiter = new RateLimiter(options);
+  }
+
+  /** Removes every scripted failure and latency, and turns flood limits off. */
   clear(): void {
     this.failures.clear();
     this.latencies.clear();
+    this.limiter = undefined;
   }
 
   /** Applies the configured latency, then throws the next scripted failure, if any. */
@@ -40,12 +58,17 @@ export class Faults {
     const key = method.toLowerCase();
     const ms = this.latencies.get(key) ?? this.latencies.get('*') ?? 0;
     if (ms > 0) await delay(ms);
-    const queue = this.failures.get(key);
+    const queue = this.failures.get(key)?.length ? this.failures.get(key) : this.failures.get('*');
     const next = queue?.[0];
     if (!queue || !next) return;
     next.remaining -= 1;
     if (next.remaining <= 0) queue.shift();
     const { code, description, retryAfter } = next.error;
     throw new ApiError(code, description, retryAfter !== undefined ? { retry_after: retryAfter } : undefined);
+  }
+
+  /** Throws 429 when flood limits are on and this message-sending call of bot `botId` would exceed them. */
+  checkRateLimits(botId: number, method: string, chatId: number | null): void {
+    if (this.limiter && chatId !== null && isMessageMethod(method)) this.limiter.admit(botId, chatId);
   }
 }

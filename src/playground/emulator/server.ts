@@ -3,14 +3,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { BotApiCall } from './calls.js';
 import { EmulatedUser } from './client.js';
+import { Dispatcher } from './dispatch.js';
 import { notFound, unauthorized } from './errors.js';
 import type { EmulatorDump } from './dump.js';
-import { Faults } from './faults.js';
+import type { Faults } from './faults.js';
+import { EmulatedGroup, type CreateGroupOptions } from './group-client.js';
 import { sendApiError, sendBytes, sendJson } from './http-util.js';
-import { callMethod, hasMethod } from './methods/index.js';
-import { readParams } from './params.js';
-import { EmulatorState, type CreateBotOptions, type CreateUserOptions } from './state.js';
+import { methodName } from './methods/index.js';
+import { readParams, type Params } from './params.js';
+import { EmulatorState, type BotRecord, type CreateBotOptions, type CreateUserOptions } from './state.js';
 import type { BotInfo, EmulatorEvent } from './types.js';
 import { WebApi } from './webapi.js';
 
@@ -32,9 +35,10 @@ export interface CreateEmulatedUserOptions extends CreateUserOptions {
 export class Emulator {
   /** Pass to Telegraf as `telegram: { apiRoot }`. */
   readonly apiRoot: string;
-  /** Scripted failures and latency for Bot API calls. */
-  readonly faults = new Faults();
+  /** Scripted failures, latency and flood limits for Bot API calls. */
+  readonly faults: Faults;
   private readonly drivers = new Map<number, EmulatedUser>();
+  private readonly groupDrivers = new Map<number, EmulatedGroup>();
   private readonly webApi: WebApi;
   private closing: Promise<void> | undefined;
 
@@ -42,7 +46,9 @@ export class Emulator {
   constructor(
     private readonly server: Server,
     private readonly state: EmulatorState,
+    private readonly dispatcher: Dispatcher,
   ) {
+    this.faults = dispatcher.faults;
     const { address, port } = server.address() as AddressInfo;
     this.apiRoot = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     this.webApi = new WebApi({
@@ -78,7 +84,44 @@ export class Emulator {
     return [...this.drivers.values()];
   }
 
-  /** Every user, bot, chat and file as plain data (see {@link importState}). */
+  /**
+   * Creates a group, supergroup or channel of `members` and returns its driver. It can hold one bot
+   * (`options.bot`, default the first bot), which is not in it until {@link EmulatedGroup.addBot}.
+   */
+  createGroup(options: CreateGroupOptions): EmulatedGroup {
+    const bot = options.bot === undefined ? this.state.bots()[0] : this.state.findBot(options.bot);
+    if (!bot) throw new Error(`No bot ${options.bot ?? ''} for the group: call emu.createBot() first`);
+    const members = options.members.map((member) => member.info);
+    const record = this.state.createGroup(bot, { title: options.title, type: options.type, members });
+    const driver = new EmulatedGroup(this.state, record);
+    this.groupDrivers.set(driver.id, driver);
+    return driver;
+  }
+
+  group(id: number): EmulatedGroup | undefined {
+    return this.groupDrivers.get(id);
+  }
+
+  /** Every group's driver, oldest first. */
+  groups(): EmulatedGroup[] {
+    return [...this.groupDrivers.values()];
+  }
+
+  /**
+   * Every Bot API call answered so far, in answering order (a long poll appears when it returns), failed ones
+   * included: unknown tokens and methods, fault-injected failures, flood-limit refusals and webhook replies.
+   * The log keeps the latest 100 000 calls.
+   */
+  calls(): BotApiCall[] {
+    return this.dispatcher.calls.list();
+  }
+
+  /** Empties the call log. */
+  clearCalls(): void {
+    this.dispatcher.calls.clear();
+  }
+
+  /** Every user, bot, chat (groups too) and file as plain data (see {@link importState}). */
   exportState(): EmulatorDump {
     return this.state.exportDump();
   }
@@ -86,19 +129,23 @@ export class Emulator {
   /**
    * Restores what {@link exportState} returned in an earlier process, into an emulator with no bots or
    * users yet: same tokens, user ids, message ids, file ids, and update ids continuing. Every user gets
-   * a driver talking to the first bot.
+   * a driver talking to the first bot; every group gets its driver.
    */
   importState(dump: EmulatorDump): void {
     this.state.importDump(dump);
     for (const info of this.state.users()) {
       this.drivers.set(info.id, new EmulatedUser(this.state, info, undefined, `+1555${String(info.id).slice(-7)}`));
     }
+    for (const record of this.state.groups()) {
+      this.groupDrivers.set(record.chatId, new EmulatedGroup(this.state, record));
+    }
   }
 
-  /** Clears every chat, file and pending update, and removes every user but `keepUserIds`. */
+  /** Clears every chat (groups are removed), file and pending update, and removes every user but `keepUserIds`. */
   reset(keepUserIds: readonly number[] = []): void {
     this.state.reset(keepUserIds);
     for (const id of [...this.drivers.keys()]) if (!keepUserIds.includes(id)) this.drivers.delete(id);
+    this.groupDrivers.clear();
   }
 
   /** The bytes of any file the emulator stores (sent by users or bots). */
@@ -148,14 +195,21 @@ export class Emulator {
     res: ServerResponse,
     url: URL,
   ): Promise<void> {
-    const bot = this.state.botByToken(decodeURIComponent(token));
-    if (!bot) throw unauthorized();
-    if (!hasMethod(method)) throw notFound();
-    const params = await readParams(req, url);
-    await this.faults.beforeCall(method);
+    const name = methodName(method);
+    let bot: BotRecord | undefined;
+    let params: Params;
+    try {
+      bot = this.state.botByToken(decodeURIComponent(token));
+      if (!bot) throw unauthorized();
+      if (name === undefined) throw notFound();
+      params = await readParams(req, url);
+    } catch (error) {
+      this.dispatcher.calls.record(name ?? method, null, error);
+      throw error;
+    }
     const disconnected = new AbortController();
     res.on('close', () => disconnected.abort());
-    const result = await callMethod(this.state, bot, method, params, disconnected.signal);
+    const result = await this.dispatcher.call(this.state, bot, name, params, disconnected.signal);
     sendJson(res, 200, { ok: true, result });
   }
 
@@ -170,9 +224,10 @@ export class Emulator {
 /** Starts an emulator on a local port (random unless `port` is given). */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const server = createServer();
-  const state: EmulatorState = new EmulatorState(async (bot, method, params) => {
-    await callMethod(state, bot, method, params);
-  });
+  const dispatcher = new Dispatcher();
+  const state: EmulatorState = new EmulatorState((bot, method, params) =>
+    dispatcher.webhookReply(state, bot, method, params),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -180,5 +235,5 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       resolve();
     });
   });
-  return new Emulator(server, state);
+  return new Emulator(server, state, dispatcher);
 }

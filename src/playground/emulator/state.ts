@@ -1,9 +1,11 @@
-// The emulator's in-memory world: bots, users, their private chats, files and the change feed.
+// The emulator's in-memory world: bots, users, their private chats, groups, files and the change feed.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Conversation, type CallbackQueryRecord, type StoredMessage } from './conversation.js';
+import type { CallbackQueryRecord, ChatRecord, StoredMessage } from './chat.js';
+import { Conversation } from './conversation.js';
 import type { EmulatorDump } from './dump.js';
 import { FileStore } from './files.js';
+import { GroupChat, type BotMembership, type GroupType } from './group.js';
 import type { Params } from './params.js';
 import { UpdateQueue } from './updates.js';
 import { toChatMessage } from './views.js';
@@ -42,8 +44,16 @@ export interface CreateUserOptions {
   languageCode?: string;
 }
 
+export interface CreateGroupInit {
+  title: string;
+  type: GroupType;
+  members: TgUser[];
+}
+
 export type NewMessage = Pick<StoredMessage, 'sender' | 'content'> &
-  Partial<Pick<StoredMessage, 'parseMode' | 'replyMarkup' | 'replyToId' | 'mediaGroupId' | 'forwardOrigin'>>;
+  Partial<
+    Pick<StoredMessage, 'fromUserId' | 'parseMode' | 'replyMarkup' | 'replyToId' | 'mediaGroupId' | 'forwardOrigin'>
+  >;
 
 export type MessagePatch = Partial<Pick<StoredMessage, 'content' | 'parseMode' | 'replyMarkup'>>;
 
@@ -53,16 +63,21 @@ export const unixNow = (): number => Math.floor(Date.now() / 1000);
 
 const TOKEN_PATTERN = /^(\d+):[A-Za-z0-9_-]{8,}$/;
 
+/** Supergroup and channel ids are -100 followed by the channel's own id (here 10 digits). */
+const CHANNEL_ID_OFFSET = 1_000_000_000_000;
+
 export class EmulatorState {
   readonly files = new FileStore();
   private readonly botsById = new Map<number, BotRecord>();
   private readonly usersById = new Map<number, TgUser>();
   private readonly conversations = new Map<string, Conversation>();
-  private readonly queries = new Map<string, { conversation: Conversation; query: CallbackQueryRecord }>();
+  private readonly groupsById = new Map<number, GroupChat>();
+  private readonly queries = new Map<string, { chat: ChatRecord; query: CallbackQueryRecord }>();
   private readonly events = new EventEmitter();
   private seq = 0;
   private lastBotId = 7_000_000_000;
   private lastUserId = 100_000_000;
+  private lastGroupId = 1_900_000_000;
 
   constructor(private readonly executeWebhookReply: WebhookReplyExecutor) {
     this.events.setMaxListeners(0);
@@ -149,46 +164,88 @@ export class EmulatorState {
     return user ? this.conversation(bot, user) : undefined;
   }
 
-  addMessage(conversation: Conversation, init: NewMessage): StoredMessage {
+  /**
+   * A new group, supergroup or channel holding `bot` (not added yet). Groups get ids -<n>,
+   * supergroups and channels -100<n>, as in Telegram.
+   */
+  createGroup(bot: BotRecord, init: CreateGroupInit): GroupChat {
+    this.lastGroupId += 1;
+    const chatId = init.type === 'group' ? -this.lastGroupId : -(CHANNEL_ID_OFFSET + this.lastGroupId);
+    const group = new GroupChat(chatId, init.type, init.title, [...init.members], bot);
+    this.groupsById.set(chatId, group);
+    this.emitForChat(group, { type: 'group.created', chat: group.chat });
+    return group;
+  }
+
+  group(chatId: number): GroupChat | undefined {
+    return this.groupsById.get(chatId);
+  }
+
+  groups(): GroupChat[] {
+    return [...this.groupsById.values()];
+  }
+
+  /**
+   * Changes the bot's membership of a group and sends the bot its my_chat_member update (also when it left:
+   * Telegram tells a bot that it is out). `by` is who did it: a member, or the bot itself for leaveChat.
+   */
+  setBotMembership(group: GroupChat, status: BotMembership, by: TgUser): void {
+    const old = group.botMember();
+    group.botStatus = status;
+    this.emitForChat(group, { type: 'group.bot_status', status });
+    this.enqueue(group.bot, {
+      my_chat_member: {
+        chat: group.chat,
+        from: by,
+        date: unixNow(),
+        old_chat_member: old,
+        new_chat_member: group.botMember(),
+      },
+    });
+  }
+
+  addMessage(chat: ChatRecord, init: NewMessage): StoredMessage {
     const seq = this.nextSeq();
     const message: StoredMessage = {
       ...init,
-      id: conversation.nextMessageId(),
+      id: chat.nextMessageId(),
       date: unixNow(),
       editCount: 0,
       deleted: false,
       createdSeq: seq,
       changeSeq: seq,
     };
-    conversation.messages.push(message);
-    if (init.sender === 'user') conversation.started = true;
-    this.emitForChat(conversation, { type: 'message.created', message: toChatMessage(message) });
+    chat.messages.push(message);
+    if (init.sender === 'user' && chat instanceof Conversation) chat.started = true;
+    this.emitForChat(chat, { type: 'message.created', message: toChatMessage(message) });
     return message;
   }
 
-  editMessage(conversation: Conversation, message: StoredMessage, patch: MessagePatch): void {
+  editMessage(chat: ChatRecord, message: StoredMessage, patch: MessagePatch): void {
     Object.assign(message, patch);
     message.editCount += 1;
     message.editDate = unixNow();
     message.changeSeq = this.nextSeq();
-    this.emitForChat(conversation, { type: 'message.edited', message: toChatMessage(message) });
+    this.emitForChat(chat, { type: 'message.edited', message: toChatMessage(message) });
   }
 
-  deleteMessage(conversation: Conversation, message: StoredMessage): void {
+  deleteMessage(chat: ChatRecord, message: StoredMessage): void {
     message.deleted = true;
     message.changeSeq = this.nextSeq();
-    this.emitForChat(conversation, { type: 'message.deleted', messageId: message.id });
+    this.emitForChat(chat, { type: 'message.deleted', messageId: message.id });
   }
 
   enqueue(bot: BotRecord, payload: UpdatePayload): void {
     bot.updates.push(payload);
   }
 
+  /** A button press; `fromUserId` names the member who pressed it in a group (a private chat has one user). */
   addCallbackQuery(
-    conversation: Conversation,
+    chat: ChatRecord,
     messageId: number,
     data: string,
     buttonText: string,
+    fromUserId?: number,
   ): CallbackQueryRecord {
     const query: CallbackQueryRecord = {
       id: randomBytes(8).readBigUInt64BE().toString(),
@@ -196,20 +253,21 @@ export class EmulatorState {
       data,
       buttonText,
       seq: this.nextSeq(),
+      ...(fromUserId !== undefined ? { fromUserId } : {}),
     };
-    conversation.callbackQueries.push(query);
-    this.queries.set(query.id, { conversation, query });
-    this.emitForChat(conversation, { type: 'callback.pressed', callbackQueryId: query.id, messageId, data });
+    chat.callbackQueries.push(query);
+    this.queries.set(query.id, { chat, query });
+    this.emitForChat(chat, { type: 'callback.pressed', callbackQueryId: query.id, messageId, data });
     return query;
   }
 
-  callbackQuery(id: string): { conversation: Conversation; query: CallbackQueryRecord } | undefined {
+  callbackQuery(id: string): { chat: ChatRecord; query: CallbackQueryRecord } | undefined {
     return this.queries.get(id);
   }
 
-  answerCallbackQuery(conversation: Conversation, query: CallbackQueryRecord, answer: CallbackAnswer): void {
+  answerCallbackQuery(chat: ChatRecord, query: CallbackQueryRecord, answer: CallbackAnswer): void {
     query.answer = answer;
-    this.emitForChat(conversation, { type: 'callback.answered', answer });
+    this.emitForChat(chat, { type: 'callback.answered', answer });
   }
 
   setBlocked(conversation: Conversation, blocked: boolean): void {
@@ -243,6 +301,8 @@ export class EmulatorState {
       users: this.users().map((user) => structuredClone(user)),
       files: this.files.dump(),
       conversations: [...this.conversations.values()].map((conversation) => conversation.dump()),
+      groups: this.groups().map((group) => group.dump()),
+      lastGroupId: this.lastGroupId,
     };
   }
 
@@ -264,17 +324,26 @@ export class EmulatorState {
       if (!bot || !user) continue;
       const conversation = Conversation.restore(bot, user, saved);
       this.conversations.set(`${bot.id}:${user.id}`, conversation);
-      for (const query of conversation.callbackQueries) this.queries.set(query.id, { conversation, query });
+      for (const query of conversation.callbackQueries) this.queries.set(query.id, { chat: conversation, query });
+    }
+    this.lastGroupId = Math.max(this.lastGroupId, dump.lastGroupId ?? 0);
+    for (const saved of dump.groups ?? []) {
+      const bot = this.botsById.get(saved.botId);
+      if (!bot) continue;
+      const group = GroupChat.restore(bot, this.usersById, saved);
+      this.groupsById.set(group.chatId, group);
+      for (const query of group.callbackQueries) this.queries.set(query.id, { chat: group, query });
     }
   }
 
   /**
-   * Forgets every chat, file and pending update, and every user except `keepUserIds`. Bots stay, and
-   * ids keep counting up (new users and updates never reuse an old id).
+   * Forgets every chat (groups too), file and pending update, and every user except `keepUserIds`. Bots stay,
+   * and ids keep counting up (new users, groups and updates never reuse an old id).
    */
   reset(keepUserIds: readonly number[] = []): void {
     for (const id of [...this.usersById.keys()]) if (!keepUserIds.includes(id)) this.usersById.delete(id);
     this.conversations.clear();
+    this.groupsById.clear();
     this.queries.clear();
     this.files.restore({ counter: this.files.dump().counter, files: [] });
     for (const bot of this.botsById.values()) bot.updates.clear();
@@ -287,8 +356,8 @@ export class EmulatorState {
     }
   }
 
-  emitForChat(conversation: Conversation, event: DistributiveOmit<ChatEvent, 'botId' | 'chatId'>): void {
-    this.emit({ ...event, botId: conversation.bot.id, chatId: conversation.chatId } as ChatEvent);
+  emitForChat(chat: ChatRecord, event: DistributiveOmit<ChatEvent, 'botId' | 'chatId'>): void {
+    this.emit({ ...event, botId: chat.bot.id, chatId: chat.chatId } as ChatEvent);
   }
 
   private nextSeq(): number {

@@ -23,6 +23,15 @@ export interface TgPrivateChat {
   username?: string;
 }
 
+/** A group, supergroup or channel as it appears in `chat` (groups have ids -<n>, the others -100<n>). */
+export interface TgGroupChat {
+  id: number;
+  type: 'group' | 'supergroup' | 'channel';
+  title: string;
+}
+
+export type TgChat = TgPrivateChat | TgGroupChat;
+
 export interface MessageEntity {
   type: string;
   offset: number;
@@ -104,6 +113,8 @@ export interface MessageContent {
   sticker?: TgSticker;
   contact?: TgContact;
   location?: TgLocation;
+  /** Service message: members joined a group (the bot itself, when added). */
+  new_chat_members?: TgUser[];
 }
 
 export interface MessageOriginUser {
@@ -112,17 +123,30 @@ export interface MessageOriginUser {
   date: number;
 }
 
+export interface MessageOriginChannel {
+  type: 'channel';
+  chat: TgGroupChat;
+  message_id: number;
+  date: number;
+}
+
+export type MessageOrigin = MessageOriginUser | MessageOriginChannel;
+
 export interface TgMessage extends MessageContent {
   message_id: number;
-  from: TgUser;
-  chat: TgPrivateChat;
+  /** Absent in channels, where `sender_chat` is the channel. */
+  from?: TgUser;
+  sender_chat?: TgGroupChat;
+  chat: TgChat;
   date: number;
   edit_date?: number;
   media_group_id?: string;
   reply_to_message?: TgMessage;
   reply_markup?: { inline_keyboard: InlineKeyboardButton[][] };
-  forward_origin?: MessageOriginUser;
+  forward_origin?: MessageOrigin;
   forward_from?: TgUser;
+  forward_from_chat?: TgGroupChat;
+  forward_from_message_id?: number;
   forward_date?: number;
 }
 
@@ -134,14 +158,32 @@ export interface TgCallbackQuery {
   data: string;
 }
 
+export type ChatMemberStatus = 'creator' | 'administrator' | 'member' | 'left' | 'kicked';
+
+/** A ChatMember; administrators carry their rights (`can_*`). */
 export interface TgChatMember {
   user: TgUser;
-  status: 'member' | 'kicked';
+  status: ChatMemberStatus;
   until_date?: number;
+  is_anonymous?: boolean;
+  can_be_edited?: boolean;
+  can_manage_chat?: boolean;
+  can_delete_messages?: boolean;
+  can_manage_video_chats?: boolean;
+  can_restrict_members?: boolean;
+  can_promote_members?: boolean;
+  can_change_info?: boolean;
+  can_invite_users?: boolean;
+  can_post_messages?: boolean;
+  can_edit_messages?: boolean;
+  can_pin_messages?: boolean;
+  can_post_stories?: boolean;
+  can_edit_stories?: boolean;
+  can_delete_stories?: boolean;
 }
 
 export interface TgChatMemberUpdated {
-  chat: TgPrivateChat;
+  chat: TgChat;
   from: TgUser;
   date: number;
   old_chat_member: TgChatMember;
@@ -151,15 +193,18 @@ export interface TgChatMemberUpdated {
 export type UpdatePayload =
   | { message: TgMessage }
   | { edited_message: TgMessage }
+  | { channel_post: TgMessage }
   | { callback_query: TgCallbackQuery }
   | { my_chat_member: TgChatMemberUpdated };
 
 export type TgUpdate = { update_id: number } & UpdatePayload;
 
-/** A message in an emulated private chat, in its current state (edits applied). */
+/** A message in an emulated chat, in its current state (edits applied). */
 export interface ChatMessage {
   messageId: number;
   from: 'bot' | 'user';
+  /** In groups and channels: the member who sent a user message. */
+  fromUserId?: number;
   /** Unix seconds, like Telegram's `date`. */
   date: number;
   text?: string;
@@ -177,6 +222,8 @@ export interface ChatMessage {
   mimeType?: string;
   contact?: TgContact;
   location?: TgLocation;
+  /** Service message: who joined the group. */
+  newChatMembers?: TgUser[];
   mediaGroupId?: string;
   /** Any markup the bot attached: inline keyboard, reply keyboard, remove_keyboard or force_reply. */
   replyMarkup?: ReplyMarkup;
@@ -220,4 +267,6 @@ export type EmulatorEvent =
     }
   | { type: 'callback.answered'; botId: number; chatId: number; answer: CallbackAnswer }
   | { type: 'chat.action'; botId: number; chatId: number; action: string }
-  | { type: 'chat.blocked'; botId: number; chatId: number; blocked: boolean };
+  | { type: 'chat.blocked'; botId: number; chatId: number; blocked: boolean }
+  | { type: 'group.created'; botId: number; chatId: number; chat: TgGroupChat }
+  | { type: 'group.bot_status'; botId: number; chatId: number; status: ChatMemberStatus };

@@ -1,5 +1,5 @@
 // Human-facing views of a chat: ChatMessage objects and the readable transcript used in test failures.
-import type { Conversation, StoredMessage } from './conversation.js';
+import type { ChatRecord, StoredMessage } from './chat.js';
 import type { ChatMessage, MessageContent, ReplyMarkup } from './types.js';
 
 export function toChatMessage(message: StoredMessage): ChatMessage {
@@ -9,6 +9,7 @@ export function toChatMessage(message: StoredMessage): ChatMessage {
   const view: ChatMessage = {
     messageId: message.id,
     from: message.sender,
+    fromUserId: message.fromUserId,
     date: message.date,
     text: content.text,
     caption: content.caption,
@@ -23,6 +24,7 @@ export function toChatMessage(message: StoredMessage): ChatMessage {
     mimeType: file?.mime_type,
     contact: content.contact,
     location: content.location,
+    newChatMembers: content.new_chat_members ? structuredClone(content.new_chat_members) : undefined,
     mediaGroupId: message.mediaGroupId,
     replyMarkup: message.replyMarkup ? structuredClone(message.replyMarkup) : undefined,
     replyToMessageId: message.replyToId,
@@ -33,26 +35,23 @@ export function toChatMessage(message: StoredMessage): ChatMessage {
   return withoutUndefined(view);
 }
 
-/** The whole chat, both sides, with button presses and answers, as readable lines. */
-export function transcript(conversation: Conversation): string {
-  const name = conversation.user.first_name;
-  const entries: Array<{ seq: number; lines: string[] }> = conversation.messages.map((message) => ({
+/** The whole chat, every side, with button presses and answers, as readable lines. */
+export function transcript(chat: ChatRecord): string {
+  const entries: Array<{ seq: number; lines: string[] }> = chat.messages.map((message) => ({
     seq: message.createdSeq,
-    lines: describeMessage(message, message.sender === 'bot' ? 'bot' : name),
+    lines: describeMessage(message, message.sender === 'bot' ? 'bot' : chat.nameOf(message.fromUserId)),
   }));
-  for (const query of conversation.callbackQueries) {
+  for (const query of chat.callbackQueries) {
     const { answer } = query;
     const outcome = answer
       ? `answered${answer.text !== undefined ? ` "${answer.text}"` : ''}${answer.showAlert ? ' (alert)' : ''}`
       : 'not answered';
-    const line = `  ${name} pressed [${query.buttonText}] on #${query.messageId} → ${outcome}`;
+    const line = `  ${chat.nameOf(query.fromUserId)} pressed [${query.buttonText}] on #${query.messageId} → ${outcome}`;
     entries.push({ seq: query.seq, lines: [line] });
   }
   entries.sort((a, b) => a.seq - b.seq);
-  const blocked = conversation.blocked ? ' [bot blocked]' : '';
-  const header = `Chat of ${name} (id ${conversation.chatId}) with @${conversation.bot.username}${blocked}:`;
   const body = entries.flatMap((entry) => entry.lines);
-  return [header, ...(body.length > 0 ? body : ['  (no messages)'])].join('\n');
+  return [chat.heading(), ...(body.length > 0 ? body : ['  (no messages)'])].join('\n');
 }
 
 function describeMessage(message: StoredMessage, sender: string): string[] {
@@ -84,6 +83,9 @@ function describeContent(content: MessageContent): string {
   if (content.sticker) parts.push(`[sticker ${content.sticker.emoji ?? ''}]`);
   if (content.contact) parts.push(`[contact ${content.contact.first_name} ${content.contact.phone_number}]`);
   if (content.location) parts.push(`[location ${content.location.latitude},${content.location.longitude}]`);
+  if (content.new_chat_members) {
+    parts.push(`[joined: ${content.new_chat_members.map((user) => user.first_name).join(', ')}]`);
+  }
   if (content.caption !== undefined) parts.push(`caption: ${content.caption}`);
   return parts.join(' ');
 }

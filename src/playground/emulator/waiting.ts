@@ -1,7 +1,9 @@
 // Matching bot messages and buttons, and waiting for the emulator's state to satisfy a check.
-import type { InlineKeyboardButton } from './markup.js';
+import type { StoredMessage } from './chat.js';
+import { inlineKeyboardOf, type InlineKeyboardButton } from './markup.js';
 import type { EmulatorState } from './state.js';
 import type { ChatMessage } from './types.js';
+import { toChatMessage } from './views.js';
 
 export type ButtonMatcher = string | RegExp | ((button: InlineKeyboardButton) => boolean);
 export type MessageMatcher = string | RegExp | ((message: ChatMessage) => boolean);
@@ -56,6 +58,35 @@ export function messageMatches(message: ChatMessage, matcher: MessageMatcher): b
   if (typeof matcher === 'string') return text.includes(matcher);
   if (matcher instanceof RegExp) return matcher.test(text);
   return matcher(message);
+}
+
+/** The newest live bot message (or message `messageId`) with a callback button matching `matcher`. */
+export function findCallbackButton(
+  messages: readonly StoredMessage[],
+  matcher: ButtonMatcher,
+  messageId?: number,
+): { message: StoredMessage; data: string; text: string } | undefined {
+  const candidates = messages
+    .filter((message) => message.sender === 'bot' && !message.deleted)
+    .filter((message) => messageId === undefined || message.id === messageId)
+    .reverse();
+  for (const message of candidates) {
+    const found = inlineKeyboardOf(message.replyMarkup)?.flat().find((candidate) => buttonMatches(candidate, matcher));
+    if (found?.callback_data !== undefined) return { message, data: found.callback_data, text: found.text };
+  }
+  return undefined;
+}
+
+/** The first live bot message matching `matcher` among those sent or edited after `baseline`, in change order. */
+export function nextChangedMessage(
+  messages: readonly StoredMessage[],
+  baseline: number,
+  matcher: MessageMatcher,
+): StoredMessage | undefined {
+  return messages
+    .filter((message) => message.sender === 'bot' && !message.deleted && message.changeSeq > baseline)
+    .sort((a, b) => a.changeSeq - b.changeSeq)
+    .find((message) => messageMatches(toChatMessage(message), matcher));
 }
 
 export function describeMatcher(matcher: string | RegExp | ((value: never) => boolean)): string {

@@ -26,7 +26,8 @@
  *   GET  /_emulator/events                    → Server-Sent Events; `event:` is the EmulatorEvent type
  *                                               (message.created, message.edited, message.deleted, callback.pressed,
  *                                               callback.answered, chat.action, chat.blocked, user.created,
- *                                               bot.created), `data:` the EmulatorEvent as JSON
+ *                                               bot.created, group.created, group.bot_status), `data:` the
+ *                                               EmulatorEvent as JSON (group events have negative chat ids)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatedUser } from './client.js';

@@ -2,6 +2,7 @@
 import type { Conversation } from '../conversation.js';
 import { badRequest, forbidden } from '../errors.js';
 import { formatText } from '../formatting.js';
+import type { GroupChat } from '../group.js';
 import { parseReplyMarkup, type ReplyMarkup } from '../markup.js';
 import type { Params } from '../params.js';
 import type { BotRecord, EmulatorState } from '../state.js';
@@ -17,28 +18,46 @@ export interface MethodContext {
 
 export type MethodHandler = (context: MethodContext) => unknown;
 
+/** Any chat a method can address: a private chat or a group, supergroup or channel. */
+export type BotChat = Conversation | GroupChat;
+
 const MAX_TEXT_LENGTH = 4096;
 const MAX_CAPTION_LENGTH = 1024;
 
-function chatIdParam(params: Params, name: string): number {
+export function chatIdParam(params: Params, name = 'chat_id'): number {
   const raw = params.string(name);
   if (raw === undefined || raw === '') throw badRequest(`${name} is empty`);
   const id = Number(raw);
-  // Private chats cannot be addressed by @username.
+  // Chats cannot be addressed by @username: the emulator's groups and channels have none.
   if (!Number.isSafeInteger(id)) throw badRequest('chat not found');
   return id;
 }
 
-/** A chat the bot knows: the user exists and has talked to the bot. */
-export function knownChat({ state, bot, params }: MethodContext, name = 'chat_id'): Conversation {
-  const conversation = state.conversationWith(bot, chatIdParam(params, name));
+/** A group, supergroup or channel (negative chat id) the bot is in right now. */
+export function memberGroup({ state, bot }: MethodContext, chatId: number): GroupChat {
+  const group = state.group(chatId);
+  if (!group) throw badRequest('chat not found');
+  const refusal = group.accessError(bot);
+  if (refusal) throw refusal;
+  return group;
+}
+
+/** A chat the bot knows: a user who has talked to the bot, or a group the bot is in. */
+export function knownChat(context: MethodContext, name = 'chat_id'): BotChat {
+  const { state, bot, params } = context;
+  const chatId = chatIdParam(params, name);
+  if (chatId < 0) return memberGroup(context, chatId);
+  const conversation = state.conversationWith(bot, chatId);
   if (!conversation?.started) throw badRequest('chat not found');
   return conversation;
 }
 
 /** A chat the bot may post into right now. */
-export function writableChat({ state, bot, params }: MethodContext): Conversation {
-  const conversation = state.conversationWith(bot, chatIdParam(params, 'chat_id'));
+export function writableChat(context: MethodContext): BotChat {
+  const { state, bot, params } = context;
+  const chatId = chatIdParam(params, 'chat_id');
+  if (chatId < 0) return memberGroup(context, chatId);
+  const conversation = state.conversationWith(bot, chatId);
   if (!conversation) throw badRequest('chat not found');
   if (!conversation.started) throw forbidden("bot can't initiate conversation with a user");
   if (conversation.blocked) throw forbidden('bot was blocked by the user');
@@ -56,7 +75,7 @@ export function optionalReplyMarkup(params: Params): ReplyMarkup | undefined {
 }
 
 /** The message a new message replies to, from reply_parameters or the legacy reply_to_message_id. */
-export function replyTarget(conversation: Conversation, params: Params): number | undefined {
+export function replyTarget(chat: BotChat, params: Params): number | undefined {
   const parameters = params.json('reply_parameters', "can't parse reply parameters JSON object");
   let messageId = params.integer('reply_to_message_id');
   let allowMissing = params.boolean('allow_sending_without_reply') ?? false;
@@ -65,7 +84,7 @@ export function replyTarget(conversation: Conversation, params: Params): number 
     if ('allow_sending_without_reply' in parameters) allowMissing = parameters.allow_sending_without_reply === true;
   }
   if (messageId === undefined) return undefined;
-  if (conversation.live(messageId)) return messageId;
+  if (chat.live(messageId)) return messageId;
   if (allowMissing) return undefined;
   throw badRequest('message to be replied not found');
 }

@@ -1,7 +1,8 @@
 // editMessageText, editMessageCaption, editMessageReplyMarkup, deleteMessage.
 import { isDeepStrictEqual } from 'node:util';
-import type { Conversation, StoredMessage } from '../conversation.js';
+import type { StoredMessage } from '../chat.js';
 import { badRequest, NOT_MODIFIED } from '../errors.js';
+import { GroupChat } from '../group.js';
 import { parseInlineMarkup, type InlineKeyboardMarkup } from '../markup.js';
 import type { MessagePatch } from '../state.js';
 import type { MessageContent, TgMessage } from '../types.js';
@@ -11,12 +12,13 @@ import {
   messageIdParam,
   textContent,
   writableChat,
+  type BotChat,
   type MethodContext,
   type MethodHandler,
 } from './context.js';
 
 /** The bot's own message addressed by chat_id + message_id. */
-function messageToEdit(context: MethodContext): { conversation: Conversation; message: StoredMessage } {
+function messageToEdit(context: MethodContext): { conversation: BotChat; message: StoredMessage } {
   if (context.params.has('inline_message_id')) throw badRequest('MESSAGE_ID_INVALID');
   const conversation = writableChat(context);
   const message = conversation.live(messageIdParam(context.params));
@@ -75,6 +77,9 @@ function deleteMessage(context: MethodContext): true {
   const conversation = knownChat(context);
   const message = conversation.live(messageIdParam(context.params));
   if (!message) throw badRequest('message to delete not found');
+  // In groups, only administrators may delete other people's messages.
+  const isAdmin = !(conversation instanceof GroupChat) || conversation.botStatus === 'administrator';
+  if (message.sender === 'user' && !isAdmin) throw badRequest("message can't be deleted");
   context.state.deleteMessage(conversation, message);
   return true;
 }

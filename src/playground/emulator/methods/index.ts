@@ -8,14 +8,15 @@ import { miscMethods } from './misc.js';
 import { sendingMethods } from './sending.js';
 import { updateMethods } from './updates.js';
 
-const METHODS = new Map<string, MethodHandler>(
+const METHODS = new Map<string, { name: string; handler: MethodHandler }>(
   Object.entries({ ...updateMethods, ...sendingMethods, ...editingMethods, ...miscMethods }).map(
-    ([name, handler]) => [name.toLowerCase(), handler],
+    ([name, handler]) => [name.toLowerCase(), { name, handler }],
   ),
 );
 
-export function hasMethod(name: string): boolean {
-  return METHODS.has(name.toLowerCase());
+/** The method's name as the Bot API documents it ("GETME" → "getMe"), or undefined for an unknown method. */
+export function methodName(name: string): string | undefined {
+  return METHODS.get(name.toLowerCase())?.name;
 }
 
 /** Runs a Bot API method; throws ApiError with Telegram's code and description on failure. */
@@ -26,7 +27,7 @@ export async function callMethod(
   params: Params,
   signal: AbortSignal = new AbortController().signal,
 ): Promise<unknown> {
-  const handler = METHODS.get(name.toLowerCase());
-  if (!handler) throw notFound();
-  return await handler({ state, bot, params, signal });
+  const method = METHODS.get(name.toLowerCase());
+  if (!method) throw notFound();
+  return await method.handler({ state, bot, params, signal });
 }

@@ -1,10 +1,18 @@
-// getMe, getFile, answerCallbackQuery, bot commands, chat actions, chat info and the menu button.
+// getMe, getFile, answerCallbackQuery, bot commands, chat actions, chat info, leaveChat and the menu button.
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
+import { GroupChat } from '../group.js';
 import type { Params } from '../params.js';
 import type { BotCommand } from '../state.js';
-import type { TgUser } from '../types.js';
-import { knownChat, writableChat, type MethodContext, type MethodHandler } from './context.js';
+import type { TgChatMember, TgUser } from '../types.js';
+import {
+  chatIdParam,
+  knownChat,
+  memberGroup,
+  writableChat,
+  type MethodContext,
+  type MethodHandler,
+} from './context.js';
 
 const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 
@@ -41,7 +49,8 @@ function getMe({ bot }: MethodContext): TgUser {
   return {
     ...bot.publicUser,
     can_join_groups: true,
-    can_read_all_group_messages: false,
+    // The emulator delivers every group message to the bot, as with privacy mode off.
+    can_read_all_group_messages: true,
     supports_inline_queries: false,
   };
 }
@@ -60,14 +69,14 @@ function getFile({ state, params }: MethodContext): Record<string, unknown> {
 
 function answerCallbackQuery({ state, bot, params }: MethodContext): true {
   const found = state.callbackQuery(params.string('callback_query_id') ?? '');
-  if (!found || found.query.answer || found.conversation.bot !== bot) {
+  if (!found || found.query.answer || found.chat.bot !== bot) {
     throw badRequest('query is too old and response timeout expired or query ID is invalid');
   }
-  const { conversation, query } = found;
+  const { chat, query } = found;
   const text = params.string('text');
   const showAlert = params.boolean('show_alert');
   const url = params.string('url');
-  state.answerCallbackQuery(conversation, query, {
+  state.answerCallbackQuery(chat, query, {
     callbackQueryId: query.id,
     messageId: query.messageId,
     data: query.data,
@@ -130,12 +139,18 @@ function getChatMenuButton({ bot, params }: MethodContext): unknown {
   return bot.menuButtons.get(params.string('chat_id') ?? '') ?? bot.menuButtons.get('') ?? { type: 'commands' };
 }
 
-function getChatMember(context: MethodContext): Record<string, unknown> {
-  const conversation = knownChat(context);
+function getChatMember(context: MethodContext): TgChatMember {
+  const chat = knownChat(context);
   const userId = context.params.integer('user_id');
-  if (userId === conversation.user.id) return { user: conversation.user, status: 'member' };
+  if (chat instanceof GroupChat) {
+    if (userId === context.bot.id) return chat.botMember();
+    const member = userId === undefined ? undefined : chat.member(userId);
+    if (member) return chat.userMember(member);
+    throw badRequest('user not found');
+  }
+  if (userId === chat.user.id) return { user: chat.user, status: 'member' };
   if (userId === context.bot.id) {
-    return conversation.blocked
+    return chat.blocked
       ? { user: context.bot.publicUser, status: 'kicked', until_date: 0 }
       : { user: context.bot.publicUser, status: 'member' };
   }
@@ -143,8 +158,23 @@ function getChatMember(context: MethodContext): Record<string, unknown> {
 }
 
 function getChatMemberCount(context: MethodContext): number {
-  knownChat(context);
-  return 2;
+  const chat = knownChat(context);
+  return chat instanceof GroupChat ? chat.members.length + 1 : 2;
+}
+
+/** The bot leaves a group, supergroup or channel; it then gets a my_chat_member update saying so. */
+function leaveChat(context: MethodContext): true {
+  const { state, bot, params } = context;
+  const chatId = chatIdParam(params);
+  if (chatId > 0) {
+    if (state.conversationWith(bot, chatId)?.started) {
+      throw badRequest("chat member status can't be changed in private chats");
+    }
+    throw badRequest('chat not found');
+  }
+  const group = memberGroup(context, chatId);
+  state.setBotMembership(group, 'left', bot.publicUser);
+  return true;
 }
 
 export const miscMethods: Record<string, MethodHandler> = {
@@ -160,4 +190,5 @@ export const miscMethods: Record<string, MethodHandler> = {
   getChatMenuButton,
   getChatMember,
   getChatMemberCount,
+  leaveChat,
 };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { badRequest } from '../errors.js';
 import type { FileKind, FileMeta } from '../files.js';
 import { Params } from '../params.js';
-import type { TgMessage } from '../types.js';
+import type { MessageOrigin, TgMessage } from '../types.js';
 import {
   captionContent,
   knownChat,
@@ -101,17 +101,19 @@ async function sendMediaGroup(context: MethodContext): Promise<TgMessage[]> {
   });
 }
 
-function sourceMessage(context: MethodContext, missing: string) {
+/** The message to copy or forward; like Telegram, service messages (someone joined) can be neither. */
+function sourceMessage(context: MethodContext, missing: string, refused: string) {
   const source = knownChat(context, 'from_chat_id');
   const message = source.live(messageIdParam(context.params));
   if (!message) throw badRequest(missing);
+  if (message.content.new_chat_members) throw badRequest(refused);
   return { source, message };
 }
 
 function copyMessage(context: MethodContext): { message_id: number } {
   const { state, params } = context;
   const target = writableChat(context);
-  const { message: original } = sourceMessage(context, 'message to copy not found');
+  const { message: original } = sourceMessage(context, 'message to copy not found', "message can't be copied");
   const content = structuredClone(original.content);
   if (params.has('caption') && content.text === undefined) {
     delete content.caption;
@@ -131,15 +133,19 @@ function copyMessage(context: MethodContext): { message_id: number } {
 function forwardMessage(context: MethodContext): TgMessage {
   const { state } = context;
   const target = writableChat(context);
-  const { source, message: original } = sourceMessage(context, 'message to forward not found');
+  const { source, message: original } = sourceMessage(
+    context,
+    'message to forward not found',
+    "message can't be forwarded",
+  );
+  const origin: MessageOrigin =
+    source.chat.type === 'channel'
+      ? { type: 'channel', chat: source.chat, message_id: original.id, date: original.date }
+      : { type: 'user', sender_user: source.author(original), date: original.date };
   const message = state.addMessage(target, {
     sender: 'bot',
     content: structuredClone(original.content),
-    forwardOrigin: original.forwardOrigin ?? {
-      type: 'user',
-      sender_user: original.sender === 'bot' ? source.bot.publicUser : source.user,
-      date: original.date,
-    },
+    forwardOrigin: original.forwardOrigin ?? origin,
   });
   return target.toWire(message);
 }
