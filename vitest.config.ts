@@ -4,8 +4,14 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Limits catch a hang; they must not fail a test because the machine is busy. The conversation tests
+    // take several times longer on two shared cores with another `npm test` running than on an idle
+    // machine (one took 61–64 s against the former 60 s), so the limits leave room for that; the longest
+    // tests set their own (test/flows/service.test.ts).
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    // The global setup's teardown drops the run's PostgreSQL databases (10 s by default).
+    teardownTimeout: 60_000,
     globalSetup: ['test/helpers/global-setup.ts'],
   },
 });

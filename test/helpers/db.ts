@@ -20,7 +20,7 @@ export interface TestDatabase {
   current(): Database;
   /** Closes the connection and opens a new one on the same data, as a restarted process would. */
   restart(): Promise<Database>;
-  /** Closes it and throws the data away. */
+  /** Closes it and throws the data away. Harmless when called again (an afterEach after a failed setup). */
   close(): Promise<void>;
 }
 
@@ -29,59 +29,122 @@ export async function openTestDatabase(engine: Engine, options: { poolSize?: num
   return engine === 'pglite' ? openPgliteTest() : openPostgresTest(options.poolSize ?? 10);
 }
 
-async function openPgliteTest(): Promise<TestDatabase> {
-  pgliteTemplate ??= readFile(PGLITE_TEMPLATE_FILE).then((bytes) => new Blob([bytes]));
-  let database = await openDatabase({ pgliteTemplate: await pgliteTemplate });
+/**
+ * A name for a new PostgreSQL database of this run (`orb_<run id>_<kind>_<random>`): the global setup's
+ * teardown drops whatever is left under the run's prefix, and no other run ever uses the name.
+ */
+export function newDatabaseName(kind = 't'): string {
+  const config = inject('postgresTemplate');
+  if (!config) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
+  return `${config.prefix}${kind}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The open connection of a test database, restarted and closed in turn: close() runs once however often it
+ * is called, and after a restart that failed half-way (closed, not reopened) there is nothing left to close.
+ */
+function connection(open: (previous: Database | undefined) => Promise<Database>, discard: () => Promise<void>) {
+  let database: Database | undefined;
+  let closing: Promise<void> | undefined;
+  const closeCurrent = async () => {
+    const current = database;
+    database = undefined;
+    await current?.close();
+  };
   return {
-    engine: 'pglite',
-    current: () => database,
-    restart: async () => {
-      const client = (database.db as unknown as { $client: { dumpDataDir(c: 'none'): Promise<Blob> } }).$client;
-      const data = await client.dumpDataDir('none');
-      await database.close();
-      database = await openDatabase({ pgliteTemplate: data });
+    async start() {
+      database = await open(undefined);
+    },
+    current(): Database {
+      if (!database) throw new Error(closing ? 'the test database is closed' : 'the test database did not reopen after a restart');
       return database;
     },
-    close: () => database.close(),
+    async restart(): Promise<Database> {
+      if (closing) throw new Error('the test database is closed');
+      const previous = this.current();
+      const next = await open(previous);
+      database = next;
+      return next;
+    },
+    closeCurrent,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        try {
+          await closeCurrent();
+        } finally {
+          await discard();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+async function openPgliteTest(): Promise<TestDatabase> {
+  pgliteTemplate ??= readFile(PGLITE_TEMPLATE_FILE).then((bytes) => new Blob([bytes]));
+  const template = await pgliteTemplate;
+  const handle = connection(async (previous) => {
+    if (!previous) return openDatabase({ pgliteTemplate: template });
+    const client = (previous.db as unknown as { $client: { dumpDataDir(c: 'none'): Promise<Blob> } }).$client;
+    const data = await client.dumpDataDir('none');
+    await handle.closeCurrent();
+    return openDatabase({ pgliteTemplate: data });
+  }, async () => {});
+  await handle.start();
+  return {
+    engine: 'pglite',
+    current: () => handle.current(),
+    restart: () => handle.restart(),
+    close: () => handle.close(),
   };
 }
 
 async function openPostgresTest(poolSize: number): Promise<TestDatabase> {
   const config = inject('postgresTemplate');
   if (!config) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
-  const name = `orb_t_${randomBytes(6).toString('hex')}`;
+  const name = newDatabaseName('t');
   const admin = postgres(config.url, { max: 1, onnotice: () => {} });
-  await createFromTemplate(admin, name, config.template);
   const url = new URL(config.url);
   url.pathname = `/${name}`;
-  const open = () => openDatabase({ databaseUrl: url.toString(), poolSize });
-  let database = await open();
+  const handle = connection(async (previous) => {
+    if (previous) await handle.closeCurrent();
+    return openDatabase({ databaseUrl: url.toString(), poolSize });
+  }, async () => {
+    try {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    } finally {
+      await admin.end({ timeout: 5 });
+    }
+  });
+  try {
+    await createFromTemplate(admin, name, config.template);
+    await handle.start();
+  } catch (error) {
+    // Nobody gets a handle to close: drop it here (the run's teardown would, at the end of the run).
+    await handle.close().catch(() => {});
+    throw error;
+  }
   return {
     engine: 'postgres',
     url: url.toString(),
-    current: () => database,
-    restart: async () => {
-      await database.close();
-      database = await open();
-      return database;
-    },
-    close: async () => {
-      await database.close();
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end({ timeout: 5 });
-    },
+    current: () => handle.current(),
+    restart: () => handle.restart(),
+    close: () => handle.close(),
   };
 }
 
+/** Retries for as long as another CREATE DATABASE (or a session still going away) holds the template. */
 async function createFromTemplate(admin: postgres.Sql, name: string, template: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 1; ; attempt++) {
     try {
       await admin.unsafe(`create database "${name}" template "${template}"`);
       return;
     } catch (error) {
-      // Two CREATE DATABASE from one template at once: "source database … is being accessed by other users".
-      if (attempt >= 20 || !String((error as Error).message).includes('being accessed')) throw error;
-      await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+      // "source database … is being accessed by other users": PostgreSQL itself waited 5 s for them.
+      if (Date.now() > deadline || !String((error as Error).message).includes('being accessed')) throw error;
+      // A backoff between attempts, not a wait for something: the next attempt checks again.
+      await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500) * (0.5 + Math.random())));
     }
   }
 }

@@ -112,16 +112,27 @@ describe('playground server', () => {
     const stream = await fetch(url('/_emulator/events'), { signal: controller.signal });
     expect(stream.headers.get('content-type')).toBe('text/event-stream');
     const reader = stream.body?.getReader();
+    if (!reader) throw new Error('the event stream has no body');
+    let text = '';
+    /** Reads the stream until `done` holds for what came so far (or the stream ends). */
+    const readUntil = async (done: (text: string) => boolean): Promise<void> => {
+      while (!done(text)) {
+        const chunk = await reader.read();
+        if (chunk.done) return;
+        text += Buffer.from(chunk.value).toString('utf8');
+      }
+    };
+    // The emulator writes the stream's first line (`retry:`) and subscribes it in one synchronous step:
+    // once that line is here, every later change comes on the stream. No timer: this waits for the
+    // subscription itself.
+    await readUntil((so) => /^retry: \d+$/m.test(so));
     const sent = await post<{ messageId: number }>(`/_emulator/users/${t.current.operatorId}/send`, { text: '/help' });
     expect(sent.status).toBe(200);
-    let text = '';
-    while (!text.includes(`"messageId":${sent.json.messageId}`)) {
-      const chunk = await reader?.read();
-      if (!chunk || chunk.done) break;
-      text += Buffer.from(chunk.value).toString('utf8');
-    }
+    await readUntil((so) => so.includes(`"messageId":${sent.json.messageId}`));
     controller.abort();
+    expect(text).toMatch(/^retry: \d+$/m);
     expect(text).toContain('event: message.created');
+    expect(text).toContain(`"messageId":${sent.json.messageId}`);
   });
 
   it('reloads the catalogue from disk and reports its problems instead of failing', async () => {
