@@ -3,6 +3,7 @@ export {
   INVALID_CODES,
   ageOn,
   compilePattern,
+  mediaGroupOf,
   mimeMatches,
   parseDate,
   validateAnswer,

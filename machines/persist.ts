@@ -202,6 +202,7 @@ function contextProblem(machine: RequestMachine, value: unknown, context: unknow
     return 'parked is not a park record';
   }
   if (!Array.isArray(context.skipped) || !context.skipped.every(isStep)) return 'skipped is not a list of step ids';
+  if (!(context.album === undefined || typeof context.album === 'string')) return 'album is not a media group id';
   if (isRecord(value) && 'collecting' in value) {
     if (value.collecting !== context.current || !context.pending.includes(context.current)) {
       return `collecting ${String(value.collecting)} but current is ${String(context.current)}`;

@@ -13,7 +13,7 @@
  */
 import { assertEvent, assign, setup, type SnapshotFrom } from 'xstate';
 import type { RequestDefinition, StepDefinition } from './definition.js';
-import { validateAnswer, type Answer, type InvalidReason, type StepValue } from './steps.js';
+import { mediaGroupOf, validateAnswer, type Answer, type InvalidReason, type StepValue } from './steps.js';
 
 export const MACHINE_ID = 'request';
 
@@ -36,10 +36,19 @@ export interface RequestContext {
   parked: { code: ParkCode; stepId?: string } | null;
   /** Optional steps the client skipped (and has not answered since). */
   skipped: string[];
+  /**
+   * The album (Telegram media group) whose item was the last answer taken at a step, valid or not.
+   * Telegram delivers an album as separate messages: its other items are neither answers nor
+   * attempts. Absent in snapshots stored before albums were recognised.
+   */
+  album?: string;
 }
 
 export type RequestEvent =
-  /** `today`: the client's current date, ISO `YYYY-MM-DD` (the machine has no clock). */
+  /**
+   * `today`: the client's current date, ISO `YYYY-MM-DD` (the machine has no clock). A photo or
+   * document from an album carries the album's id (`answer.mediaGroupId`).
+   */
   | { type: 'ANSWER'; answer: Answer; today: string }
   | { type: 'SKIP' }
   | { type: 'CONFIRM' }
@@ -140,6 +149,11 @@ export function createRequestMachine(definition: RequestDefinition) {
       isLastAttempt: ({ context }, params: { stepId: string }) =>
         context.attempts + 1 >= maxAttemptsOf(stepOf(params.stepId)),
       isCurrent: ({ context }, params: { stepId: string }) => context.current === params.stepId,
+      /** Another item of the album whose item was the last answer taken. */
+      isAlbumFollower: ({ context, event }) => {
+        assertEvent(event, 'ANSWER');
+        return context.album !== undefined && mediaGroupOf(event.answer) === context.album;
+      },
       isKnownStep: ({ event }) => {
         assertEvent(event, 'EDIT_STEP');
         return byId.has(event.stepId);
@@ -162,6 +176,7 @@ export function createRequestMachine(definition: RequestDefinition) {
           current: nextPending(context, params.stepId),
           attempts: 0,
           lastError: null,
+          album: mediaGroupOf(event.answer),
         };
       }),
       recordInvalid: assign(({ context, event }, params: { stepId: string }) => {
@@ -170,6 +185,7 @@ export function createRequestMachine(definition: RequestDefinition) {
         return {
           attempts: context.attempts + 1,
           lastError: result.ok ? null : result.reason,
+          album: mediaGroupOf(event.answer),
         };
       }),
       park: assign((_, params: { stepId: string }) => ({
@@ -204,7 +220,7 @@ export function createRequestMachine(definition: RequestDefinition) {
           reason: event.reason,
         };
       }),
-      resetAll: assign(({ context }) => ({ ...initialContext(definition), round: context.round + 1 })),
+      resetAll: assign(({ context }) => ({ ...initialContext(definition), round: context.round + 1, album: undefined })),
       resumeParked: assign(({ context }) => ({
         current: context.parked?.stepId ?? context.current,
         parked: null,
@@ -236,6 +252,8 @@ export function createRequestMachine(definition: RequestDefinition) {
       ],
       on: {
         ANSWER: [
+          // Forbidden (no target, no actions: not handled, so not stored, counted or acknowledged).
+          { guard: 'isAlbumFollower', description: 'Another item of an album already answered: ignored.' },
           { guard: { type: 'isValidAnswer', params: p }, target: '#request.routing', actions: { type: 'storeAnswer', params: p } },
           {
             guard: { type: 'isLastAttempt', params: p },

@@ -7,7 +7,15 @@ import { LOCALES, type StepDefinition } from './definition.js';
 /** What the client sent, as the bot layer normalises a Telegram message or button press. */
 export type Answer =
   | { kind: 'text'; text: string }
-  | { kind: 'photo'; fileId: string; fileUniqueId: string; mimeType?: string; size?: number }
+  | {
+      kind: 'photo';
+      fileId: string;
+      fileUniqueId: string;
+      mimeType?: string;
+      size?: number;
+      /** Telegram's `media_group_id`: the photo is one item of an album. */
+      mediaGroupId?: string;
+    }
   | {
       kind: 'document';
       fileId: string;
@@ -15,7 +23,10 @@ export type Answer =
       mimeType?: string;
       size?: number;
       fileName?: string;
+      /** Telegram's `media_group_id`: the file is one item of an album. */
+      mediaGroupId?: string;
     }
+  /** A shared contact; `ownContact`: it is the sender's own (its `user_id` is the sender's id). */
   | { kind: 'contact'; phone: string; ownContact: boolean }
   /** A press on one of the step's option buttons. */
   | { kind: 'choice'; optionId: string }
@@ -87,6 +98,8 @@ export const INVALID_CODES = [
   'date_in_future',
   'bad_email',
   'bad_phone',
+  /** A shared contact that is someone else's, at a phone step (the client's own number is wanted). */
+  'not_own_contact',
   'not_a_number',
   /** params.min. */
   'number_too_small',
@@ -134,12 +147,17 @@ export function validateAnswer(step: StepDefinition, answer: Answer, today: stri
     case 'email':
       return answer.kind === 'text' ? validateEmail(answer.text) : fail('expected_text');
     case 'phone':
-      if (answer.kind === 'contact') return validatePhone(answer.phone, true);
+      if (answer.kind === 'contact') return answer.ownContact ? validatePhone(answer.phone, true) : fail('not_own_contact');
       return answer.kind === 'text' ? validatePhone(answer.text, false) : fail('expected_text');
     case 'choice':
       if (answer.kind === 'choice') return validateChoiceId(step, answer.optionId);
       return answer.kind === 'text' ? validateChoiceText(step, answer.text) : fail('expected_text');
   }
+}
+
+/** The album (Telegram media group) a photo or document answer is one item of, if any. */
+export function mediaGroupOf(answer: Answer): string | undefined {
+  return answer.kind === 'photo' || answer.kind === 'document' ? answer.mediaGroupId : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,7 +30,15 @@ export interface AnswerView {
   readonly skipped: boolean;
 }
 
-export type RequestView =
+export type RequestView = RequestViewOf & {
+  /**
+   * The album (Telegram media group) whose item was the last answer taken: its other items are not
+   * answers, and the client was told so when the first one was taken.
+   */
+  readonly album?: string;
+};
+
+type RequestViewOf =
   | {
       kind: 'prompt';
       step: StepDefinition;
@@ -84,6 +92,12 @@ export function answersOf(definition: RequestDefinition, context: RequestContext
 
 /** What to present for `snapshot`. */
 export function viewOf(definition: RequestDefinition, snapshot: SnapshotLike): RequestView {
+  const view = plainViewOf(definition, snapshot);
+  const album = snapshot.context.album;
+  return typeof album === 'string' ? { ...view, album } : view;
+}
+
+function plainViewOf(definition: RequestDefinition, snapshot: SnapshotLike): RequestViewOf {
   const { context } = snapshot;
   const answers = answersOf(definition, context);
   const stepOf = (id: string | null | undefined): StepDefinition | null =>

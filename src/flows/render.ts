@@ -2,13 +2,14 @@
  * What a transition means for the people involved: the outgoing messages (outbox rows) for the
  * client and the operator, derived from the machine's effects and the new view. Pure.
  */
-import { pickText, type Locale, type RequestDefinition } from '../../machines/definition.js';
+import { pickText, type Locale, type RequestDefinition, type StepDefinition } from '../../machines/definition.js';
 import type { RequestEffect, RequestEvent } from '../../machines/request.machine.js';
-import type { InvalidReason } from '../../machines/steps.js';
+import { mediaGroupOf, type InvalidReason } from '../../machines/steps.js';
 import type { AnswerView, RequestView } from '../../machines/view.js';
 import { pack } from '../ui/callback-data.js';
 import { displayName, formatValue, html, stepLabel } from '../ui/format.js';
-import { t, tInvalid } from '../ui/i18n.js';
+import { t, tInvalid, type Params } from '../ui/i18n.js';
+import { CAPTION_MAX, EXCERPT_MAX, REASON_MAX, TEXT_MAX, VALUE_MAX, clip, fitHtml, fitPlain } from '../ui/limits.js';
 import type { Actor, OutMessage, PersonInfo } from './types.js';
 
 export interface RenderInput {
@@ -34,7 +35,15 @@ type InlineButton = { text: string; callback_data: string };
 export const reviewCardKey = (flowId: number) => `review:${flowId}`;
 export const alertCardKey = (flowId: number) => `alert:${flowId}`;
 
+/**
+ * The messages for one transition. User input appears only as short excerpts (`clip`), and every
+ * text and caption is fitted to Telegram's limits as the last step.
+ */
 export function render(input: RenderInput): OutMessage[] {
+  return renderAll(input).map(fitted);
+}
+
+function renderAll(input: RenderInput): OutMessage[] {
   const out: OutMessage[] = [];
   const { client, operator, definition, view } = input;
   const toClient = (text: string, extra: Record<string, unknown> = {}) =>
@@ -46,14 +55,20 @@ export function render(input: RenderInput): OutMessage[] {
   const title = (locale: Locale) => pickText(definition.title, locale);
   const clientName = html(displayName(client));
 
+  const event = input.event;
   if (input.invalid && view.kind === 'prompt') {
     const lines = [`❗ ${html(invalidText(input.invalid, view.step.patternError ? pickText(view.step.patternError, client.locale) : null, client.locale))}`];
     if (view.attemptsLeft <= 2) lines.push(t(client.locale, 'attemptsLeft', { n: view.attemptsLeft }));
-    toClient(lines.join('\n'));
+    // At a phone step the easy way out of any error is the button that shares the client's own number.
+    const keyboard = phoneKeyboard(view.step, client.locale);
+    toClient(lines.join('\n'), keyboard ? { reply_markup: keyboard } : {});
+  }
+  // An album is several messages: its first item was taken, the others will be ignored (one notice, here).
+  if (event?.type === 'ANSWER' && !input.invalid && mediaGroupOf(event.answer) !== undefined) {
+    toClient(html(t(client.locale, 'albumKept', { media: event.answer.kind === 'photo' ? 'photo' : 'document' })));
   }
 
-  const event = input.event;
-  if (event?.type === 'ASK_AGAIN') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', { reason: html(event.reason) })}`);
+  if (event?.type === 'ASK_AGAIN') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', { reason: html(clip(event.reason, REASON_MAX)) })}`);
   if ((event?.type === 'RETRY_STEP' || event?.type === 'RESET') && input.before?.kind === 'needs_operator') {
     editCard(alertCardKey(input.flowId), `${html(title(operator.locale))} · ${clientName}\n\n${t(operator.locale, event.type === 'RESET' ? 'reset' : 'retryStep')} ✓`);
   }
@@ -140,9 +155,40 @@ function actorName(input: RenderInput): string {
   return input.actor.kind === 'operator' && input.actor.id === input.operator.id ? displayName(input.operator) : input.actor.id === null ? 'system' : `id ${input.actor.id}`;
 }
 
+/** Parameters of a refusal that repeat what the client sent: shown as short excerpts only. */
+const ECHOED_PARAMS: ReadonlySet<string> = new Set(['input', 'mimeType']);
+
+/** A refusal's text (plain: escape it for HTML), with any echoed input cut to a short excerpt. */
 function invalidText(reason: InvalidReason, patternError: string | null, locale: Locale): string {
   if (reason.code === 'pattern_mismatch' && patternError) return patternError;
-  return tInvalid(locale, reason.code, reason.params ?? {});
+  const params: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(reason.params ?? {})) {
+    params[key] = typeof value === 'string' && ECHOED_PARAMS.has(key) ? clip(value, EXCERPT_MAX) : value;
+  }
+  return tInvalid(locale, reason.code, params satisfies Params);
+}
+
+/** The reply keyboard with the "share my number" button, for a phone step without inline buttons. */
+function phoneKeyboard(step: StepDefinition, locale: Locale): Record<string, unknown> | undefined {
+  if (step.type !== 'phone' || step.optional) return undefined;
+  return { keyboard: [[{ text: t(locale, 'sharePhone'), request_contact: true }]], resize_keyboard: true, one_time_keyboard: true };
+}
+
+/** The message as Telegram will take it: its text (or caption) within the limit, HTML kept valid. */
+function fitted(message: OutMessage): OutMessage {
+  const payload = message.payload;
+  const isHtml = payload['parse_mode'] === 'HTML';
+  const text = payload['text'];
+  if (typeof text === 'string') {
+    const fit = isHtml ? fitHtml(text, TEXT_MAX) : fitPlain(text, TEXT_MAX);
+    return fit === text ? message : { ...message, payload: { ...payload, text: fit } };
+  }
+  const caption = payload['caption'];
+  if (typeof caption === 'string') {
+    const fit = isHtml ? fitHtml(caption, CAPTION_MAX) : fitPlain(caption, CAPTION_MAX);
+    return fit === caption ? message : { ...message, payload: { ...payload, caption: fit } };
+  }
+  return message;
 }
 
 function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'prompt' }>): OutMessage {
@@ -155,9 +201,9 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
       ? t(locale, 'stepAgainHeader', { title, step: stepLabel(step, locale) })
       : t(locale, 'stepHeader', { title, position: view.position, total: view.total });
   const lines = [`<b>${html(header)}</b>`];
-  if (view.reason && view.round > 1 && view.position === 1) lines.push(`🔁 ${html(t(locale, 'askAgainHeader', { reason: view.reason }))}`);
+  if (view.reason && view.round > 1 && view.position === 1) lines.push(`🔁 ${html(t(locale, 'askAgainHeader', { reason: clip(view.reason, REASON_MAX) }))}`);
   lines.push('', html(pickText(step.prompt, locale)));
-  if (view.previous && view.previous.kind !== 'file') lines.push('', `<i>${html(t(locale, 'previousValue', { value: formatValue(step, view.previous, locale) }))}</i>`);
+  if (view.previous && view.previous.kind !== 'file') lines.push('', `<i>${html(t(locale, 'previousValue', { value: clip(formatValue(step, view.previous, locale), VALUE_MAX) }))}</i>`);
 
   const inline: InlineButton[][] = [];
   if (step.type === 'choice' && step.options) {
@@ -170,9 +216,7 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
   if (step.optional) inline.push([{ text: t(locale, 'skip'), callback_data: pack({ kind: 'skip', flow: input.flowId, version: input.version }) }]);
   let replyMarkup: Record<string, unknown> | undefined;
   if (inline.length > 0) replyMarkup = { inline_keyboard: inline };
-  else if (step.type === 'phone') {
-    replyMarkup = { keyboard: [[{ text: t(locale, 'sharePhone'), request_contact: true }]], resize_keyboard: true, one_time_keyboard: true };
-  }
+  else replyMarkup = phoneKeyboard(step, locale);
   return {
     chatId: input.client.id,
     method: 'sendMessage',
@@ -199,11 +243,24 @@ function summaryMessage(input: RenderInput, answers: readonly AnswerView[]): Out
   };
 }
 
-/** "<b>Label</b>: value" per step. */
+/**
+ * Room for the answer lines of a summary or a review card: the rest of the message (a header with the
+ * title and the client's name, a footer with an ask-again reason) takes at most this much less.
+ */
+const ANSWERS_ROOM = TEXT_MAX - 1000;
+
+/**
+ * "<b>Label</b>: value" per step. Each value is shown cut to an excerpt (the stored value is whole),
+ * short enough that every line fits in one message: `VALUE_MAX` characters, less when there are
+ * many steps.
+ */
 export function answerLines(answers: readonly AnswerView[], locale: Locale): string {
+  const labels = answers.reduce((sum, a) => sum + stepLabel(a.step, locale).length + 3, 0);
+  const share = Math.floor((ANSWERS_ROOM - labels) / Math.max(1, answers.length));
+  const max = Math.max(EXCERPT_MAX, Math.min(VALUE_MAX, share));
   return answers
     .map((a) => {
-      const value = a.value ? formatValue(a.step, a.value, locale) : a.skipped ? t(locale, 'skipped') : t(locale, 'notAnswered');
+      const value = a.value ? clip(formatValue(a.step, a.value, locale), max) : a.skipped ? t(locale, 'skipped') : t(locale, 'notAnswered');
       return `<b>${html(stepLabel(a.step, locale))}</b>: ${html(value)}`;
     })
     .join('\n');

@@ -4,7 +4,8 @@ import { describeMessage } from '../../log/messages.js';
 import { displayName, html } from '../../ui/format.js';
 import { tInvalid, t } from '../../ui/i18n.js';
 import { parse } from '../../ui/callback-data.js';
-import { answerOf } from '../answers.js';
+import { RELAY_MAX, TEXT_MAX, fitHtml, fitPlain } from '../../ui/limits.js';
+import { answerOf, mediaGroupOfMessage } from '../answers.js';
 import { isClient, type BotContext } from '../context.js';
 
 /** Everything a client does: /start with or without an invite, answers, buttons, /help, /cancel. */
@@ -56,6 +57,10 @@ client.on('message', async (ctx) => {
     return;
   }
   const answer = answerOf(message, ctx.from.id);
+  const album = mediaGroupOfMessage(message);
+  // Another item of an album whose first item was taken already: not an answer, and the client was
+  // told so with the first one. (The machine refuses it too, should this check ever race.)
+  if (album !== undefined && (await albumTaken(ctx, album))) return;
   if (answer.kind === 'unsupported') {
     if (!(await ctx.deps.flows.activeFlow(ctx.from.id))) return noRequest(ctx, null);
     // Not counted as an attempt: the client did not try to answer.
@@ -81,6 +86,8 @@ client.on('message', async (ctx) => {
       await noRequest(ctx, logged?.text ?? null);
       return;
     case 'not_allowed':
+      // A step refuses an answer only when it is another item of an album already taken (see above).
+      if (album !== undefined && result.refusal.status === 'collecting') return;
       await ctx.reply(
         ctx.t(result.refusal.status === 'confirming' ? 'pressButtons' : result.refusal.status === 'needs_operator' ? 'parkedWait' : 'alreadyReceived'),
       );
@@ -89,6 +96,21 @@ client.on('message', async (ctx) => {
       await ctx.reply(ctx.t('helpNoRequest'));
   }
 });
+
+/**
+ * Whether an item of this album was taken as an answer: by the active request, or by the request it
+ * finished (it may have been the last answer; the next queued request may have started since).
+ */
+async function albumTaken(ctx: BotContext & { from: NonNullable<BotContext['from']> }, album: string): Promise<boolean> {
+  const { flows } = ctx.deps;
+  const active = await flows.activeFlow(ctx.from.id);
+  if (active?.view.album === album) return true;
+  const finished = (await flows.flowsOf(ctx.from.id))
+    .filter((f) => f.status === 'completed' || f.status === 'cancelled' || f.status === 'expired')
+    .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())[0];
+  if (!finished) return false;
+  return (await flows.flow(finished.id))?.view?.album === album;
+}
 
 /** A client wrote with nothing to answer: a polite word (once per quiet period), and the operators see it. */
 async function noRequest(ctx: BotContext & { from: NonNullable<BotContext['from']> }, text: string | null): Promise<void> {
@@ -100,8 +122,10 @@ async function noRequest(ctx: BotContext & { from: NonNullable<BotContext['from'
   for (const operatorId of recipients) {
     const operator = await directory.get(operatorId);
     const locale = operator?.languageCode === 'en' || operator?.languageCode === 'ru' ? operator.languageCode : ctx.deps.defaultLocale;
+    // The client's text is passed on cut short (it could be as long as a message may be), lines kept.
+    const notice = fitHtml(t(locale, 'clientWrote', { client: html(name), text: html(text === null ? '📎' : fitPlain(text, RELAY_MAX)) }), TEXT_MAX);
     await ctx.telegram
-      .sendMessage(operatorId, t(locale, 'clientWrote', { client: html(name), text: html(text ?? '📎') }), { parse_mode: 'HTML' })
+      .sendMessage(operatorId, notice, { parse_mode: 'HTML' })
       .catch((error: unknown) => ctx.deps.logger.warn({ err: error, operatorId }, 'operator not told about a client message'));
   }
 }

@@ -49,6 +49,7 @@ export const en = {
     date_in_future: 'This date is in the future. Please check it.',
     bad_email: 'This does not look like an e-mail address (like name@example.com).',
     bad_phone: 'This does not look like a phone number. Please include the country code, e.g. +7 900 123-45-67.',
+    not_own_contact: 'This is someone else’s contact. We need your own number: tap “📱 Share my number” or type it.',
     not_a_number: 'Please send a number.',
     number_too_small: (p) => `The number must be at least ${p.min}.`,
     number_too_large: (p) => `The number must be at most ${p.max}.`,
@@ -58,6 +59,10 @@ export const en = {
     file_too_large: (p) => `The file is too large: at most ${p.maxMb} MB.`,
   },
   attemptsLeft: (p) => `Attempts left: ${p.n}.`,
+  albumKept: (p) =>
+    p.media === 'photo'
+      ? 'We kept the first photo of your album; the others were not used. Please send one file per step.'
+      : 'We kept the first file of your album; the others were not used. Please send one file per step.',
   // operator
   requestStarted: (p) => `“${p.title}” was sent to ${p.client}.`,
   requestQueued: (p) => `${p.client} is answering another request; “${p.title}” is queued (position ${p.position}) and will start by itself.`,
@@ -84,7 +89,14 @@ export const en = {
   buttonExpired: 'This button is no longer valid.',
   editsIgnored: 'Edited messages are not picked up. Please send the answer again as a new message.',
   pressButtons: 'Please use the buttons above: confirm your answers or change one of them.',
-  somethingWrong: 'Sorry, something went wrong. Please try again.',
+  processingSoon: 'Got it. It will be processed in a moment; there is no need to send it again.',
+  privateOnly: 'I work in private chats only. Please write to me directly.',
+  deliveryFailed: (p) => `⚠️ A message to ${p.client} could not be delivered (${p.reason}). Please reach them another way.`,
+  deadLettersNotice: (p) => `⚠️ ${p.n} incoming update(s) could not be processed after several tries. See /failed.`,
+  deadLettersTitle: (p) => `Updates that could not be processed: ${p.n}`,
+  deadLettersNone: 'No updates are waiting: everything was processed.',
+  deadLettersRetry: '🔁 Try all again',
+  deadLettersRetried: (p) => `${p.n} update(s) will be processed again.`,
   parkedWait: 'Your operator has been asked to help with this request. Please wait a little.',
   queuedWait: 'Thank you! Please wait for the next request.',
   inviteUnknown: 'This invite link is not valid. Please ask your operator for a new one.',
@@ -179,5 +191,6 @@ export const en = {
   cmd_help: 'What to do now',
   cmd_start: 'Start',
   cmd_cancel: 'Cancel the current request',
+  cmd_failed: 'Updates that could not be processed',
   cmd_operators: 'Add or remove operators',
 } satisfies MessageCatalog;
