@@ -56,6 +56,57 @@ export interface ChatRecord {
   toWire(message: StoredMessage, withReply?: boolean): TgMessage;
 }
 
+/** What a chat's dump holds of its stored messages and callback queries. */
+export interface StoredChatDump {
+  lastMessageId: number;
+  messages: StoredMessage[];
+  callbackQueries: CallbackQueryRecord[];
+}
+
+/** The message store every chat shares: messages, callback queries, message ids and wire rendering. */
+export abstract class StoredChat implements ChatRecord {
+  readonly messages: StoredMessage[] = [];
+  readonly callbackQueries: CallbackQueryRecord[] = [];
+  private lastMessageId = 0;
+
+  abstract readonly bot: BotRecord;
+  abstract readonly chatId: number;
+  abstract readonly chat: TgChat;
+  abstract readonly chatInstance: string;
+  abstract author(message: StoredMessage): TgUser;
+  abstract nameOf(userId: number | undefined): string;
+  abstract heading(): string;
+
+  nextMessageId(): number {
+    this.lastMessageId += 1;
+    return this.lastMessageId;
+  }
+
+  /** A message that still exists (not deleted). */
+  live(id: number): StoredMessage | undefined {
+    return this.messages.find((message) => message.id === id && !message.deleted);
+  }
+
+  toWire(message: StoredMessage, withReply = true): TgMessage {
+    return wireMessage(this, message, withReply);
+  }
+
+  /** Takes over the messages and callback queries of a dump; message ids continue where it left off. */
+  protected restoreStored(dump: StoredChatDump): void {
+    this.messages.push(...structuredClone(dump.messages));
+    this.callbackQueries.push(...structuredClone(dump.callbackQueries));
+    this.lastMessageId = dump.lastMessageId;
+  }
+
+  protected dumpStored(): StoredChatDump {
+    return {
+      lastMessageId: this.lastMessageId,
+      messages: structuredClone(this.messages),
+      callbackQueries: structuredClone(this.callbackQueries),
+    };
+  }
+}
+
 /** The Bot API Message for a stored message: `from` (or, in channels, `sender_chat`), forward and reply fields. */
 export function wireMessage(chat: ChatRecord, message: StoredMessage, withReply = true): TgMessage {
   const replied = withReply && message.replyToId !== undefined ? chat.live(message.replyToId) : undefined;

@@ -10,8 +10,10 @@ import { toChatMessage, transcript } from './views.js';
 import {
   describeMatcher,
   findCallbackButton,
-  nextChangedMessage,
   waitUntil,
+  waitForNextMessage,
+  waitForPredicate,
+  type Baseline,
   type ButtonMatcher,
   type MessageMatcher,
 } from './waiting.js';
@@ -89,6 +91,12 @@ export class EmulatedUser {
   readonly info: TgUser;
   /** Changes up to this sequence number are "before" the user's latest action (see waitForMessage). */
   private baseline = 0;
+  private readonly baselineRef: Baseline = {
+    get: () => this.baseline,
+    set: (seq) => {
+      this.baseline = seq;
+    },
+  };
 
   /** @internal Created by `Emulator.createUser`. */
   constructor(
@@ -333,10 +341,7 @@ export class EmulatedUser {
     predicate: (messages: ChatMessage[]) => T | false | null | undefined,
     options: WaitOptions = {},
   ): Promise<T> {
-    return waitUntil(this.state, () => {
-      const result = predicate(this.messages());
-      return result === false || result === null || result === undefined ? undefined : { value: result };
-    }, 'the predicate to hold', () => this.transcript(), options.timeoutMs);
+    return waitForPredicate(this.state, () => this.messages(), predicate, () => this.transcript(), options.timeoutMs);
   }
 
   /**
@@ -345,12 +350,14 @@ export class EmulatedUser {
    * waitForMessage returned. Messages are consumed in order, so consecutive calls walk through the replies.
    */
   waitForMessage(match: MessageMatcher, options: WaitOptions = {}): Promise<ChatMessage> {
-    return waitUntil(this.state, () => {
-      const found = nextChangedMessage(this.currentConversation()?.messages ?? [], this.baseline, match);
-      if (!found) return undefined;
-      this.baseline = found.changeSeq;
-      return { value: toChatMessage(found) };
-    }, `a bot message matching ${describeMatcher(match)}`, () => this.transcript(), options.timeoutMs);
+    return waitForNextMessage(
+      this.state,
+      () => this.currentConversation()?.messages ?? [],
+      this.baselineRef,
+      match,
+      () => this.transcript(),
+      options.timeoutMs,
+    );
   }
 
   private post(init: Omit<NewMessage, 'sender'>): ChatMessage {

@@ -1,34 +1,31 @@
 // A private chat between one user and one bot: its messages, callback queries and wire rendering.
 import { randomBytes } from 'node:crypto';
-import { wireMessage, type CallbackQueryRecord, type ChatRecord, type StoredMessage } from './chat.js';
+import { StoredChat, type StoredMessage } from './chat.js';
 import type { ConversationDump } from './dump.js';
 import type { BotRecord } from './state.js';
-import type { TgMessage, TgPrivateChat, TgUser } from './types.js';
+import type { TgPrivateChat, TgUser } from './types.js';
 
 export type { CallbackQueryRecord, StoredMessage } from './chat.js';
 
-export class Conversation implements ChatRecord {
-  readonly messages: StoredMessage[] = [];
-  readonly callbackQueries: CallbackQueryRecord[] = [];
+export class Conversation extends StoredChat {
   started = false;
   blocked = false;
-  private lastMessageId = 0;
 
   constructor(
     readonly bot: BotRecord,
     readonly user: TgUser,
     /** Telegram's chat_instance: an opaque id, stable per chat. */
     readonly chatInstance: string = randomBytes(8).readBigInt64BE().toString(),
-  ) {}
+  ) {
+    super();
+  }
 
   /** A chat from its dump: message ids continue where it left off. */
   static restore(bot: BotRecord, user: TgUser, dump: ConversationDump): Conversation {
     const conversation = new Conversation(bot, user, dump.chatInstance);
-    conversation.messages.push(...structuredClone(dump.messages));
-    conversation.callbackQueries.push(...structuredClone(dump.callbackQueries));
+    conversation.restoreStored(dump);
     conversation.started = dump.started;
     conversation.blocked = dump.blocked;
-    conversation.lastMessageId = dump.lastMessageId;
     return conversation;
   }
 
@@ -39,9 +36,7 @@ export class Conversation implements ChatRecord {
       chatInstance: this.chatInstance,
       started: this.started,
       blocked: this.blocked,
-      lastMessageId: this.lastMessageId,
-      messages: structuredClone(this.messages),
-      callbackQueries: structuredClone(this.callbackQueries),
+      ...this.dumpStored(),
     };
   }
 
@@ -60,16 +55,6 @@ export class Conversation implements ChatRecord {
     };
   }
 
-  nextMessageId(): number {
-    this.lastMessageId += 1;
-    return this.lastMessageId;
-  }
-
-  /** A message that still exists (not deleted). */
-  live(id: number): StoredMessage | undefined {
-    return this.messages.find((message) => message.id === id && !message.deleted);
-  }
-
   author(message: StoredMessage): TgUser {
     return message.sender === 'bot' ? this.bot.publicUser : this.user;
   }
@@ -81,9 +66,5 @@ export class Conversation implements ChatRecord {
   heading(): string {
     const blocked = this.blocked ? ' [bot blocked]' : '';
     return `Chat of ${this.user.first_name} (id ${this.chatId}) with @${this.bot.username}${blocked}:`;
-  }
-
-  toWire(message: StoredMessage, withReply = true): TgMessage {
-    return wireMessage(this, message, withReply);
   }
 }

@@ -9,8 +9,9 @@ import { toChatMessage, transcript } from './views.js';
 import {
   describeMatcher,
   findCallbackButton,
-  nextChangedMessage,
-  waitUntil,
+  waitForNextMessage,
+  waitForPredicate,
+  type Baseline,
   type ButtonMatcher,
   type MessageMatcher,
 } from './waiting.js';
@@ -37,6 +38,12 @@ export class EmulatedGroup {
   readonly title: string;
   /** Changes up to this sequence number are "before" the latest action here (see waitForMessage). */
   private baseline = 0;
+  private readonly baselineRef: Baseline = {
+    get: () => this.baseline,
+    set: (seq) => {
+      this.baseline = seq;
+    },
+  };
 
   /** @internal Created by `Emulator.createGroup`. */
   constructor(
@@ -172,10 +179,7 @@ export class EmulatedGroup {
     predicate: (messages: ChatMessage[]) => T | false | null | undefined,
     options: WaitOptions = {},
   ): Promise<T> {
-    return waitUntil(this.state, () => {
-      const result = predicate(this.messages());
-      return result === false || result === null || result === undefined ? undefined : { value: result };
-    }, 'the predicate to hold', () => this.transcript(), options.timeoutMs);
+    return waitForPredicate(this.state, () => this.messages(), predicate, () => this.transcript(), options.timeoutMs);
   }
 
   /**
@@ -183,12 +187,14 @@ export class EmulatedGroup {
    * after the latest action through this driver and after the message the previous call returned).
    */
   waitForMessage(match: MessageMatcher, options: WaitOptions = {}): Promise<ChatMessage> {
-    return waitUntil(this.state, () => {
-      const found = nextChangedMessage(this.group.messages, this.baseline, match);
-      if (!found) return undefined;
-      this.baseline = found.changeSeq;
-      return { value: toChatMessage(found) };
-    }, `a bot message matching ${describeMatcher(match)}`, () => this.transcript(), options.timeoutMs);
+    return waitForNextMessage(
+      this.state,
+      () => this.group.messages,
+      this.baselineRef,
+      match,
+      () => this.transcript(),
+      options.timeoutMs,
+    );
   }
 
   /** Hands a member's message to the bot, if it is here to see it. */

@@ -1,10 +1,10 @@
 // A group, supergroup or channel: its members, the bot's membership, messages and wire rendering.
 import { randomBytes } from 'node:crypto';
-import { wireMessage, type CallbackQueryRecord, type ChatRecord, type StoredMessage } from './chat.js';
+import { StoredChat, type StoredMessage } from './chat.js';
 import type { GroupDump } from './dump.js';
 import { forbidden, type ApiError } from './errors.js';
 import type { BotRecord } from './state.js';
-import type { ChatMemberStatus, TgChatMember, TgGroupChat, TgMessage, TgUser } from './types.js';
+import type { ChatMemberStatus, TgChatMember, TgGroupChat, TgUser } from './types.js';
 
 export type GroupType = TgGroupChat['type'];
 
@@ -29,11 +29,8 @@ const ADMINISTRATOR_RIGHTS = {
   can_delete_stories: true,
 } as const;
 
-export class GroupChat implements ChatRecord {
-  readonly messages: StoredMessage[] = [];
-  readonly callbackQueries: CallbackQueryRecord[] = [];
+export class GroupChat extends StoredChat {
   botStatus: BotMembership = 'left';
-  private lastMessageId = 0;
 
   constructor(
     readonly chatId: number,
@@ -44,7 +41,9 @@ export class GroupChat implements ChatRecord {
     /** The one bot this chat can hold. */
     readonly bot: BotRecord,
     readonly chatInstance: string = randomBytes(8).readBigInt64BE().toString(),
-  ) {}
+  ) {
+    super();
+  }
 
   /** A group from its dump: message ids continue where it left off; members missing from `users` are dropped. */
   static restore(bot: BotRecord, users: ReadonlyMap<number, TgUser>, dump: GroupDump): GroupChat {
@@ -53,10 +52,8 @@ export class GroupChat implements ChatRecord {
       return user ? [user] : [];
     });
     const group = new GroupChat(dump.chatId, dump.type, dump.title, members, bot, dump.chatInstance);
-    group.messages.push(...structuredClone(dump.messages));
-    group.callbackQueries.push(...structuredClone(dump.callbackQueries));
+    group.restoreStored(dump);
     group.botStatus = dump.botStatus;
-    group.lastMessageId = dump.lastMessageId;
     return group;
   }
 
@@ -69,9 +66,7 @@ export class GroupChat implements ChatRecord {
       botId: this.bot.id,
       botStatus: this.botStatus,
       chatInstance: this.chatInstance,
-      lastMessageId: this.lastMessageId,
-      messages: structuredClone(this.messages),
-      callbackQueries: structuredClone(this.callbackQueries),
+      ...this.dumpStored(),
     };
   }
 
@@ -109,15 +104,6 @@ export class GroupChat implements ChatRecord {
     return { user, status: this.members[0]?.id === user.id ? 'creator' : 'member' };
   }
 
-  nextMessageId(): number {
-    this.lastMessageId += 1;
-    return this.lastMessageId;
-  }
-
-  live(id: number): StoredMessage | undefined {
-    return this.messages.find((message) => message.id === id && !message.deleted);
-  }
-
   author(message: StoredMessage): TgUser {
     if (message.sender === 'bot') return this.bot.publicUser;
     const id = message.fromUserId ?? 0;
@@ -131,9 +117,5 @@ export class GroupChat implements ChatRecord {
   heading(): string {
     const status = this.botIsMember ? '' : ` [bot ${this.botStatus === 'kicked' ? 'removed' : 'not a member'}]`;
     return `${this.type} "${this.title}" (id ${this.chatId}) with @${this.bot.username}${status}:`;
-  }
-
-  toWire(message: StoredMessage, withReply = true): TgMessage {
-    return wireMessage(this, message, withReply);
   }
 }

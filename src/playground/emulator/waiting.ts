@@ -89,6 +89,49 @@ export function nextChangedMessage(
     .find((message) => messageMatches(toChatMessage(message), matcher));
 }
 
+/** The sequence number after which a driver's waitForMessage looks for bot messages; it advances past each one found. */
+export interface Baseline {
+  get(): number;
+  set(seq: number): void;
+}
+
+/**
+ * Resolves with the first truthy value `predicate` returns for `messages()`, re-checking on every change.
+ * On timeout, rejects with an Error that includes the transcript.
+ */
+export function waitForPredicate<T>(
+  state: EmulatorState,
+  messages: () => ChatMessage[],
+  predicate: (messages: ChatMessage[]) => T | false | null | undefined,
+  transcript: () => string,
+  timeoutMs?: number,
+): Promise<T> {
+  return waitUntil(state, () => {
+    const result = predicate(messages());
+    return result === false || result === null || result === undefined ? undefined : { value: result };
+  }, 'the predicate to hold', transcript, timeoutMs);
+}
+
+/**
+ * Resolves with the first live bot message among `stored()` matching `match` that was sent or edited after
+ * `baseline`, and advances `baseline` past it, so consecutive calls walk through the replies in order.
+ */
+export function waitForNextMessage(
+  state: EmulatorState,
+  stored: () => readonly StoredMessage[],
+  baseline: Baseline,
+  match: MessageMatcher,
+  transcript: () => string,
+  timeoutMs?: number,
+): Promise<ChatMessage> {
+  return waitUntil(state, () => {
+    const found = nextChangedMessage(stored(), baseline.get(), match);
+    if (!found) return undefined;
+    baseline.set(found.changeSeq);
+    return { value: toChatMessage(found) };
+  }, `a bot message matching ${describeMatcher(match)}`, transcript, timeoutMs);
+}
+
 export function describeMatcher(matcher: string | RegExp | ((value: never) => boolean)): string {
   if (typeof matcher === 'string') return JSON.stringify(matcher);
   return matcher instanceof RegExp ? String(matcher) : 'the predicate';
