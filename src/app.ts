@@ -1,19 +1,25 @@
 import type { Server } from 'node:http';
 import type { Telegraf } from 'telegraf';
 import { Telegram, TelegramError } from 'telegraf';
+import type { Update } from 'telegraf/types';
 import type { Locale } from '../machines/definition.js';
 import { createBot, registerCommands } from './bot/index.js';
 import type { BotContext } from './bot/context.js';
 import { CatalogueError, formatProblem, loadCatalogueFile, type Catalogue } from './config/catalogue.js';
 import { openDatabase, type Database } from './db/client.js';
+import { outbox as outboxTable } from './db/schema.js';
 import { startScheduler } from './delivery/scheduler.js';
 import { OutboxSender } from './delivery/sender.js';
+import { TelegramGate } from './delivery/telegram.js';
 import { FlowService } from './flows/service.js';
 import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
+import { Inbox } from './inbox/inbox.js';
+import { startPolling } from './inbox/polling.js';
 import { MessageLog } from './log/messages.js';
 import { Directory } from './people/directory.js';
+import { localeOf, t } from './ui/i18n.js';
 
 export interface AppOptions {
   readonly token: string;
@@ -35,6 +41,10 @@ export interface AppOptions {
   readonly httpFallback?: Parameters<typeof startHttpServer>[0]['fallback'];
   /** Timer pass interval (tests use a short one). */
   readonly tickMs?: number;
+  /** HTTP server limits (tests make them short). */
+  readonly httpTimeouts?: { headersMs: number; requestMs: number; checkEveryMs?: number };
+  /** Long-poll timeout in seconds. */
+  readonly pollTimeoutSeconds?: number;
 }
 
 export interface App {
@@ -42,6 +52,8 @@ export interface App {
   readonly flows: FlowService;
   readonly directory: Directory;
   readonly sender: OutboxSender;
+  readonly inbox: Inbox;
+  readonly gate: TelegramGate;
   readonly database: Database;
   readonly http: Server;
   catalogue(): Catalogue;
@@ -63,16 +75,22 @@ export async function startApp(options: AppOptions): Promise<App> {
     defaultLocale: options.defaultLocale,
     // Results of a request whose operator has left go to the whole staff.
     operatorsFor: async (id) => ((await directory.roleOf(id)) === 'client' ? directory.staffIds() : [id]),
+    staffIds: () => directory.staffIds(),
   });
+  // One limiter for everything the bot sends, outbox and direct replies alike.
+  const gate = new TelegramGate({ logger });
   const sender = new OutboxSender({
     db,
-    telegram: new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {}),
+    telegram: gate.wrap(new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {})),
     log: messageLog,
     logger,
     // A 403 is how a block shows when Telegram's notice has not arrived (or never will).
     leads: () => database.leads('outbox'),
     onBlocked: async (chatId) => {
       if ((await directory.setBlocked(chatId, true)) && (await flows.clientBlocked(chatId))) sender.kick();
+    },
+    onUndeliverable: async (row) => {
+      if (await flows.deliveryFailed({ flowId: row.flowId, chatId: row.chatId, reason: row.description })) sender.kick();
     },
   });
   const reloadCatalogue = async (): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
@@ -97,6 +115,27 @@ export async function startApp(options: AppOptions): Promise<App> {
     reloadCatalogue,
     defaultLocale: options.defaultLocale,
     logger,
+    gate,
+    inbox: () => inbox,
+  });
+  const inbox: Inbox = new Inbox({
+    db,
+    logger,
+    handle: (update) => bot.handleUpdate(update),
+    // The leader applies every chat's updates (and sends the outbox), so order and limits hold across instances.
+    leads: () => database.leads('outbox'),
+    onDelayed: (update) => tellDelayed(bot.telegram, update, options.defaultLocale),
+    onDead: async (count) => {
+      for (const id of await directory.adminIds()) {
+        const person = await directory.get(id);
+        await db.insert(outboxTable).values({ chatId: id, method: 'sendMessage', payload: { text: t(localeOf(person?.languageCode, options.defaultLocale), 'deadLettersNotice', { n: count }) } });
+      }
+      sender.kick();
+    },
+    leaveGroup: (_chatId, languageCode) => [
+      { method: 'sendMessage', payload: { text: t(localeOf(languageCode, options.defaultLocale), 'privateOnly') } },
+      { method: 'leaveChat', payload: {} },
+    ],
   });
   bot.botInfo = await bot.telegram.getMe().catch((error: unknown) => {
     throw describeApiFailure(error, options);
@@ -111,12 +150,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     ...(options.host ? { host: options.host } : {}),
     db,
     logger,
-    webhook: options.webhook && webhookPath ? { path: webhookPath, secret: options.webhook.secret, handler: bot.webhookCallback(webhookPath) } : undefined,
+    webhook: options.webhook && webhookPath ? { path: webhookPath, secret: options.webhook.secret, ingest: (update) => inbox.ingest([update]) } : undefined,
     fallback: options.httpFallback,
+    metrics: () => inboxMetrics(inbox),
+    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
   });
 
   sender.start();
   sender.kick(); // anything left from before a restart goes out now
+  inbox.start(); // and anything taken but not yet applied
   const scheduler = startScheduler({
     flows,
     logger,
@@ -126,13 +168,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
 
   const allowedUpdates = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
+  let polling: { stop(): Promise<void> } | null = null;
   if (options.webhook) {
     await bot.telegram.setWebhook(options.webhook.url, { secret_token: options.webhook.secret, allowed_updates: [...allowedUpdates] });
     logger.info({ url: options.webhook.url }, 'webhook set');
   } else {
     await bot.telegram.deleteWebhook();
-    // launch() resolves only when polling stops: not awaited.
-    void bot.launch({ allowedUpdates: [...allowedUpdates] }).catch((error: unknown) => logger.error({ err: error }, 'polling stopped'));
+    polling = startPolling({ telegram: bot.telegram, inbox, logger, allowedUpdates, ...(options.pollTimeoutSeconds ? { timeoutSeconds: options.pollTimeoutSeconds } : {}) });
   }
   logger.info({ bot: bot.botInfo.username, mode: options.webhook ? 'webhook' : 'polling', database: database.description }, 'bot started');
 
@@ -142,6 +184,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     flows,
     directory,
     sender,
+    inbox,
+    gate,
     database,
     http,
     catalogue: () => catalogue,
@@ -149,18 +193,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     async stop(signal = 'stop') {
       if (stopped) return;
       stopped = true;
-      if (!options.webhook) {
-        try {
-          bot.stop(signal);
-        } catch {
-          // not running
-        }
-      }
-      await scheduler.stop();
-      await sender.stop();
+      logger.info({ signal }, 'stopping');
+      await polling?.stop();
+      // Stops taking webhook calls first: anything Telegram sends meanwhile is sent again later.
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;
+      await inbox.stop();
+      await scheduler.stop();
+      await sender.stop();
       if (!options.database) await database.close();
     },
   };
@@ -172,4 +213,39 @@ function describeApiFailure(error: unknown, options: AppOptions): StartupError {
   if (error instanceof TelegramError && error.code === 401) return new StartupError(`BOT_TOKEN was rejected by the Bot API at ${where} (401 Unauthorized)`);
   const reason = (error instanceof Error ? error.message : String(error)).split(options.token).join('<BOT_TOKEN>');
   return new StartupError(`cannot reach the Telegram Bot API at ${where}: ${reason}`);
+}
+
+/** "It will be processed shortly", once, to the person whose update is delayed (in their Telegram language). */
+async function tellDelayed(telegram: Telegram, update: Update, defaultLocale: Locale): Promise<void> {
+  if ('callback_query' in update) {
+    const locale = localeOf(update.callback_query.from.language_code, defaultLocale);
+    await telegram.answerCbQuery(update.callback_query.id, t(locale, 'processingSoon'));
+  } else if ('message' in update && update.message.chat.type === 'private') {
+    const locale = localeOf(update.message.from.language_code, defaultLocale);
+    await telegram.sendMessage(update.message.chat.id, t(locale, 'processingSoon'));
+  }
+}
+
+async function inboxMetrics(inbox: Inbox): Promise<string[]> {
+  const backlog = await inbox.backlog();
+  const c = inbox.counters;
+  return [
+    '# HELP orb_inbox_pending Updates taken and not yet applied.',
+    '# TYPE orb_inbox_pending gauge',
+    `orb_inbox_pending ${backlog.pending}`,
+    '# HELP orb_inbox_dead Updates that failed too often (see /failed).',
+    '# TYPE orb_inbox_dead gauge',
+    `orb_inbox_dead ${backlog.dead}`,
+    '# HELP orb_inbox_oldest_pending_seconds Age of the oldest pending update.',
+    '# TYPE orb_inbox_oldest_pending_seconds gauge',
+    `orb_inbox_oldest_pending_seconds ${backlog.oldestSeconds}`,
+    '# HELP orb_updates_total Updates by outcome since start.',
+    '# TYPE orb_updates_total counter',
+    `orb_updates_total{outcome="accepted"} ${c.accepted}`,
+    `orb_updates_total{outcome="duplicate"} ${c.duplicate}`,
+    `orb_updates_total{outcome="applied"} ${c.applied}`,
+    `orb_updates_total{outcome="retried"} ${c.retried}`,
+    `orb_updates_total{outcome="dead"} ${c.dead}`,
+    ...Object.entries(c.dropped).map(([reason, n]) => `orb_updates_total{outcome="dropped",reason="${reason}"} ${n}`),
+  ];
 }

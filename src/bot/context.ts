@@ -4,6 +4,7 @@ import type { Catalogue } from '../config/catalogue.js';
 import type { Role } from '../db/schema.js';
 import type { OutboxSender } from '../delivery/sender.js';
 import type { FlowService } from '../flows/service.js';
+import type { Inbox } from '../inbox/inbox.js';
 import type { Logger } from '../logger.js';
 import type { MessageLog } from '../log/messages.js';
 import type { Directory } from '../people/directory.js';
@@ -27,6 +28,8 @@ export interface BotDeps {
   readonly reloadCatalogue?: () => Promise<{ ok: true; count: number } | { ok: false; errors: string[] }>;
   readonly defaultLocale: Locale;
   readonly logger: Logger;
+  /** The durable inbox (its dead letters are shown to admins); made after the bot, hence a getter. */
+  readonly inbox?: () => Inbox;
 }
 
 export interface BotContext extends Context {

@@ -1,9 +1,9 @@
-import { session, Telegraf, type Telegram } from 'telegraf';
+import { session, Telegraf } from 'telegraf';
 import type { BotCommand } from 'telegraf/types';
 import { LOCALES, type Locale } from '../../machines/definition.js';
 import type { Db } from '../db/client.js';
 import { sessionStore } from '../db/session-store.js';
-import { describeMessage } from '../log/messages.js';
+import type { TelegramGate } from '../delivery/telegram.js';
 import { t } from '../ui/i18n.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
@@ -12,7 +12,7 @@ import { membershipFeature } from './features/membership.js';
 import { operatorMenuFeature } from './features/operator-menu.js';
 import { reviewFeature } from './features/review.js';
 import { unhandledFeature } from './features/unhandled.js';
-import { guardButtons, identify, inChatOrder, logIncoming } from './middleware.js';
+import { guardButtons, identify, logIncoming } from './middleware.js';
 
 export interface CreateBotOptions extends BotDeps {
   readonly token: string;
@@ -20,16 +20,26 @@ export interface CreateBotOptions extends BotDeps {
   readonly apiRoot?: string | undefined;
   /** Where menu sessions are kept. */
   readonly db: Db;
+  /** Paces and logs every message the bot sends (shared with the outbox sender). */
+  readonly gate: TelegramGate;
 }
 
-/** The Telegraf bot with every feature registered. Nothing starts until `launch`/`webhookCallback`. */
+/**
+ * The Telegraf bot with every feature registered. Updates come through the inbox (`handleUpdate`),
+ * which applies each chat's updates one at a time, in order.
+ */
 export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   const bot = new Telegraf<BotContext>(options.token, {
     ...(options.apiRoot ? { telegram: { apiRoot: options.apiRoot } } : {}),
     handlerTimeout: 60_000,
   });
-  bot.use(inChatOrder());
-  logOutgoing(bot, options);
+  // Messages the bot sends directly (menus, replies) are paced and logged too. Telegraf gives every
+  // update a Telegram client of its own, so each one is wrapped, as well as `bot.telegram`.
+  options.gate.wrap(bot.telegram, options.messageLog);
+  bot.use((ctx, next) => {
+    options.gate.wrap(ctx.telegram, options.messageLog);
+    return next();
+  });
 
   bot.use(identify(options));
   bot.use(logIncoming());
@@ -49,39 +59,12 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   bot.use(clientFeature);
   bot.use(unhandledFeature);
 
-  bot.catch(async (error, ctx) => {
-    options.logger.error({ err: error, updateId: ctx.update.update_id }, 'update failed');
-    // The person gets a short apology, never the error itself.
-    if (ctx.chat?.type === 'private') {
-      await ctx.telegram.sendMessage(ctx.chat.id, t(ctx.locale ?? options.defaultLocale, 'somethingWrong')).catch(() => {});
-    }
-    if (ctx.callbackQuery) await ctx.answerCbQuery().catch(() => {});
+  // A failed update is not lost: the inbox keeps it and applies it again later (the person is told once
+  // that it will be processed shortly). So the error goes back to the inbox, never to the person.
+  bot.catch((error) => {
+    throw error;
   });
   return bot;
-}
-
-/**
- * Messages the bot sends directly (menus, replies) go to the message log too. Telegraf gives every
- * update a Telegram client of its own, so each one is wrapped, as well as `bot.telegram`.
- */
-function logOutgoing(bot: Telegraf<BotContext>, options: CreateBotOptions): void {
-  logSends(bot.telegram, options);
-  bot.use((ctx, next) => {
-    logSends(ctx.telegram, options);
-    return next();
-  });
-}
-
-function logSends(telegram: Telegram, options: CreateBotOptions): void {
-  const callApi = telegram.callApi.bind(telegram);
-  telegram.callApi = (async (method: string, payload: unknown, extra: unknown) => {
-    const result: unknown = await (callApi as (m: string, p: unknown, e: unknown) => Promise<unknown>)(method, payload, extra);
-    if (method.startsWith('send') || method === 'copyMessage' || method === 'forwardMessage') {
-      const logged = describeMessage(result);
-      if (logged) await options.messageLog.outbound(logged).catch((error: unknown) => options.logger.warn({ err: error }, 'outgoing message not logged'));
-    }
-    return result;
-  }) as typeof telegram.callApi;
 }
 
 /** Commands shown in Telegram's menu: clients see /start and /help; staff also /menu (admins /operators). */
@@ -99,7 +82,7 @@ export async function registerCommands(
   const staffCommands = (locale: Locale, admin: boolean): BotCommand[] => [
     { command: 'menu', description: t(locale, 'cmd_menu') },
     { command: 'help', description: t(locale, 'cmd_help') },
-    ...(admin ? [{ command: 'operators', description: t(locale, 'cmd_operators') }] : []),
+    ...(admin ? [{ command: 'operators', description: t(locale, 'cmd_operators') }, { command: 'failed', description: t(locale, 'cmd_failed') }] : []),
   ];
   for (const id of new Set([...staff.operators, ...staff.admins])) {
     const admin = staff.admins.includes(id);

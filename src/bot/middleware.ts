@@ -59,28 +59,3 @@ export function guardButtons(): MiddlewareFn<BotContext> {
     return next();
   };
 }
-
-/**
- * Updates of one chat are handled one after another, in the order they came. Polling hands a
- * batch of updates to the handlers at once, and the database lock gives mutual exclusion, not
- * order: two answers sent back to back could otherwise be applied to each other's steps.
- * Must run first, before anything awaits, so the queue is joined in update order.
- */
-export function inChatOrder(): MiddlewareFn<BotContext> {
-  const tails = new Map<number, Promise<void>>();
-  return async (ctx, next) => {
-    const key = ctx.chat?.id ?? ctx.from?.id;
-    if (key === undefined) return next();
-    const previous = tails.get(key);
-    let done!: () => void;
-    const tail = new Promise<void>((resolve) => (done = resolve));
-    tails.set(key, tail);
-    try {
-      if (previous) await previous;
-      await next();
-    } finally {
-      done();
-      if (tails.get(key) === tail) tails.delete(key);
-    }
-  };
-}

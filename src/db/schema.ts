@@ -164,11 +164,36 @@ export const messages = pgTable(
   (t) => [index('messages_chat_idx').on(t.chatId, t.id), index('messages_flow_idx').on(t.flowId)],
 );
 
-/** Update ids already handled: every update is processed at most once. */
-export const processedUpdates = pgTable('processed_updates', {
-  updateId: bigint({ mode: 'number' }).primaryKey(),
-  at: createdAt(),
-});
+export const INBOX_STATUSES = ['pending', 'done', 'dead'] as const;
+export type InboxStatus = (typeof INBOX_STATUSES)[number];
+
+/**
+ * The durable inbox: every update accepted from Telegram, committed before it is acknowledged, then
+ * applied per chat in `update_id` order. A flow command marks its update done in its own transaction
+ * (applied and done commit together), which also makes every update apply at most once. Rows a command
+ * records that never came through the inbox (tests, tools) have no chat and no payload. A payload is
+ * cleared once its update is done; `dead` rows failed too often and wait for an admin's retry.
+ */
+export const inbox = pgTable(
+  'inbox',
+  {
+    updateId: bigint({ mode: 'number' }).primaryKey(),
+    chatId: telegramId(),
+    payload: jsonb(),
+    status: text({ enum: INBOX_STATUSES }).notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: createdAt(),
+    lastError: text(),
+    receivedAt: createdAt(),
+    doneAt: at(),
+  },
+  (t) => [
+    index('inbox_pending_idx')
+      .on(t.chatId, t.updateId)
+      .where(sql`${t.status} = 'pending'`),
+    index('inbox_done_idx').on(t.doneAt),
+  ],
+);
 
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
 

@@ -5,6 +5,8 @@ import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { describeMessage, type MessageLog } from '../log/messages.js';
+import { Passes } from './passes.js';
+import { errorSummary, retryAfterOf } from './telegram.js';
 
 type Row = typeof outbox.$inferSelect;
 
@@ -15,6 +17,8 @@ export interface SenderDeps {
   readonly logger: Logger;
   /** Told when Telegram says a user blocked the bot. */
   readonly onBlocked?: (chatId: number) => Promise<void>;
+  /** Told when a request's message was refused for good (even in plain text), so a person can step in. */
+  readonly onUndeliverable?: (row: { chatId: number; flowId: number; description: string }) => Promise<void>;
   /** Chats sent to at once (each chat's messages always go in order). */
   readonly concurrency?: number;
   /** Whether this instance delivers (one instance does, when several share a database). Default: yes. */
@@ -24,34 +28,22 @@ export interface SenderDeps {
 
 /**
  * Delivers outbox rows written by the flow service: per chat in id order, several chats at once.
- * Failures are retried with backoff (429 waits `retry_after`); permanent errors mark the row failed.
+ * `telegram` is expected to pass the shared rate limiter (see `TelegramGate`). Failures are retried with
+ * backoff; a 429 waits `retry_after` and is not an attempt. A message Telegram refuses (400) is sent
+ * again as plain text within Telegram's limits; if even that is refused, the row is marked failed and
+ * `onUndeliverable` tells a person.
  * A crash between commit and send leaves the row pending, and the next pass sends it. With several
  * instances on one database only the leader (`leads`) sends, so nothing goes out twice.
  */
 export class OutboxSender {
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly passes = new Passes(() => this.pass());
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: SenderDeps) {}
 
   /** Sends everything due now; resolves when this pass (and any pass requested meanwhile) is done. */
   flush(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.pass();
-        } while (this.again);
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+    return this.passes.run();
   }
 
   /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
@@ -69,7 +61,7 @@ export class OutboxSender {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    await this.passes.idle();
   }
 
   private async pass(): Promise<void> {
@@ -148,13 +140,38 @@ export class OutboxSender {
   }
 
   private async failed(row: Row, error: unknown): Promise<'done' | 'wait'> {
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== null) {
+      // A flood wait is not a failure: the row waits, its attempts unchanged.
+      await this.deps.db
+        .update(outbox)
+        .set({ lastError: 'flood wait', nextAttemptAt: sql`now() + make_interval(secs => ${retryAfter})` })
+        .where(eq(outbox.id, row.id));
+      return 'wait';
+    }
     const attempts = row.attempts + 1;
-    const description = error instanceof TelegramError ? error.description : error instanceof Error ? error.message : String(error);
+    const description = error instanceof TelegramError ? error.description : errorSummary(error).type;
     if (error instanceof TelegramError && error.code === 400 && /message is not modified/.test(description)) {
       return this.finish(row, null, 'not modified');
     }
     if (error instanceof TelegramError && error.code === 400 && /message to edit not found/.test(description)) {
       return this.finish(row, null, 'card no longer exists');
+    }
+    if (error instanceof TelegramError && error.code === 400) {
+      for (const plain of plainVersions(row)) {
+        try {
+          const result: unknown = await this.deps.telegram.callApi('sendMessage', { ...plain, chat_id: row.chatId } as never);
+          const logged = describeMessage(result);
+          if (logged) await this.deps.log.outbound(logged, { flowId: row.flowId });
+          this.deps.logger.warn({ outboxId: row.id, method: row.method, error: description }, 'message refused; sent as plain text');
+          return this.finish(row, logged?.telegramMessageId ?? null, `sent as plain text: ${description}`);
+        } catch {
+          // refused as well: the next version, or a permanent failure below
+        }
+      }
+      if (row.flowId !== null && row.chatId > 0) {
+        await this.deps.onUndeliverable?.({ chatId: row.chatId, flowId: row.flowId, description });
+      }
     }
     const permanent = error instanceof TelegramError && (error.code === 400 || error.code === 403 || error.code === 401);
     if (error instanceof TelegramError && error.code === 403) {
@@ -165,12 +182,50 @@ export class OutboxSender {
       await this.deps.db.update(outbox).set({ status: 'failed', attempts, lastError: description }).where(eq(outbox.id, row.id));
       return 'done';
     }
-    const retryAfter = error instanceof TelegramError ? error.parameters?.retry_after : undefined;
-    const delayMs = retryAfter !== undefined ? retryAfter * 1_000 : Math.min(300_000, 500 * 2 ** attempts);
+    const delayMs = Math.min(300_000, 500 * 2 ** attempts);
     await this.deps.db
       .update(outbox)
       .set({ attempts, lastError: description, nextAttemptAt: sql`now() + make_interval(secs => ${delayMs / 1000})` })
       .where(eq(outbox.id, row.id));
     return 'wait';
   }
+}
+
+/** Telegram's limit on a message text, in characters. */
+const MAX_TEXT = 4_096;
+
+/**
+ * A refused message as plain text: its text or caption without markup, within Telegram's limit; with its
+ * buttons first, then without them (the buttons may be what was refused). None when there is no text.
+ */
+function plainVersions(row: Row): Record<string, unknown>[] {
+  if (row.method === 'editMessageText' || row.method === 'leaveChat') return [];
+  const payload = row.payload as Record<string, unknown>;
+  const source = typeof payload.text === 'string' ? payload.text : typeof payload.caption === 'string' ? payload.caption : null;
+  if (source === null || source.trim() === '') return [];
+  const text = payload.parse_mode === 'HTML' ? htmlToPlain(source) : source;
+  const plain = { text: cutTo(text, MAX_TEXT) };
+  return payload.reply_markup ? [{ ...plain, reply_markup: payload.reply_markup }, plain] : [plain];
+}
+
+/** At most `max` UTF-16 code units (Telegram's measure), cut between characters, with "…" when cut. */
+function cutTo(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const char of text) {
+    if (out.length + char.length > max - 1) break;
+    out += char;
+  }
+  return `${out}…`;
+}
+
+/** Text of an HTML-formatted message: tags removed, the five entities Telegram uses decoded. */
+export function htmlToPlain(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 }

@@ -40,6 +40,8 @@ export interface FlowServiceDeps {
    * when that person is no longer an operator. Default: the operator who sent it.
    */
   readonly operatorsFor?: (operatorId: number) => Promise<readonly number[]>;
+  /** Everyone on the staff (told when a message to an operator could not be delivered). */
+  readonly staffIds?: () => Promise<readonly number[]>;
 }
 
 /** Identifies the Telegram update behind a command: the same update is applied at most once. */
@@ -68,6 +70,7 @@ export class FlowService {
   private readonly defaultLocale: Locale;
   private readonly clock: () => Date;
   private readonly operatorsFor: (operatorId: number) => Promise<readonly number[]>;
+  private readonly staffIds: () => Promise<readonly number[]>;
   private readonly machines = new Map<string, RequestMachine>();
 
   constructor(deps: FlowServiceDeps) {
@@ -76,6 +79,7 @@ export class FlowService {
     this.defaultLocale = deps.defaultLocale;
     this.clock = deps.clock ?? (() => new Date());
     this.operatorsFor = deps.operatorsFor ?? (async (id) => [id]);
+    this.staffIds = deps.staffIds ?? (async () => []);
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -239,6 +243,31 @@ export class FlowService {
     });
   }
 
+  /**
+   * A message of the flow was refused by Telegram for good, even as plain text: the flow's operator hears
+   * of it (or, when the message was theirs, the rest of the staff), so that a person steps in.
+   */
+  deliveryFailed(input: { flowId: number; chatId: number; reason: string }): Promise<boolean> {
+    return this.transact(async (tx) => {
+      const locked = await lockFlow(tx, input.flowId, null);
+      const flow = locked.flow;
+      if (!flow) return false;
+      const client = personInfo(locked.client, flow.clientId, this.defaultLocale);
+      const toOperator = input.chatId !== flow.clientId;
+      const recipients = toOperator ? (await this.staffIds()).filter((id) => id !== input.chatId) : await this.operatorsFor(flow.operatorId);
+      const addressee = toOperator ? personInfo(await personById(tx, input.chatId), input.chatId, this.defaultLocale) : client;
+      const plan = emptyPlan();
+      const reason = input.reason.slice(0, 200);
+      plan.events.push({ flowId: flow.id, fromState: flow.status, toState: flow.status, event: 'DELIVERY_FAILED', payload: { chatId: input.chatId, reason }, actorId: null, actorKind: 'system' });
+      for (const chatId of recipients) {
+        const locale = chatId === flow.operatorId ? personInfo(locked.operator, chatId, this.defaultLocale).locale : personInfo(await personById(tx, chatId), chatId, this.defaultLocale).locale;
+        plan.outbox.push({ chatId, flowId: flow.id, method: 'sendMessage', payload: { text: t(locale, 'deliveryFailed', { client: html(displayName(addressee)), reason: html(reason) }), parse_mode: 'HTML' } });
+      }
+      await write(tx, plan);
+      return recipients.length > 0;
+    });
+  }
+
   /** Due reminders and expiries become REMIND / EXPIRE; clients with only queued flows get one started. */
   async tick(now: Date = this.clock()): Promise<{ reminded: number; expired: number; activated: number }> {
     const due = rowsOf<{ id: number | string; expire: boolean }>(
@@ -264,8 +293,8 @@ export class FlowService {
         select distinct q.client_id from flows q where q.status = 'queued' and not exists (
           select 1 from flows a where a.client_id = q.client_id and a.status in (${sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '))}))`),
     );
-    // Update ids only guard against re-delivery, which Telegram stops after a day.
-    await this.db.execute(sql`delete from processed_updates where at < ${new Date(now.getTime() - 7 * 86_400_000).toISOString()}::timestamptz`);
+    // Done inbox rows only guard against re-delivery, which Telegram stops after a day.
+    await this.db.execute(sql`delete from inbox where status = 'done' and done_at < ${new Date(now.getTime() - 7 * 86_400_000).toISOString()}::timestamptz`);
     let activated = 0;
     for (const row of stranded) {
       const started = await this.transact((tx) => this.startNextQueued(tx, Number(row.client_id), { kind: 'system', id: null }, null));

@@ -35,10 +35,16 @@ export interface PersonRow {
 
 const ACTIVE = sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '));
 
+/**
+ * Records the update as applied, in the command's own transaction: its inbox row turns `done` (or a row
+ * is made for an update that did not come through the inbox). No row back: it was applied before.
+ */
 function dedupe(updateId: number | null): SQL {
   return updateId === null
     ? sql`select 1 as n`
-    : sql`insert into processed_updates (update_id) values (${updateId}::bigint) on conflict do nothing returning 1 as n`;
+    : sql`insert into inbox (update_id, status, done_at) values (${updateId}::bigint, 'done', now())
+          on conflict (update_id) do update set status = 'done', done_at = now(), payload = null where inbox.status = 'pending'
+          returning 1 as n`;
 }
 
 /** Locks the client's active flow (if any), records the update id, and reads the people involved. */

@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import type { Update } from 'telegraf/types';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db/client.js';
+import { errorSummary } from '../delivery/telegram.js';
 import { StartupError } from '../errors.js';
+import { parseUpdate } from '../inbox/updates.js';
 import type { Logger } from '../logger.js';
 
 export interface HttpOptions {
@@ -10,17 +13,33 @@ export interface HttpOptions {
   readonly host?: string;
   readonly db: Db;
   readonly logger: Logger;
-  /** Telegram's webhook: the path of WEBHOOK_URL, its secret, and the bot's handler. */
-  readonly webhook?: { path: string; secret: string; handler: RequestListener } | undefined;
+  /** Telegram's webhook: the path of WEBHOOK_URL, its secret, and where an update is committed (the inbox). */
+  readonly webhook?: { path: string; secret: string; ingest: (update: Update) => Promise<void> } | undefined;
   /** Anything else (the playground page). */
   readonly fallback?: RequestListener | undefined;
+  /** Limits (tests make them short): the headers within `headersMs`, the whole request within `requestMs`. */
+  readonly timeouts?: { headersMs: number; requestMs: number; checkEveryMs?: number };
+  /** More lines for /metrics (Prometheus text). */
+  readonly metrics?: () => Promise<readonly string[]>;
+  /** The largest webhook body taken (Telegram's updates are far smaller). */
+  readonly maxBodyBytes?: number;
 }
+
+/** 1 MB: an update is a few kilobytes at most. */
+export const MAX_BODY_BYTES = 1_048_576;
 
 /** `/healthz`, `/metrics`, and the webhook endpoint (a wrong secret gets 401 before the bot sees it). */
 export async function startHttpServer(options: HttpOptions): Promise<Server> {
-  const server = createServer((req, res) => {
+  const timeouts = options.timeouts ?? { headersMs: 10_000, requestMs: 30_000 };
+  // A stalled request is cut off: Node's defaults would keep one for five minutes (and check every 30 s).
+  const limits = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    connectionsCheckingInterval: timeouts.checkEveryMs ?? Math.min(1_000, timeouts.headersMs),
+  };
+  const server = createServer(limits, (req, res) => {
     void handle(options, req, res).catch((error: unknown) => {
-      options.logger.error({ err: error, url: req.url }, 'http request failed');
+      options.logger.error({ err: errorSummary(error), path: (req.url ?? '/').split('?')[0] }, 'http request failed');
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
@@ -45,7 +64,7 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
     return;
   }
   if (req.method === 'GET' && path === '/metrics') {
-    send(res, 200, 'text/plain; version=0.0.4', await metrics(options.db));
+    send(res, 200, 'text/plain; version=0.0.4', await metrics(options.db, options.metrics));
     return;
   }
   const webhook = options.webhook;
@@ -55,11 +74,64 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
       options.logger.warn({ security: true, ip: req.socket.remoteAddress }, 'webhook call with a wrong secret');
       return send(res, 401, 'text/plain', 'unauthorized');
     }
-    webhook.handler(req, res);
+    await takeUpdate(options, webhook.ingest, req, res);
     return;
   }
   if (options.fallback) return options.fallback(req, res);
   send(res, 404, 'text/plain', 'not found');
+}
+
+/**
+ * One webhook call: the body read whole as bytes (up to the limit) and decoded once, checked to be an
+ * update, and committed to the inbox before the 200 (Telegram re-sends anything else). A malformed body
+ * gets a 4xx; a database that cannot take it, a 503 so that Telegram tries again.
+ */
+async function takeUpdate(options: HttpOptions, ingest: (update: Update) => Promise<void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const body = await readBody(req, limit);
+  if (body === 'too_large') {
+    res.setHeader('connection', 'close');
+    return send(res, 413, 'text/plain', 'payload too large');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    return send(res, 400, 'text/plain', 'body is not JSON');
+  }
+  const parsed = parseUpdate(value);
+  if (!parsed.ok) return send(res, 400, 'text/plain', parsed.error);
+  try {
+    await ingest(parsed.update);
+  } catch (error) {
+    options.logger.error({ err: errorSummary(error), updateId: parsed.update.update_id }, 'webhook update not committed: Telegram will send it again');
+    return send(res, 503, 'text/plain', 'try again later');
+  }
+  send(res, 200, 'application/json', '{"ok":true}');
+}
+
+/** The whole body as bytes, or 'too_large' as soon as it passes `limit` (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+    req.once('aborted', () => reject(new Error('request aborted')));
+  });
 }
 
 function sameSecret(given: string | string[] | undefined, expected: string): boolean {
@@ -73,7 +145,7 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.writeHead(status, { 'content-type': type }).end(body);
 }
 
-async function metrics(db: Db): Promise<string> {
+async function metrics(db: Db, more: HttpOptions['metrics']): Promise<string> {
   const flows = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from flows group by status`));
   const outbox = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from outbox group by status`));
   const lines = [
@@ -83,6 +155,7 @@ async function metrics(db: Db): Promise<string> {
     '# HELP orb_outbox Outgoing messages by delivery status.',
     '# TYPE orb_outbox gauge',
     ...outbox.map((r) => `orb_outbox{status="${r.status}"} ${r.n}`),
+    ...((await more?.()) ?? []),
   ];
   return `${lines.join('\n')}\n`;
 }

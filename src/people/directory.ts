@@ -88,6 +88,11 @@ export class Directory {
   }
 
   /** Everyone who may act as an operator (admins included). */
+  async adminIds(): Promise<number[]> {
+    const rows = await this.db.select({ id: people.id }).from(people).where(eq(people.role, 'admin'));
+    return [...new Set([...this.staff.adminIds, ...rows.map((r) => r.id)])];
+  }
+
   async staffIds(): Promise<number[]> {
     const rows = await this.db.select({ id: people.id }).from(people).where(inArray(people.role, ['operator', 'admin']));
     return [...new Set([...this.staff.adminIds, ...this.staff.operatorIds, ...rows.map((r) => r.id)])];

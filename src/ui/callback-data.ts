@@ -36,6 +36,8 @@ const SPEC = {
   inviteWith: { code: 'iw', args: ['request'] },
   catalogue: { code: 'ct', args: [] },
   reload: { code: 'rl', args: [] },
+  // admin
+  retryFailed: { code: 'rf', args: [] },
   noop: { code: 'no', args: [] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 

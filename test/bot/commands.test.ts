@@ -16,6 +16,6 @@ describe('commands shown in Telegram', () => {
       { command: 'help', description: 'Что сейчас нужно сделать' },
     ]);
     const admin = await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.admin.id }, language_code: 'en' });
-    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'operators']);
+    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'operators', 'failed']);
   });
 });

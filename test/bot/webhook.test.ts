@@ -50,6 +50,7 @@ describe.each(ENGINES)('webhook mode on %s', (engine) => {
     const processed = await post(SECRET);
     expect(processed.status).toBe(200);
     await client.waitForMessage(/Your operator will send you a request here/);
+    await h.app.inbox.drain(); // the 200 means "committed to the inbox"; the log row is written as it is applied
     const logged = await h.app.database.db.select().from(messages).where(eq(messages.updateId, update.update_id));
     expect(logged.map((m) => m.text)).toEqual(['/help']);
     expect(client.messages().filter((m) => /Your operator will send you a request here/.test(m.text ?? ''))).toHaveLength(1);

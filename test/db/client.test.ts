@@ -8,7 +8,7 @@ import { openDatabase, rowsOf as rows, type Database } from '../../src/db/client
 import { flows as schemaFlows, people } from '../../src/db/schema.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 
-const TABLES = ['answers', 'bot_sessions', 'flow_events', 'flows', 'invites', 'messages', 'outbox', 'people', 'processed_updates'];
+const TABLES = ['answers', 'bot_sessions', 'flow_events', 'flows', 'inbox', 'invites', 'messages', 'outbox', 'people'];
 
 describe.each(ENGINES)('database on %s', (engine) => {
   let test: TestDatabase | undefined;

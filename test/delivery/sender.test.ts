@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { Telegram } from 'telegraf';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,7 +39,7 @@ describe('outbox sender', () => {
     return { db, sender, anna, boris, blocked, queue };
   }
 
-  it('keeps each chat in order across a 429 and lets other chats go on meanwhile', async () => {
+  it('keeps each chat in order across a 429, never counts it as an attempt, and lets other chats go on meanwhile', async () => {
     const { db, sender, anna, boris, queue } = await setup();
     emu.faults.failNext('sendMessage', 1, { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
     await queue(anna.id, 'first');
@@ -51,14 +51,53 @@ describe('outbox sender', () => {
     // Before retry_after has passed nothing of Anna's goes, not even the second message.
     await sender.flush();
     expect(anna.messages()).toEqual([]);
-    await new Promise((r) => setTimeout(r, 1_100));
+    const [waiting] = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0, lastError: 'flood wait' });
+    // retry_after has passed (moved in the database rather than waited for).
+    await db.update(outbox).set({ nextAttemptAt: sql`now()` }).where(eq(outbox.chatId, anna.id));
     await sender.flush();
     expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
     const rows = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
+    // A flood wait is not an attempt.
     expect(rows.map((r) => [r.status, r.attempts])).toEqual([
-      ['sent', 2],
+      ['sent', 1],
       ['sent', 1],
     ]);
+  });
+
+  it('sends a message Telegram refuses (bad markup, too long) again as plain text within the limit', async () => {
+    const { db, sender, anna } = await setup();
+    await db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: '<b>Name: Anna & <i>co</b>', parse_mode: 'HTML' } });
+    await db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: 'x'.repeat(5_000) } });
+    await sender.flush();
+    const texts = anna.messages().map((m) => m.text ?? '');
+    expect(texts[0]).toBe('Name: Anna & co');
+    expect(texts[1]).toHaveLength(4_096);
+    expect(texts[1]?.endsWith('…')).toBe(true);
+    const rows = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
+    expect(rows.map((r) => [r.status, r.lastError?.startsWith('sent as plain text')])).toEqual([
+      ['sent', true],
+      ['sent', true],
+    ]);
+  });
+
+  it('tells someone when a request message is refused even as plain text', async () => {
+    const { db, anna } = await setup();
+    const refused: { chatId: number; flowId: number; description: string }[] = [];
+    const sender = new OutboxSender({
+      db,
+      telegram: new Telegram(emu.createBot({ username: 'other_bot' }).token, { apiRoot: emu.apiRoot }),
+      log: new MessageLog(db),
+      logger: pino({ level: 'silent' }),
+      onUndeliverable: async (row) => void refused.push(row),
+    });
+    // Anna never opened this bot: Telegram refuses every message to her, plain or not.
+    emu.faults.failNext('sendMessage', 3, { code: 400, description: 'Bad Request: chat not found' });
+    await db.insert(outbox).values({ chatId: anna.id, flowId: 42, method: 'sendMessage', payload: { text: 'Step 1 of 3', parse_mode: 'HTML' } });
+    await sender.flush();
+    expect(refused).toEqual([{ chatId: anna.id, flowId: 42, description: 'Bad Request: chat not found' }]);
+    const [row] = await db.select().from(outbox).where(eq(outbox.chatId, anna.id));
+    expect(row).toMatchObject({ status: 'failed', attempts: 1 });
   });
 
   it('edits a card in place, and gives up on a blocked chat without retrying', async () => {

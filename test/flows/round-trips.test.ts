@@ -62,7 +62,7 @@ describe.runIf(ENGINES.includes('postgres'))('round trips per client command on 
     expect(sent.at(-1)).toMatch(/^commit\b/i);
     const locks = sent.filter((s) => /for update/i.test(s));
     expect(locks, 'one locking statement').toHaveLength(1);
-    expect(locks[0], 'the update dedupe rides on the lock').toMatch(/insert into processed_updates/i);
+    expect(locks[0], 'the update dedupe rides on the lock').toMatch(/insert into inbox/i);
     // One round trip per statement once the connection has prepared them.
     expect(trips, sent.join('\n')).toBeLessThanOrEqual(4);
   }

@@ -1,10 +1,10 @@
-import { createServer, type AddressInfo } from 'node:net';
 import pino from 'pino';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
 import type { Database } from '../../src/db/client.js';
 import { startEmulator, type EmulatedUser } from '../../src/playground/emulator/index.js';
 import type { Emulator } from '../../src/playground/emulator/index.js';
 import { openTestDatabase, type Engine, type TestDatabase } from './db.js';
+import { freePort } from './ports.js';
 
 export interface Harness {
   readonly emu: Emulator;
@@ -23,7 +23,27 @@ export interface Harness {
 }
 
 /** The real app (bot, flows, delivery) against the emulator over HTTP, on a fresh test database. */
-export async function startHarness(engine: Engine, options: { operators?: number; webhook?: { secret: string; path?: string } } = {}): Promise<Harness> {
+/** The app's options for a test: the shipped catalogue, English, in-memory data, a free port on 127.0.0.1, quiet logs. */
+export function appOptions(options: Pick<AppOptions, 'token' | 'apiRoot' | 'operatorIds' | 'adminIds' | 'database'> & Partial<AppOptions>): AppOptions {
+  return {
+    dataDir: 'memory://',
+    cataloguePath: 'config/catalogue.yaml',
+    defaultLocale: 'en',
+    port: 0,
+    host: '127.0.0.1',
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, process.env.TEST_LOG_FILE ? pino.destination(process.env.TEST_LOG_FILE) : undefined),
+    ...options,
+  };
+}
+
+export interface HarnessOptions {
+  readonly operators?: number;
+  readonly webhook?: { secret: string; path?: string };
+  /** HTTP server limits (short ones let a test see a stalled request cut off). */
+  readonly httpTimeouts?: { headersMs: number; requestMs: number; checkEveryMs?: number };
+}
+
+export async function startHarness(engine: Engine, options: HarnessOptions = {}): Promise<Harness> {
   const emu = await startEmulator();
   const { token } = emu.createBot({ username: 'orb_test_bot', firstName: 'Requests' });
   const db = await openTestDatabase(engine);
@@ -35,20 +55,18 @@ export async function startHarness(engine: Engine, options: { operators?: number
   const port = options.webhook ? await freePort() : 0;
   const webhook = options.webhook ? { url: `http://127.0.0.1:${port}${options.webhook.path ?? '/telegram/webhook'}`, secret: options.webhook.secret } : undefined;
   const start = (database: Database) =>
-    startApp({
-      token,
-      apiRoot: emu.apiRoot,
-      operatorIds: operators.map((o) => o.id),
-      adminIds: [admin.id],
-      dataDir: 'memory://',
-      cataloguePath: 'config/catalogue.yaml',
-      defaultLocale: 'en',
-      port,
-      host: '127.0.0.1',
-      webhook,
-      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, process.env.TEST_LOG_FILE ? pino.destination(process.env.TEST_LOG_FILE) : undefined),
-      database,
-    });
+    startApp(
+      appOptions({
+        token,
+        apiRoot: emu.apiRoot,
+        operatorIds: operators.map((o) => o.id),
+        adminIds: [admin.id],
+        port,
+        webhook,
+        ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
+        database,
+      }),
+    );
   let app = await start(db.current());
   const clients: EmulatedUser[] = [];
   for (const staff of [admin, ...operators]) {
@@ -105,16 +123,4 @@ export async function sendRequest(operator: EmulatedUser, clientName: string, ti
   await openClientCard(operator, clientName);
   const query = await operator.press(title);
   return (await operator.waitForCallbackAnswer(query)).text;
-}
-
-/** A TCP port free right now on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

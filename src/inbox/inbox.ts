@@ -1,0 +1,287 @@
+import { sql } from 'drizzle-orm';
+import { TelegramError } from 'telegraf';
+import type { Update } from 'telegraf/types';
+import { rowsOf, type Db } from '../db/client.js';
+import { Passes } from '../delivery/passes.js';
+import { errorSummary } from '../delivery/telegram.js';
+import type { Logger } from '../logger.js';
+import { kindOf, routeOf, stripNul } from './updates.js';
+
+export interface InboxDeps {
+  readonly db: Db;
+  readonly logger: Logger;
+  /** Applies one update (the bot's `handleUpdate`); a throw means "not applied, try again". */
+  readonly handle: (update: Update) => Promise<void>;
+  /** Whether this instance applies updates (one does, when several share a database). Default: yes. */
+  readonly leads?: () => Promise<boolean>;
+  /** Tries before an update goes to the dead letters. */
+  readonly maxAttempts?: number;
+  /** Chats applied at once (each chat's updates always one after another, in order). */
+  readonly concurrency?: number;
+  /** Told once per chat when its update is delayed (a database outage, a failing handler). */
+  readonly onDelayed?: (update: Update) => Promise<void>;
+  /** Told when updates went to the dead letters. */
+  readonly onDead?: (count: number) => Promise<void>;
+  /** The bot was added to a group or channel: the outbox rows that say so and leave (written with the update). */
+  readonly leaveGroup?: (chatId: number, languageCode: string | undefined) => readonly { method: string; payload: unknown }[];
+}
+
+export interface DeadLetter {
+  readonly updateId: number;
+  readonly chatId: number;
+  readonly kind: string;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly receivedAt: Date;
+}
+
+interface PendingRow {
+  update_id: number | string;
+  chat_id: number | string;
+  payload: Update;
+  attempts: number;
+}
+
+/** Counts of updates by what happened to them, since start (for /metrics). */
+export interface InboxCounters {
+  accepted: number;
+  duplicate: number;
+  dropped: Record<string, number>;
+  applied: number;
+  retried: number;
+  dead: number;
+}
+
+/**
+ * The durable inbox. `ingest` commits updates before they are acknowledged to Telegram (the polling
+ * offset moves, or the webhook answers 200, only after it resolves); the worker then applies each chat's
+ * pending updates one at a time in `update_id` order. A failure leaves the update pending with a backoff
+ * (the chat's later updates wait behind it, so order holds); after `maxAttempts` it is a dead letter that
+ * admins see and can retry. Only the leading instance applies updates, so per-chat order holds across
+ * instances too. Updates from groups and channels never enter.
+ */
+export class Inbox {
+  readonly counters: InboxCounters = { accepted: 0, duplicate: 0, dropped: {}, applied: 0, retried: 0, dead: 0 };
+  private readonly passes = new Passes(() => this.pass());
+  private timer: NodeJS.Timeout | null = null;
+  /** Chats told that their update is delayed, until one of their updates is applied. */
+  private readonly delayed = new Set<number>();
+
+  constructor(private readonly deps: InboxDeps) {}
+
+  /**
+   * Commits the private-chat updates of a batch (a repeated `update_id` is ignored), makes the bot leave
+   * groups it was added to, and counts the rest as dropped. Resolves once committed; throws when the
+   * database cannot take them (the caller must not acknowledge them then).
+   */
+  async ingest(updates: readonly Update[]): Promise<void> {
+    const rows: { update_id: number; chat_id: number; payload: Update }[] = [];
+    for (const raw of updates) {
+      const update = JSON.stringify(raw).includes('\\u0000') ? stripNul(raw) : raw;
+      const route = routeOf(update);
+      if (route.kind === 'private') rows.push({ update_id: update.update_id, chat_id: route.chatId, payload: update });
+      else if (route.kind === 'joined_group') await this.leave(update.update_id, route.chatId, route.languageCode);
+      else this.counters.dropped[route.reason] = (this.counters.dropped[route.reason] ?? 0) + 1;
+    }
+    if (rows.length === 0) return;
+    try {
+      const inserted = rowsOf<{ n: number }>(
+        await this.deps.db.execute(sql`
+          with ins as (
+            insert into inbox (update_id, chat_id, payload)
+            select update_id, chat_id, payload from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(update_id bigint, chat_id bigint, payload jsonb)
+            on conflict (update_id) do nothing
+            returning 1)
+          select count(*)::int as n from ins`),
+      )[0]?.n ?? 0;
+      this.counters.accepted += inserted;
+      this.counters.duplicate += rows.length - inserted;
+    } catch (error) {
+      for (const row of rows) await this.tellDelayed(row.chat_id, row.payload);
+      throw error;
+    }
+    this.kick();
+  }
+
+  /** Applies everything due now; resolves when this pass (and any pass asked for meanwhile) is done. */
+  drain(): Promise<void> {
+    return this.passes.run();
+  }
+
+  /** Asks for a pass now. */
+  kick(): void {
+    void this.drain().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'inbox pass failed'));
+  }
+
+  /** Applies in the background: at once, soon after `kick()`, and every `intervalMs` for retries. */
+  start(intervalMs = 1_000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.kick(), intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.passes.idle();
+  }
+
+  /** Updates that failed `maxAttempts` times, oldest first (kinds only, never their content). */
+  async deadLetters(limit = 20): Promise<{ total: number; items: DeadLetter[] }> {
+    const rows = rowsOf<{ update_id: number | string; chat_id: number | string; payload: Update; attempts: number; last_error: string | null; received_at: string | Date; total: number }>(
+      await this.deps.db.execute(sql`
+        select update_id, chat_id, payload, attempts, last_error, received_at, count(*) over ()::int as total
+        from inbox where status = 'dead' order by update_id limit ${limit}`),
+    );
+    return {
+      total: rows[0]?.total ?? 0,
+      items: rows.map((r) => ({
+        updateId: Number(r.update_id),
+        chatId: Number(r.chat_id),
+        kind: kindOf(r.payload),
+        attempts: r.attempts,
+        lastError: r.last_error,
+        receivedAt: new Date(r.received_at),
+      })),
+    };
+  }
+
+  /** Puts every dead letter back in line (an admin pressed Retry); resolves to how many. */
+  async retryDead(): Promise<number> {
+    const rows = rowsOf<{ n: number }>(
+      await this.deps.db.execute(sql`
+        with r as (update inbox set status = 'pending', attempts = 0, next_attempt_at = now(), last_error = null where status = 'dead' returning 1)
+        select count(*)::int as n from r`),
+    );
+    const count = rows[0]?.n ?? 0;
+    if (count > 0) this.kick();
+    return count;
+  }
+
+  /** Pending updates and the age of the oldest, for /metrics. */
+  async backlog(): Promise<{ pending: number; dead: number; oldestSeconds: number }> {
+    const [row] = rowsOf<{ pending: number; dead: number; oldest: number | null }>(
+      await this.deps.db.execute(sql`
+        select count(*) filter (where status = 'pending')::int as pending, count(*) filter (where status = 'dead')::int as dead,
+          extract(epoch from now() - min(received_at) filter (where status = 'pending'))::float8 as oldest
+        from inbox where status <> 'done'`),
+    );
+    return { pending: row?.pending ?? 0, dead: row?.dead ?? 0, oldestSeconds: row?.oldest ?? 0 };
+  }
+
+  /** One pass; true when there may be more due at once. */
+  private async pass(): Promise<boolean> {
+    if (this.deps.leads && !(await this.deps.leads())) return false;
+    const limit = 500;
+    // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
+    const rows = rowsOf<PendingRow>(
+      await this.deps.db.execute(sql`
+        select i.update_id, i.chat_id, i.payload, i.attempts from inbox i
+        where i.status = 'pending' and i.chat_id is not null and i.next_attempt_at <= now()
+          and not exists (
+            select 1 from inbox w
+            where w.status = 'pending' and w.chat_id = i.chat_id and w.update_id < i.update_id and w.next_attempt_at > now())
+        order by i.update_id limit ${limit}`),
+    );
+    const byChat = new Map<number, PendingRow[]>();
+    for (const row of rows) {
+      const chatId = Number(row.chat_id);
+      const list = byChat.get(chatId);
+      if (list) list.push(row);
+      else byChat.set(chatId, [row]);
+    }
+    const queue = [...byChat.entries()];
+    const workers = Array.from({ length: Math.min(this.deps.concurrency ?? 16, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        // A chat whose bookkeeping failed (the database went away) is tried again on a later pass.
+        await this.applyChat(next[0], next[1]).catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'inbox chat pass failed'));
+      }
+    });
+    await Promise.all(workers);
+    return rows.length === limit;
+  }
+
+  /** One chat's updates in order; stops at the first that must wait, so order is kept. */
+  private async applyChat(chatId: number, rows: readonly PendingRow[]): Promise<void> {
+    for (const row of rows) {
+      const updateId = Number(row.update_id);
+      try {
+        await this.deps.handle(row.payload);
+      } catch (error) {
+        if (await this.failed(chatId, updateId, row, error)) return;
+        continue;
+      }
+      // A flow command marks its update done in its own transaction; this covers every other update.
+      await this.deps.db.execute(sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${updateId} and status = 'pending'`);
+      this.counters.applied++;
+      this.delayed.delete(chatId);
+    }
+  }
+
+  /** Records a failed update; true when the chat must wait (a retry is due later). */
+  private async failed(chatId: number, updateId: number, row: PendingRow, error: unknown): Promise<boolean> {
+    const summary = errorSummary(error);
+    const description = JSON.stringify(summary).slice(0, 500);
+    // A Bot API refusal (bad request, blocked) will not change on a retry: the update is done.
+    if (error instanceof TelegramError && error.code >= 400 && error.code < 500 && error.code !== 429) {
+      this.deps.logger.warn({ updateId, kind: kindOf(row.payload), err: summary }, 'update applied with a refused reply');
+      await this.deps.db.execute(
+        sql`update inbox set status = 'done', done_at = now(), payload = null, last_error = ${description} where update_id = ${updateId} and status = 'pending'`,
+      );
+      return false;
+    }
+    const attempts = row.attempts + 1;
+    const maxAttempts = this.deps.maxAttempts ?? 8;
+    if (attempts >= maxAttempts) {
+      this.deps.logger.error({ updateId, kind: kindOf(row.payload), attempts, err: summary }, 'update failed for good: dead letter');
+      await this.deps.db.execute(
+        sql`update inbox set status = 'dead', attempts = ${attempts}, last_error = ${description} where update_id = ${updateId} and status = 'pending'`,
+      );
+      this.counters.dead++;
+      await this.deps.onDead?.(1).catch((e: unknown) => this.deps.logger.warn({ err: errorSummary(e) }, 'admins not told about a dead letter'));
+      return false;
+    }
+    const delaySeconds = Math.min(60, 2 ** (attempts - 1));
+    this.deps.logger.warn({ updateId, kind: kindOf(row.payload), attempts, err: summary }, 'update failed: retrying');
+    // Told first: when the database is what failed, the retry below cannot be recorded either.
+    await this.tellDelayed(chatId, row.payload);
+    await this.deps.db.execute(sql`
+      update inbox set attempts = ${attempts}, last_error = ${description}, next_attempt_at = now() + make_interval(secs => ${delaySeconds})
+      where update_id = ${updateId} and status = 'pending'`);
+    this.counters.retried++;
+    return true;
+  }
+
+  private async tellDelayed(chatId: number, update: Update): Promise<void> {
+    if (this.delayed.has(chatId) || !this.deps.onDelayed) return;
+    this.delayed.add(chatId);
+    await this.deps.onDelayed(update).catch((error: unknown) => this.deps.logger.warn({ err: errorSummary(error) }, 'delay notice not sent'));
+  }
+
+  /** Says once that the bot works in private chats only, and leaves; both through the outbox, with the update. */
+  private async leave(updateId: number, chatId: number, languageCode: string | undefined): Promise<void> {
+    const rows = (this.deps.leaveGroup?.(chatId, languageCode) ?? [{ method: 'leaveChat', payload: {} }]).map((r) => ({ chat_id: chatId, method: r.method, payload: r.payload }));
+    const [row] = rowsOf<{ n: number }>(
+      await this.deps.db.execute(sql`
+        with seen as (
+          insert into inbox (update_id, chat_id, status, done_at) values (${updateId}, ${chatId}, 'done', now())
+          on conflict (update_id) do nothing returning 1),
+        sent as (
+          insert into outbox (chat_id, method, payload)
+          select x.chat_id, x.method, x.payload
+          from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (chat_id bigint, method text, payload jsonb)) with ordinality as x(chat_id, method, payload, n)
+          where exists (select 1 from seen)
+            -- at most one notice per group, however often the bot is added
+            and (x.method <> 'sendMessage' or not exists (select 1 from outbox o where o.chat_id = x.chat_id and o.method = 'sendMessage'))
+          order by x.n
+          returning 1)
+        select (select count(*)::int from seen) as n, (select count(*)::int from sent) as sent`),
+    );
+    if ((row?.n ?? 0) === 0) {
+      this.counters.duplicate++;
+      return;
+    }
+    this.counters.dropped.joined_group = (this.counters.dropped.joined_group ?? 0) + 1;
+  }
+}
