@@ -9,8 +9,9 @@ import { CatalogueError, formatProblem, loadCatalogueFile, type Catalogue } from
 import { openDatabase, type Database } from './db/client.js';
 import { outbox as outboxTable } from './db/schema.js';
 import { startScheduler } from './delivery/scheduler.js';
+import { RateLimiter, type RateLimits } from './delivery/limiter.js';
 import { OutboxSender } from './delivery/sender.js';
-import { TelegramGate } from './delivery/telegram.js';
+import { errorSummary, TelegramGate } from './delivery/telegram.js';
 import { FlowService } from './flows/service.js';
 import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   readonly httpTimeouts?: { headersMs: number; requestMs: number; checkEveryMs?: number };
   /** Long-poll timeout in seconds. */
   readonly pollTimeoutSeconds?: number;
+  /** Telegram's flood limits by default; tests that do not test them may loosen them. */
+  readonly rateLimits?: Partial<RateLimits>;
 }
 
 export interface App {
@@ -78,7 +81,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     staffIds: () => directory.staffIds(),
   });
   // One limiter for everything the bot sends, outbox and direct replies alike.
-  const gate = new TelegramGate({ logger });
+  const gate = new TelegramGate({ logger, limiter: new RateLimiter(options.rateLimits ? { limits: options.rateLimits } : {}) });
   const sender = new OutboxSender({
     db,
     telegram: gate.wrap(new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {})),
@@ -141,7 +144,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     throw describeApiFailure(error, options);
   });
   await registerCommands(bot, { operators: options.operatorIds, admins: options.adminIds }, options.defaultLocale).catch((error: unknown) =>
-    logger.warn({ err: error }, 'bot commands not registered'),
+    logger.warn({ err: errorSummary(error) }, 'bot commands not registered'),
   );
 
   const webhookPath = options.webhook ? new URL(options.webhook.url).pathname : undefined;

@@ -22,8 +22,8 @@ export interface LimiterOptions {
   readonly wait?: (ms: number) => Promise<void>;
 }
 
-const SPACING_MARGIN_MS = 3;
-const WINDOW_MARGIN_MS = 25;
+const SPACING_MARGIN_MS = 7;
+const WINDOW_MARGIN_MS = 150;
 
 /** At most `size` messages within any `ms` milliseconds. */
 interface Window {
@@ -39,8 +39,9 @@ interface Window {
  * - all chats together: messages at least 1/`globalPerSecond` s apart, so any second holds at most that many.
  * A chat that must wait does not hold the others up: they take the free moments in between. A 429 pauses
  * everything for `retry_after`. Reservations are made synchronously, so concurrent callers never race.
- * Margins absorb the jitter between reserving a moment here and the request reaching Telegram: messages
- * are 3 ms further apart than 1/30 s, and a chat's window edge is 25 ms later.
+ * Margins absorb the jitter between reserving a moment here and the request reaching Telegram (a busy
+ * event loop, the network): messages are 7 ms further apart than 1/30 s (about 25 a second), and a
+ * chat's window edge is 150 ms later.
  */
 export class RateLimiter {
   private readonly limits: RateLimits;

@@ -1,3 +1,4 @@
+import { errorSummary } from './telegram.js';
 import type { FlowService } from '../flows/service.js';
 import type { Logger } from '../logger.js';
 
@@ -21,7 +22,7 @@ export function startScheduler(deps: {
           deps.onWork();
         }
       })
-      .catch((error: unknown) => deps.logger.error({ err: error }, 'timer pass failed'))
+      .catch((error: unknown) => deps.logger.error({ err: errorSummary(error) }, 'timer pass failed'))
       .finally(() => (running = null));
   };
   const timer = setInterval(run, deps.intervalMs ?? 30_000);

@@ -49,13 +49,13 @@ export class OutboxSender {
   /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
   start(intervalMs = 1_000): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.flush().catch((error: unknown) => this.deps.logger.error({ err: error }, 'outbox pass failed')), intervalMs);
+    this.timer = setInterval(() => void this.flush().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed')), intervalMs);
     this.timer.unref();
   }
 
   /** Asks for a pass now (after a command committed). */
   kick(): void {
-    void this.flush().catch((error: unknown) => this.deps.logger.error({ err: error }, 'outbox pass failed'));
+    void this.flush().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed'));
   }
 
   async stop(): Promise<void> {

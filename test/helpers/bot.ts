@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
+import type { RateLimits } from '../../src/delivery/limiter.js';
 import type { Database } from '../../src/db/client.js';
 import { startEmulator, type EmulatedUser } from '../../src/playground/emulator/index.js';
 import type { Emulator } from '../../src/playground/emulator/index.js';
@@ -41,7 +42,16 @@ export interface HarnessOptions {
   readonly webhook?: { secret: string; path?: string };
   /** HTTP server limits (short ones let a test see a stalled request cut off). */
   readonly httpTimeouts?: { headersMs: number; requestMs: number; checkEveryMs?: number };
+  /**
+   * Telegram's real flood limits (one message a second per chat after a burst of three). Off by default:
+   * a conversation test sends an operator a dozen messages in a few seconds, and waiting them out would
+   * only slow the suite; `test/bot/flood-limits.test.ts` and the limiter's own tests cover the limits.
+   */
+  readonly realRateLimits?: boolean;
 }
+
+/** Loose enough never to hold a test conversation up; the limiter's code path still runs. */
+const TEST_RATE_LIMITS: Partial<RateLimits> = { globalPerSecond: 1_000, perChatBurst: 100, perChatPerSecond: 100 };
 
 export async function startHarness(engine: Engine, options: HarnessOptions = {}): Promise<Harness> {
   const emu = await startEmulator();
@@ -64,6 +74,7 @@ export async function startHarness(engine: Engine, options: HarnessOptions = {})
         port,
         webhook,
         ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
+        ...(options.realRateLimits ? {} : { rateLimits: TEST_RATE_LIMITS }),
         database,
       }),
     );

@@ -7,6 +7,7 @@ import { parse } from '../../ui/callback-data.js';
 import { RELAY_MAX, TEXT_MAX, fitHtml, fitPlain } from '../../ui/limits.js';
 import { answerOf, mediaGroupOfMessage } from '../answers.js';
 import { isClient, type BotContext } from '../context.js';
+import { errorSummary } from '../../delivery/telegram.js';
 
 /** Everything a client does: /start with or without an invite, answers, buttons, /help, /cancel. */
 const client = new Composer<BotContext>();
@@ -126,7 +127,7 @@ async function noRequest(ctx: BotContext & { from: NonNullable<BotContext['from'
     const notice = fitHtml(t(locale, 'clientWrote', { client: html(name), text: html(text === null ? '📎' : fitPlain(text, RELAY_MAX)) }), TEXT_MAX);
     await ctx.telegram
       .sendMessage(operatorId, notice, { parse_mode: 'HTML' })
-      .catch((error: unknown) => ctx.deps.logger.warn({ err: error, operatorId }, 'operator not told about a client message'));
+      .catch((error: unknown) => ctx.deps.logger.warn({ err: errorSummary(error), operatorId }, 'operator not told about a client message'));
   }
 }
 
