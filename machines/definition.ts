@@ -8,7 +8,10 @@
 export const LOCALES = ['ru', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
 
-/** Text in every supported locale (a plain string in the catalogue fills every locale). */
+/**
+ * Text in every supported locale (a plain string in the catalogue fills every locale). A definition
+ * frozen in a flow before a locale was added lacks that locale: read texts only through `pickText`.
+ */
 export type Text = Readonly<Record<Locale, string>>;
 
 export const STEP_TYPES = [
@@ -78,9 +81,52 @@ export interface RequestDefinition {
   readonly steps: readonly StepDefinition[];
   /** A stable content hash of the normalised entry (sha256 hex of its canonical JSON). */
   readonly hash: string;
+  /**
+   * The shape version of a definition stored in a flow (`DEFINITION_FORMAT` when written; a stored
+   * definition without it is format 0). Catalogue entries have none: it is not part of the hash.
+   */
+  readonly format?: number;
 }
 
-/** Pick the text for a locale, falling back to any available text. */
-export function pickText(text: Text, locale: Locale): string {
-  return text[locale] ?? text.ru ?? text.en ?? '';
+/** The shape version written with every definition a flow stores (see `readStoredDefinition`). */
+export const DEFINITION_FORMAT = 1;
+
+/**
+ * Each step of the way from one stored format to the next: `MIGRATIONS[n]` turns format n into n + 1.
+ * Format 0 (stored before formats existed) has the shape of format 1 without the field.
+ */
+const MIGRATIONS: readonly ((definition: Record<string, unknown>) => Record<string, unknown>)[] = [(definition) => definition];
+
+/** The definition as a flow stores it: tagged with the current format. */
+export function storedDefinition(definition: RequestDefinition): RequestDefinition {
+  return { ...definition, format: DEFINITION_FORMAT };
+}
+
+/**
+ * A definition read back from a flow, migrated to the current format. Tolerant: a definition without a
+ * format is format 0; one from a newer format (written by a newer version) is taken as it is.
+ */
+export function readStoredDefinition(stored: RequestDefinition): RequestDefinition {
+  const raw = stored as unknown as Record<string, unknown>;
+  const format = typeof raw['format'] === 'number' && Number.isInteger(raw['format']) && raw['format'] >= 0 ? raw['format'] : 0;
+  if (format >= DEFINITION_FORMAT) return stored;
+  let migrated = raw;
+  for (let from = format; from < DEFINITION_FORMAT; from++) {
+    const migrate = MIGRATIONS[from];
+    if (migrate) migrated = migrate(migrated);
+  }
+  return { ...(migrated as unknown as RequestDefinition), format: DEFINITION_FORMAT };
+}
+
+/**
+ * The text for a locale; when it has none (a definition frozen before the locale was added), the text
+ * in `fallback` (the default locale), then in any locale; '' when there is no text at all.
+ */
+export function pickText(text: Readonly<Partial<Record<string, string>>> | undefined, locale: Locale, fallback?: Locale): string {
+  if (!text) return '';
+  const usable = (value: unknown): value is string => typeof value === 'string' && value !== '';
+  for (const candidate of [text[locale], fallback === undefined ? undefined : text[fallback], ...LOCALES.map((l) => text[l]), ...Object.values(text)]) {
+    if (usable(candidate)) return candidate;
+  }
+  return '';
 }

@@ -16,6 +16,7 @@ import { FlowService } from './flows/service.js';
 import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { Inbox } from './inbox/inbox.js';
 import { startPolling } from './inbox/polling.js';
 import { MessageLog } from './log/messages.js';
@@ -59,8 +60,14 @@ export interface App {
   readonly gate: TelegramGate;
   readonly database: Database;
   readonly http: Server;
+  readonly metrics: Metrics;
   catalogue(): Catalogue;
-  reloadCatalogue(): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }>;
+  /**
+   * Reads the catalogue file again; a broken one keeps the current catalogue in force, and its problems
+   * are logged (file, line and path). With `tellAdmins` (SIGHUP: nobody pressed a button) the admins
+   * are also sent the problems.
+   */
+  reloadCatalogue(options?: { tellAdmins?: boolean }): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }>;
   stop(signal?: string): Promise<void>;
 }
 
@@ -80,8 +87,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     operatorsFor: async (id) => ((await directory.roleOf(id)) === 'client' ? directory.staffIds() : [id]),
     staffIds: () => directory.staffIds(),
   });
+  const metrics = new Metrics({ db, inbox: () => inbox });
   // One limiter for everything the bot sends, outbox and direct replies alike.
-  const gate = new TelegramGate({ logger, limiter: new RateLimiter(options.rateLimits ? { limits: options.rateLimits } : {}) });
+  const gate = new TelegramGate({
+    logger,
+    limiter: new RateLimiter(options.rateLimits ? { limits: options.rateLimits } : {}),
+    observe: (method, error) => metrics.apiCall(method, error),
+  });
   const sender = new OutboxSender({
     db,
     telegram: gate.wrap(new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {})),
@@ -96,14 +108,27 @@ export async function startApp(options: AppOptions): Promise<App> {
       if (await flows.deliveryFailed({ flowId: row.flowId, chatId: row.chatId, reason: row.description })) sender.kick();
     },
   });
-  const reloadCatalogue = async (): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
+  /** A message to every admin, through the outbox. */
+  const tellAdmins = async (text: (locale: Locale) => string): Promise<void> => {
+    for (const id of await directory.adminIds()) {
+      const person = await directory.get(id);
+      await db.insert(outboxTable).values({ chatId: id, method: 'sendMessage', payload: { text: text(localeOf(person?.languageCode, options.defaultLocale)) } });
+    }
+    sender.kick();
+  };
+  const reloadCatalogue = async (reload: { tellAdmins?: boolean } = {}): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
     try {
       catalogue = await loadCatalogueFile(options.cataloguePath);
       logger.info({ requestTypes: catalogue.requests.length }, 'catalogue reloaded');
       return { ok: true, count: catalogue.requests.length };
     } catch (error) {
       if (!(error instanceof CatalogueError)) throw error;
-      return { ok: false, errors: error.problems.map((p) => formatProblem(options.cataloguePath, p)) };
+      const errors = error.problems.map((p) => formatProblem(options.cataloguePath, p));
+      // Where each problem is, not what it says (a message can quote the file).
+      const problems = error.problems.map((p) => (p.line === null ? options.cataloguePath : `${options.cataloguePath}:${p.line}`) + (p.path ? ` ${p.path}` : ''));
+      logger.error({ problems }, 'catalogue not reloaded: the one in force stays');
+      if (reload.tellAdmins) await tellAdmins((locale) => cut(t(locale, 'reloadFailed', { errors: errors.join('\n') })));
+      return { ok: false, errors };
     }
   };
   const bot = createBot({
@@ -124,17 +149,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   const inbox: Inbox = new Inbox({
     db,
     logger,
-    handle: (update) => bot.handleUpdate(update),
+    handle: (update) => metrics.handleUpdate(update, () => bot.handleUpdate(update)),
     // The leader applies every chat's updates (and sends the outbox), so order and limits hold across instances.
     leads: () => database.leads('outbox'),
     onDelayed: (update) => tellDelayed(bot.telegram, update, options.defaultLocale),
-    onDead: async (count) => {
-      for (const id of await directory.adminIds()) {
-        const person = await directory.get(id);
-        await db.insert(outboxTable).values({ chatId: id, method: 'sendMessage', payload: { text: t(localeOf(person?.languageCode, options.defaultLocale), 'deadLettersNotice', { n: count }) } });
-      }
-      sender.kick();
-    },
+    onDead: (count) => tellAdmins((locale) => t(locale, 'deadLettersNotice', { n: count })),
     leaveGroup: (_chatId, languageCode) => [
       { method: 'sendMessage', payload: { text: t(localeOf(languageCode, options.defaultLocale), 'privateOnly') } },
       { method: 'leaveChat', payload: {} },
@@ -155,7 +174,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger,
     webhook: options.webhook && webhookPath ? { path: webhookPath, secret: options.webhook.secret, ingest: (update) => inbox.ingest([update]) } : undefined,
     fallback: options.httpFallback,
-    metrics: () => inboxMetrics(inbox),
+    metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
     ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
   });
 
@@ -191,6 +210,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     gate,
     database,
     http,
+    metrics,
     catalogue: () => catalogue,
     reloadCatalogue,
     async stop(signal = 'stop') {
@@ -229,26 +249,7 @@ async function tellDelayed(telegram: Telegram, update: Update, defaultLocale: Lo
   }
 }
 
-async function inboxMetrics(inbox: Inbox): Promise<string[]> {
-  const backlog = await inbox.backlog();
-  const c = inbox.counters;
-  return [
-    '# HELP orb_inbox_pending Updates taken and not yet applied.',
-    '# TYPE orb_inbox_pending gauge',
-    `orb_inbox_pending ${backlog.pending}`,
-    '# HELP orb_inbox_dead Updates that failed too often (see /failed).',
-    '# TYPE orb_inbox_dead gauge',
-    `orb_inbox_dead ${backlog.dead}`,
-    '# HELP orb_inbox_oldest_pending_seconds Age of the oldest pending update.',
-    '# TYPE orb_inbox_oldest_pending_seconds gauge',
-    `orb_inbox_oldest_pending_seconds ${backlog.oldestSeconds}`,
-    '# HELP orb_updates_total Updates by outcome since start.',
-    '# TYPE orb_updates_total counter',
-    `orb_updates_total{outcome="accepted"} ${c.accepted}`,
-    `orb_updates_total{outcome="duplicate"} ${c.duplicate}`,
-    `orb_updates_total{outcome="applied"} ${c.applied}`,
-    `orb_updates_total{outcome="retried"} ${c.retried}`,
-    `orb_updates_total{outcome="dead"} ${c.dead}`,
-    ...Object.entries(c.dropped).map(([reason, n]) => `orb_updates_total{outcome="dropped",reason="${reason}"} ${n}`),
-  ];
+/** A text within Telegram's 4,096 characters. */
+function cut(text: string): string {
+  return text.length <= 4_000 ? text : `${text.slice(0, 3_999)}…`;
 }

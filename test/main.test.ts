@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './helpers/ports.js';
 
 interface Run {
   code: number | null;
@@ -81,5 +82,127 @@ describe('start-up', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('missing.yaml: file not found');
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** The entry point running (as `npm start`), with a wait for each log line that matches. */
+function running(env: Record<string, string>) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+  });
+  const lines: string[] = [];
+  const waiting: { match: RegExp; resolve: (line: string) => void }[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of waiting.filter((w) => w.match.test(line))) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    /** The first log line from now on (or already written, when `past`) that matches, parsed. */
+    next(match: RegExp, past = false): Promise<Record<string, unknown>> {
+      const done = past ? lines.find((line) => match.test(line)) : undefined;
+      const line = done !== undefined ? Promise.resolve(done) : new Promise<string>((resolve) => waiting.push({ match, resolve }));
+      return Promise.race([
+        line.then((l) => JSON.parse(l) as Record<string, unknown>),
+        exited.then((code) => Promise.reject(new Error(`exited with ${code} before ${match}:\n${lines.join('\n')}\n${stderr}`))),
+      ]);
+    },
+  };
+}
+
+/** The first emulator event (the playground passes /_emulator/events through) for which `match` holds. */
+async function nextEvent(base: string, match: (event: { type: string; chatId?: number; message?: { text?: string } }) => boolean) {
+  const abort = new AbortController();
+  const response = await fetch(`${base}/_emulator/events`, { signal: abort.signal });
+  const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = response.body?.getReader();
+  if (!reader) throw new Error('no event stream');
+  const found = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error('the event stream ended');
+      buffer += decoder.decode(value, { stream: true });
+      const events = buffer.split('\n\n');
+      buffer = events.pop() ?? '';
+      for (const event of events) {
+        const data = /^data: (.*)$/m.exec(event)?.[1];
+        const parsed = data === undefined ? undefined : (JSON.parse(data) as { type: string; chatId?: number; message?: { text?: string } });
+        if (parsed && match(parsed)) {
+          abort.abort();
+          return parsed;
+        }
+      }
+    }
+  })();
+  found.catch(() => undefined); // awaited by the test; a stream cut short after a failure is no news
+  return { found };
+}
+
+const ONE_REQUEST_TYPE = `version: 1
+requests:
+  - id: passport_photo
+    title: { en: Passport photo }
+    steps:
+      - id: passport
+        type: photo
+        prompt: { en: Send a photo of your passport }
+`;
+
+describe('SIGHUP', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'orb-sighup-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('re-reads the catalogue; a broken one stays out, with its problems logged (where only) and sent to the admins', async () => {
+    const cataloguePath = path.join(dir, 'catalogue.yaml');
+    await copyFile('config/catalogue.yaml', cataloguePath);
+    const app = running({ DATA_DIR: path.join(dir, 'data'), CATALOGUE_PATH: cataloguePath, DEFAULT_LOCALE: 'en', PORT: String(await freePort()) });
+    try {
+      const ready = await app.next(/"msg":"ready/, true);
+      const base = String(ready.url);
+      const state = async () => ((await (await fetch(`${base}/api/state`)).json()) as { operator: { id: number }; catalogue: unknown[] });
+      const before = await state();
+      expect(before.catalogue.length).toBeGreaterThan(1);
+
+      // Broken: the catalogue in force stays; the log says where, the admin (the playground's operator) what.
+      await writeFile(cataloguePath, ONE_REQUEST_TYPE.replace('    steps:', '    colour: red\n    steps:'));
+      const told = await nextEvent(base, (e) => e.type === 'message.created' && e.chatId === before.operator.id && /not reloaded/.test(e.message?.text ?? ''));
+      const failed = app.next(/catalogue not reloaded/);
+      app.child.kill('SIGHUP');
+      const logged = await failed;
+      expect(logged).toMatchObject({ level: 50, problems: [`${cataloguePath}:5 requests[0].colour`] });
+      expect(JSON.stringify(logged)).not.toContain('unknown key');
+      expect((await told.found).message?.text).toContain(`${cataloguePath}:5 requests[0].colour: unknown key`);
+      expect((await state()).catalogue).toEqual(before.catalogue);
+
+      // Fixed: the new catalogue is in force.
+      await writeFile(cataloguePath, ONE_REQUEST_TYPE);
+      const reloaded = app.next(/catalogue reloaded/);
+      app.child.kill('SIGHUP');
+      expect(await reloaded).toMatchObject({ requestTypes: 1 });
+      expect((await state()).catalogue).toEqual([{ id: 'passport_photo', title: 'Passport photo' }]);
+
+      app.child.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+      expect(app.stderr()).not.toMatch(/\n\s+at /);
+    } finally {
+      app.child.kill('SIGKILL');
+    }
   });
 });

@@ -8,6 +8,7 @@ import { t } from '../ui/i18n.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
 import { clientFeature } from './features/client.js';
+import { exportFeature } from './features/export.js';
 import { membershipFeature } from './features/membership.js';
 import { operatorMenuFeature } from './features/operator-menu.js';
 import { reviewFeature } from './features/review.js';
@@ -57,6 +58,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   bot.use(operatorMenuFeature);
   bot.use(reviewFeature);
   bot.use(clientFeature);
+  bot.use(exportFeature({ db: options.db }));
   bot.use(unhandledFeature);
 
   // A failed update is not lost: the inbox keeps it and applies it again later (the person is told once
@@ -82,6 +84,7 @@ export async function registerCommands(
   const staffCommands = (locale: Locale, admin: boolean): BotCommand[] => [
     { command: 'menu', description: t(locale, 'cmd_menu') },
     { command: 'help', description: t(locale, 'cmd_help') },
+    { command: 'export', description: t(locale, 'cmd_export') },
     ...(admin ? [{ command: 'operators', description: t(locale, 'cmd_operators') }, { command: 'failed', description: t(locale, 'cmd_failed') }] : []),
   ];
   for (const id of new Set([...staff.operators, ...staff.admins])) {

@@ -37,6 +37,25 @@ export class CatalogueError extends Error {
   }
 }
 
+/**
+ * The stable reference a button carries for a request type: a 31-bit FNV-1a hash of its id (an integer,
+ * as callback data wants). It names the type, not its place in the file, so reordering, adding or
+ * removing other entries never redirects a button; the loader refuses two ids with one reference.
+ */
+export function requestRef(id: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(id, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) & 0x7fffffff;
+}
+
+/** The request type a button's reference stands for in this catalogue, or undefined (stale). */
+export function requestByRef(catalogue: Catalogue, ref: number): RequestDefinition | undefined {
+  return catalogue.requests.find((request) => requestRef(request.id) === ref);
+}
+
 export function formatProblem(file: string, problem: CatalogueProblem): string {
   const where = problem.line === null ? file : `${file}:${problem.line}`;
   return problem.path === '' ? `${where}: ${problem.message}` : `${where} ${problem.path}: ${problem.message}`;
@@ -225,7 +244,12 @@ function lineAt(doc: Document, path: readonly (string | number)[], lineOf: (offs
 function crossCheck(input: CatalogueInput, lineOf: (path: readonly (string | number)[]) => number | null): CatalogueProblem[] {
   const problems: CatalogueProblem[] = [];
   const add = (path: (string | number)[], message: string) => problems.push({ path: formatPath(path), line: lineOf(path), message });
+  const refs = new Map<number, string>();
   input.requests.forEach((request, r) => {
+    const ref = requestRef(request.id);
+    const other = refs.get(ref);
+    if (other !== undefined && other !== request.id) add(['requests', r, 'id'], `"${request.id}" and "${other}" would share one button reference; rename one of them`);
+    refs.set(ref, request.id);
     request.steps.forEach((step, s) => {
       const at = (key: string) => ['requests', r, 'steps', s, key];
       if (step.type === 'text') {

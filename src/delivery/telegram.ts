@@ -1,5 +1,5 @@
 import { TelegramError, type Telegram } from 'telegraf';
-import type { Logger } from '../logger.js';
+import { summarizeError, type ErrorSummary, type Logger } from '../logger.js';
 import { describeMessage, type MessageLog } from '../log/messages.js';
 import { isLimited, RateLimiter } from './limiter.js';
 
@@ -8,6 +8,11 @@ export interface GateOptions {
   readonly logger: Logger;
   /** How often one call waits out a 429 before the error reaches its caller. */
   readonly floodWaits?: number;
+  /**
+   * Told of every Bot API request as it returns (each attempt: a flood wait that is made again counts
+   * twice): the method, and null, Telegram's error code, or 'network' when no answer came.
+   */
+  readonly observe?: (method: string, error: number | 'network' | null) => void;
 }
 
 /**
@@ -35,14 +40,11 @@ export class TelegramGate {
       const chatId = chatIdOf(payload);
       for (let waited = 0; ; waited++) {
         if (chatId !== null && isLimited(method)) await this.limiter.acquire(chatId);
+        let result: unknown;
         try {
-          const result = await callApi(method, payload, extra);
-          if (log && (method.startsWith('send') || method === 'copyMessage' || method === 'forwardMessage')) {
-            const logged = describeMessage(result);
-            if (logged) await log.outbound(logged).catch((error: unknown) => this.options.logger.warn({ err: errorSummary(error) }, 'outgoing message not logged'));
-          }
-          return result;
+          result = await callApi(method, payload, extra);
         } catch (error) {
+          this.observed(method, error instanceof TelegramError ? error.code : 'network');
           const retryAfter = retryAfterOf(error);
           if (retryAfter !== null) {
             this.limiter.pause(retryAfter * 1_000);
@@ -53,9 +55,23 @@ export class TelegramGate {
           if (method === 'answerCallbackQuery' && error instanceof TelegramError && error.code === 400) return true;
           throw error;
         }
+        this.observed(method, null);
+        if (log && (method.startsWith('send') || method === 'copyMessage' || method === 'forwardMessage')) {
+          const logged = describeMessage(result);
+          if (logged) await log.outbound(logged).catch((error: unknown) => this.options.logger.warn({ err: errorSummary(error) }, 'outgoing message not logged'));
+        }
+        return result;
       }
     }) as typeof telegram.callApi;
     return telegram;
+  }
+
+  private observed(method: string, error: number | 'network' | null): void {
+    try {
+      this.options.observe?.(method, error);
+    } catch {
+      // counting must never fail a call
+    }
   }
 }
 
@@ -75,18 +91,9 @@ function chatIdOf(payload: unknown): number | null {
 
 /**
  * What may be logged of an error: its class, code and Telegram's description. Never the request payload
- * (a TelegramError carries it) nor SQL parameters (a database error's message includes them).
+ * (a TelegramError carries it) nor SQL parameters (a database error's message includes them). The same
+ * summary the logger's `err` serializer makes (see {@link summarizeError}).
  */
-export function errorSummary(error: unknown): { type: string; code?: string | number; description?: string; message?: string } {
-  if (error instanceof TelegramError) return { type: 'TelegramError', code: error.code, description: error.description };
-  if (!(error instanceof Error)) return { type: typeof error };
-  const inner = error.name === 'DrizzleQueryError' && error.cause instanceof Error ? error.cause : error;
-  const code = (inner as { code?: unknown }).code;
-  // A database error's message can quote values; its SQLSTATE code says enough.
-  const fromDatabase = inner !== error || (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code));
-  return {
-    type: inner.name,
-    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-    ...(fromDatabase ? {} : { message: inner.message.slice(0, 300) }),
-  };
+export function errorSummary(error: unknown): ErrorSummary {
+  return summarizeError(error);
 }

@@ -28,6 +28,11 @@ export interface RenderInput {
   readonly before: RequestView | null;
   /** Set when an answer was refused. */
   readonly invalid: InvalidReason | null;
+  /**
+   * The locale a text falls back to when the frozen definition lacks the recipient's (it was stored
+   * before that locale was added); then any text there is.
+   */
+  readonly defaultLocale?: Locale;
 }
 
 type InlineButton = { text: string; callback_data: string };
@@ -52,12 +57,13 @@ function renderAll(input: RenderInput): OutMessage[] {
     out.push({ chatId: operator.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML', ...extra }, ...(cardKey ? { cardKey } : {}) });
   const editCard = (cardKey: string, text: string) =>
     out.push({ chatId: operator.id, method: 'editMessageText', payload: { text, parse_mode: 'HTML' }, cardKey });
-  const title = (locale: Locale) => pickText(definition.title, locale);
+  const fallback = input.defaultLocale;
+  const title = (locale: Locale) => pickText(definition.title, locale, fallback);
   const clientName = html(displayName(client));
 
   const event = input.event;
   if (input.invalid && view.kind === 'prompt') {
-    const lines = [`❗ ${html(invalidText(input.invalid, view.step.patternError ? pickText(view.step.patternError, client.locale) : null, client.locale))}`];
+    const lines = [`❗ ${html(invalidText(input.invalid, view.step.patternError ? pickText(view.step.patternError, client.locale, fallback) : null, client.locale))}`];
     if (view.attemptsLeft <= 2) lines.push(t(client.locale, 'attemptsLeft', { n: view.attemptsLeft }));
     // At a phone step the easy way out of any error is the button that shares the client's own number.
     const keyboard = phoneKeyboard(view.step, client.locale);
@@ -105,8 +111,8 @@ function renderAll(input: RenderInput): OutMessage[] {
       case 'notifyOperator': {
         if (view.kind !== 'needs_operator') break;
         if (view.parked.code === 'max_attempts') toClient(t(client.locale, 'parkedClient'));
-        const step = view.step ? stepLabel(view.step, operator.locale) : '—';
-        const error = view.error ? invalidText(view.error, view.step?.patternError ? pickText(view.step.patternError, operator.locale) : null, operator.locale) : '—';
+        const step = view.step ? stepLabel(view.step, operator.locale, fallback) : '—';
+        const error = view.error ? invalidText(view.error, view.step?.patternError ? pickText(view.step.patternError, operator.locale, fallback) : null, operator.locale) : '—';
         toOperator(
           t(operator.locale, 'parkedOperator', {
             client: clientName,
@@ -136,7 +142,7 @@ function renderAll(input: RenderInput): OutMessage[] {
       } else {
         toClient(t(client.locale, 'completedClient', { title: html(title(client.locale)) }));
         out.push(...fileMessages(input, answers));
-        toOperator(`${t(operator.locale, 'completedOperator', { client: clientName, title: html(title(operator.locale)) })}\n\n${answerLines(answers, operator.locale)}`);
+        toOperator(`${t(operator.locale, 'completedOperator', { client: clientName, title: html(title(operator.locale)) })}\n\n${answerLines(answers, operator.locale, fallback)}`);
       }
       return;
     }
@@ -193,22 +199,23 @@ function fitted(message: OutMessage): OutMessage {
 
 function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'prompt' }>): OutMessage {
   const locale = input.client.locale;
+  const fallback = input.defaultLocale;
   const step = view.step;
-  const title = pickText(input.definition.title, locale);
+  const title = pickText(input.definition.title, locale, fallback);
   // One step asked again (an edit, or an ask-again of one step) is named rather than numbered "1 of 1".
   const header =
     view.total === 1 && input.definition.steps.length > 1
-      ? t(locale, 'stepAgainHeader', { title, step: stepLabel(step, locale) })
+      ? t(locale, 'stepAgainHeader', { title, step: stepLabel(step, locale, fallback) })
       : t(locale, 'stepHeader', { title, position: view.position, total: view.total });
   const lines = [`<b>${html(header)}</b>`];
   if (view.reason && view.round > 1 && view.position === 1) lines.push(`🔁 ${html(t(locale, 'askAgainHeader', { reason: clip(view.reason, REASON_MAX) }))}`);
-  lines.push('', html(pickText(step.prompt, locale)));
-  if (view.previous && view.previous.kind !== 'file') lines.push('', `<i>${html(t(locale, 'previousValue', { value: clip(formatValue(step, view.previous, locale), VALUE_MAX) }))}</i>`);
+  lines.push('', html(pickText(step.prompt, locale, fallback)));
+  if (view.previous && view.previous.kind !== 'file') lines.push('', `<i>${html(t(locale, 'previousValue', { value: clip(formatValue(step, view.previous, locale, fallback), VALUE_MAX) }))}</i>`);
 
   const inline: InlineButton[][] = [];
   if (step.type === 'choice' && step.options) {
     const buttons = step.options.map((option, i) => ({
-      text: pickText(option.label, locale),
+      text: pickText(option.label, locale, fallback),
       callback_data: pack({ kind: 'choose', flow: input.flowId, version: input.version, option: i }),
     }));
     for (let i = 0; i < buttons.length; i += 2) inline.push(buttons.slice(i, i + 2));
@@ -226,8 +233,9 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
 
 function summaryMessage(input: RenderInput, answers: readonly AnswerView[]): OutMessage {
   const locale = input.client.locale;
+  const fallback = input.defaultLocale;
   const edits = answers.map((a, i) => ({
-    text: t(locale, 'edit', { label: stepLabel(a.step, locale) }),
+    text: t(locale, 'edit', { label: stepLabel(a.step, locale, fallback) }),
     callback_data: pack({ kind: 'edit', flow: input.flowId, version: input.version, step: i }),
   }));
   const rows: InlineButton[][] = [[{ text: t(locale, 'confirm'), callback_data: pack({ kind: 'confirm', flow: input.flowId, version: input.version }) }]];
@@ -236,7 +244,7 @@ function summaryMessage(input: RenderInput, answers: readonly AnswerView[]): Out
     chatId: input.client.id,
     method: 'sendMessage',
     payload: {
-      text: `<b>${html(t(locale, 'summaryHeader', { title: pickText(input.definition.title, locale) }))}</b>\n\n${answerLines(answers, locale)}`,
+      text: `<b>${html(t(locale, 'summaryHeader', { title: pickText(input.definition.title, locale, fallback) }))}</b>\n\n${answerLines(answers, locale, fallback)}`,
       parse_mode: 'HTML',
       reply_markup: { inline_keyboard: rows },
     },
@@ -254,14 +262,14 @@ const ANSWERS_ROOM = TEXT_MAX - 1000;
  * short enough that every line fits in one message: `VALUE_MAX` characters, less when there are
  * many steps.
  */
-export function answerLines(answers: readonly AnswerView[], locale: Locale): string {
-  const labels = answers.reduce((sum, a) => sum + stepLabel(a.step, locale).length + 3, 0);
+export function answerLines(answers: readonly AnswerView[], locale: Locale, fallback?: Locale): string {
+  const labels = answers.reduce((sum, a) => sum + stepLabel(a.step, locale, fallback).length + 3, 0);
   const share = Math.floor((ANSWERS_ROOM - labels) / Math.max(1, answers.length));
   const max = Math.max(EXCERPT_MAX, Math.min(VALUE_MAX, share));
   return answers
     .map((a) => {
-      const value = a.value ? clip(formatValue(a.step, a.value, locale), max) : a.skipped ? t(locale, 'skipped') : t(locale, 'notAnswered');
-      return `<b>${html(stepLabel(a.step, locale))}</b>: ${html(value)}`;
+      const value = a.value ? clip(formatValue(a.step, a.value, locale, fallback), max) : a.skipped ? t(locale, 'skipped') : t(locale, 'notAnswered');
+      return `<b>${html(stepLabel(a.step, locale, fallback))}</b>: ${html(value)}`;
     })
     .join('\n');
 }
@@ -271,7 +279,7 @@ function reviewText(input: RenderInput, locale: Locale): string {
   const view = input.before?.kind === 'review' || input.view.kind !== 'review' ? (input.before ?? input.view) : input.view;
   const answers = 'answers' in view ? view.answers : [];
   const round = 'round' in view ? view.round : 1;
-  return `<b>${html(t(locale, 'reviewHeader', { title: pickText(input.definition.title, locale), client: displayName(input.client), round }))}</b>\n\n${answerLines(answers, locale)}`;
+  return `<b>${html(t(locale, 'reviewHeader', { title: pickText(input.definition.title, locale, input.defaultLocale), client: displayName(input.client), round }))}</b>\n\n${answerLines(answers, locale, input.defaultLocale)}`;
 }
 
 /** The files among the answers, re-sent to the operator by file_id with a caption. */
@@ -279,7 +287,7 @@ function fileMessages(input: RenderInput, answers: readonly AnswerView[]): OutMe
   const locale = input.operator.locale;
   return answers.flatMap((a): OutMessage[] => {
     if (a.value?.kind !== 'file') return [];
-    const caption = t(locale, 'fileCaption', { client: displayName(input.client), title: pickText(input.definition.title, locale), step: stepLabel(a.step, locale) });
+    const caption = t(locale, 'fileCaption', { client: displayName(input.client), title: pickText(input.definition.title, locale, input.defaultLocale), step: stepLabel(a.step, locale, input.defaultLocale) });
     return a.value.media === 'photo'
       ? [{ chatId: input.operator.id, method: 'sendPhoto', payload: { photo: a.value.fileId, caption } }]
       : [{ chatId: input.operator.id, method: 'sendDocument', payload: { document: a.value.fileId, caption } }];

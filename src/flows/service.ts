@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import type { Locale, RequestDefinition } from '../../machines/definition.js';
+import { pickText, readStoredDefinition, storedDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { persist, restore, step, initial, parkUnrestorable } from '../../machines/persist.js';
 import { createRequestMachine, type RequestEffect, type RequestEvent, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
 import { validateAnswer, type Answer } from '../../machines/steps.js';
@@ -13,10 +13,10 @@ import { render } from './render.js';
 import {
   StaleWriteError,
   insertFlow,
-  lockActiveFlow,
+  lockActiveFlow as lockActiveFlowRow,
   lockClient,
-  lockFlow,
-  openFlowsOf,
+  lockFlow as lockFlowRow,
+  openFlowsOf as openFlowRowsOf,
   personById,
   personInfo,
   write,
@@ -103,7 +103,7 @@ export class FlowService {
       // Queued requests start in order: a new one waits behind any queued before it.
       const busy = open.length > 0;
       const stranded = busy && !open.some((f) => ACTIVE.has(f.status));
-      const id = await insertFlow(tx, { clientId: input.clientId, operatorId: input.operatorId, definition, status: 'queued' });
+      const id = await insertFlow(tx, { clientId: input.clientId, operatorId: input.operatorId, definition: storedDefinition(definition), status: 'queued' });
       const actor: Actor = { kind: 'operator', id: input.operatorId };
       const plan = emptyPlan();
       let status: FlowStatus = 'queued';
@@ -115,11 +115,11 @@ export class FlowService {
           chatId: input.operatorId,
           flowId: id,
           method: 'sendMessage',
-          payload: { text: t(operatorInfo.locale, 'requestQueued', { client: html(displayName(clientInfo)), title: html(definition.title[operatorInfo.locale]), position }), parse_mode: 'HTML' },
+          payload: { text: t(operatorInfo.locale, 'requestQueued', { client: html(displayName(clientInfo)), title: html(pickText(definition.title, operatorInfo.locale, this.defaultLocale)), position }), parse_mode: 'HTML' },
         });
       } else {
         status = this.activate(plan, { id, version: 0, definition, clientInfo, operatorInfo, actor });
-        plan.outbox.push(startedNotice(id, definition, clientInfo, operatorInfo));
+        plan.outbox.push(startedNotice(id, definition, clientInfo, operatorInfo, this.defaultLocale));
       }
       await write(tx, plan);
       // A queue with nothing active (it should not happen; the timer pass also repairs it) moves on now.
@@ -214,7 +214,7 @@ export class FlowService {
       const operatorInfo = personInfo(presser, input.operatorId, this.defaultLocale);
       const actor: Actor = { kind: 'operator', id: input.operatorId };
       const plan = emptyPlan();
-      const messages = render({ flowId: flow.id, version: flow.version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor, effects, view, before: null, invalid: null });
+      const messages = render({ flowId: flow.id, version: flow.version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor, effects, view, before: null, invalid: null, defaultLocale: this.defaultLocale });
       plan.outbox.push(...messages.filter((m) => m.chatId === audience).map((m) => ({ ...m, flowId: flow.id })));
       plan.events.push({ flowId: flow.id, fromState: stateName(snapshot.value), toState: stateName(snapshot.value), event: 'RESEND', payload: null, actorId: actor.id, actorKind: actor.kind });
       await write(tx, plan);
@@ -235,7 +235,7 @@ export class FlowService {
       const operator = personInfo(locked.operator, flow.operatorId, this.defaultLocale);
       const plan = emptyPlan();
       plan.events.push({ flowId: flow.id, fromState: flow.status, toState: flow.status, event: 'CLIENT_BLOCKED', payload: null, actorId: clientId, actorKind: 'client' });
-      const text = t(operator.locale, 'clientBlockedNotice', { client: html(displayName(client)), title: html(flow.definition.title[operator.locale]) });
+      const text = t(operator.locale, 'clientBlockedNotice', { client: html(displayName(client)), title: html(pickText(flow.definition.title, operator.locale, this.defaultLocale)) });
       plan.outbox.push({ chatId: operator.id, flowId: flow.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } });
       await this.routeToOperators(plan, flow.operatorId);
       await write(tx, plan);
@@ -436,7 +436,7 @@ export class FlowService {
       before = parkUnrestorable(machine, flow.definition, flow.snapshot);
       const parked = viewOf(flow.definition, before);
       plan.events.push({ flowId: flow.id, fromState: null, toState: 'needs_operator', event: 'RESTORE_FAILED', payload: restored.error, actorId: null, actorKind: 'system' });
-      const alert = render({ flowId: flow.id, version: flow.version + 1, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor: { kind: 'system', id: null }, effects: [{ type: 'notifyOperator' }], view: parked, before: null, invalid: null });
+      const alert = render({ flowId: flow.id, version: flow.version + 1, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor: { kind: 'system', id: null }, effects: [{ type: 'notifyOperator' }], view: parked, before: null, invalid: null, defaultLocale: this.defaultLocale });
       plan.outbox.push(...alert.map((m) => ({ ...m, flowId: flow.id })));
     }
     const result = step(machine, before, event);
@@ -478,7 +478,7 @@ export class FlowService {
       actorId: actor.id,
       actorKind: actor.kind,
     });
-    for (const message of render({ flowId: flow.id, version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event, actor, effects: result.actions, view, before: viewOf(flow.definition, before), invalid })) {
+    for (const message of render({ flowId: flow.id, version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event, actor, effects: result.actions, view, before: viewOf(flow.definition, before), invalid, defaultLocale: this.defaultLocale })) {
       plan.outbox.push({ ...message, flowId: flow.id });
     }
     await this.routeToOperators(plan, flow.operatorId);
@@ -502,7 +502,7 @@ export class FlowService {
     const clientInfo = personInfo(client, clientId, this.defaultLocale);
     const operatorInfo = personInfo(operator, next.operatorId, this.defaultLocale);
     this.activate(plan, { id: next.id, version: next.version, definition: next.definition, clientInfo, operatorInfo, actor });
-    plan.outbox.push(startedNotice(next.id, next.definition, clientInfo, operatorInfo));
+    plan.outbox.push(startedNotice(next.id, next.definition, clientInfo, operatorInfo, this.defaultLocale));
     await this.routeToOperators(plan, next.operatorId);
     await write(tx, plan);
     return true;
@@ -528,7 +528,7 @@ export class FlowService {
     });
     plan.events.push({ flowId: args.id, fromState: args.version === 0 ? 'queued' : null, toState: stateName(snapshot.value), event: 'START', payload: null, actorId: args.actor.id, actorKind: args.actor.kind });
     const view = viewOf(args.definition, snapshot);
-    for (const message of render({ flowId: args.id, version: args.version + 1, definition: args.definition, client: args.clientInfo, operator: args.operatorInfo, event: null, actor: args.actor, effects: actions, view, before: null, invalid: null })) {
+    for (const message of render({ flowId: args.id, version: args.version + 1, definition: args.definition, client: args.clientInfo, operator: args.operatorInfo, event: null, actor: args.actor, effects: actions, view, before: null, invalid: null, defaultLocale: this.defaultLocale })) {
       plan.outbox.push({ ...message, flowId: args.id });
     }
     return status;
@@ -591,6 +591,27 @@ export class FlowService {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Rows as the service reads them: the frozen definition migrated to the current format.
+
+async function lockFlow(tx: Tx, flowId: number, updateId: number | null): Promise<Locked> {
+  return withStoredDefinition(await lockFlowRow(tx, flowId, updateId));
+}
+
+async function lockActiveFlow(tx: Tx, clientId: number, updateId: number | null): Promise<Locked> {
+  return withStoredDefinition(await lockActiveFlowRow(tx, clientId, updateId));
+}
+
+async function openFlowsOf(tx: Tx, clientId: number): Promise<FlowRow[]> {
+  return (await openFlowRowsOf(tx, clientId)).map(readFlow);
+}
+
+function withStoredDefinition(locked: Locked): Locked {
+  return locked.flow ? { ...locked, flow: readFlow(locked.flow) } : locked;
+}
+
+function readFlow(flow: FlowRow): FlowRow {
+  return { ...flow, definition: readStoredDefinition(flow.definition) };
+}
 
 type MutablePlan = { [K in keyof WritePlan]: WritePlan[K] extends readonly (infer U)[] ? U[] : never };
 
@@ -599,8 +620,8 @@ function emptyPlan(): MutablePlan {
 }
 
 /** Tells the operator their request reached the client (at once, or when it left the queue). */
-function startedNotice(flowId: number, definition: RequestDefinition, client: PersonInfo, operator: PersonInfo): OutMessage & { flowId: number } {
-  const text = t(operator.locale, 'requestStarted', { client: html(displayName(client)), title: html(definition.title[operator.locale]) });
+function startedNotice(flowId: number, definition: RequestDefinition, client: PersonInfo, operator: PersonInfo, defaultLocale: Locale): OutMessage & { flowId: number } {
+  const text = t(operator.locale, 'requestStarted', { client: html(displayName(client)), title: html(pickText(definition.title, operator.locale, defaultLocale)) });
   return { chatId: operator.id, flowId, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } };
 }
 
@@ -702,7 +723,7 @@ function toSummary(row: typeof flows.$inferSelect): FlowSummary {
     clientId: row.clientId,
     operatorId: row.operatorId,
     requestId: row.requestId,
-    definition: row.definition as RequestDefinition,
+    definition: readStoredDefinition(row.definition as RequestDefinition),
     status: row.status,
     version: row.version,
     createdAt: row.createdAt,

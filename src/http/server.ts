@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { timingSafeEqual } from 'node:crypto';
 import type { Update } from 'telegraf/types';
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { errorSummary } from '../delivery/telegram.js';
 import { StartupError } from '../errors.js';
 import { parseUpdate } from '../inbox/updates.js';
@@ -19,8 +19,8 @@ export interface HttpOptions {
   readonly fallback?: RequestListener | undefined;
   /** Limits (tests make them short): the headers within `headersMs`, the whole request within `requestMs`. */
   readonly timeouts?: { headersMs: number; requestMs: number; checkEveryMs?: number };
-  /** More lines for /metrics (Prometheus text). */
-  readonly metrics?: () => Promise<readonly string[]>;
+  /** What /metrics serves (Prometheus text); without it, /metrics is not found. */
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The largest webhook body taken (Telegram's updates are far smaller). */
   readonly maxBodyBytes?: number;
 }
@@ -63,8 +63,9 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
     }
     return;
   }
-  if (req.method === 'GET' && path === '/metrics') {
-    send(res, 200, 'text/plain; version=0.0.4', await metrics(options.db, options.metrics));
+  if (req.method === 'GET' && path === '/metrics' && options.metrics) {
+    const { contentType, body } = await options.metrics();
+    send(res, 200, contentType, body);
     return;
   }
   const webhook = options.webhook;
@@ -143,19 +144,4 @@ function sameSecret(given: string | string[] | undefined, expected: string): boo
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type }).end(body);
-}
-
-async function metrics(db: Db, more: HttpOptions['metrics']): Promise<string> {
-  const flows = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from flows group by status`));
-  const outbox = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from outbox group by status`));
-  const lines = [
-    '# HELP orb_flows Requests by status.',
-    '# TYPE orb_flows gauge',
-    ...flows.map((r) => `orb_flows{status="${r.status}"} ${r.n}`),
-    '# HELP orb_outbox Outgoing messages by delivery status.',
-    '# TYPE orb_outbox gauge',
-    ...outbox.map((r) => `orb_outbox{status="${r.status}"} ${r.n}`),
-    ...((await more?.()) ?? []),
-  ];
-  return `${lines.join('\n')}\n`;
 }

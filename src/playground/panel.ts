@@ -1,6 +1,6 @@
 // The side panel of a client on the playground page: their flows, the chosen flow's state chart with the
 // current state, and its audit trail.
-import type { Locale } from '../../machines/definition.js';
+import { pickText, type Locale } from '../../machines/definition.js';
 import type { FlowService } from '../flows/service.js';
 import type { FlowSummary } from '../flows/types.js';
 import { chartOf, type Chart } from './chart.js';
@@ -98,6 +98,6 @@ export class Panels {
   }
 
   private titleOf(flow: FlowSummary): string {
-    return flow.definition.title[this.deps.locale];
+    return pickText(flow.definition.title, this.deps.locale);
   }
 }

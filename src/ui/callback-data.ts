@@ -26,18 +26,26 @@ const SPEC = {
   clients: { code: 'cl', args: ['page'] },
   search: { code: 'se', args: [] },
   client: { code: 'cc', args: ['client'] },
-  send: { code: 'sd', args: ['client', 'request'] },
+  /** `requestRef`: the request type's stable reference (`requestRef(id)` in src/config/catalogue.ts), never its position. */
+  send: { code: 'sd', args: ['client', 'requestRef'] },
   history: { code: 'hi', args: ['client'] },
   reviews: { code: 'rv', args: ['page'] },
   active: { code: 'av', args: ['page'] },
   flow: { code: 'fl', args: ['flow'] },
   invite: { code: 'iv', args: [] },
   inviteNew: { code: 'in', args: [] },
-  inviteWith: { code: 'iw', args: ['request'] },
+  inviteWith: { code: 'iw', args: ['requestRef'] },
   catalogue: { code: 'ct', args: [] },
   reload: { code: 'rl', args: [] },
   // admin
   retryFailed: { code: 'rf', args: [] },
+  // export and archives (staff): `request` is a request type's reference (`requestRef(id)` in src/config/catalogue.ts),
+  // `period` an index into PERIODS there
+  exportMenu: { code: 'xm', args: [] },
+  exportType: { code: 'xt', args: ['request'] },
+  exportRun: { code: 'xr', args: ['request', 'period'] },
+  archiveClient: { code: 'xc', args: ['client'] },
+  archiveFlow: { code: 'xf', args: ['flow'] },
   noop: { code: 'no', args: [] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 

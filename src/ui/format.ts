@@ -21,25 +21,32 @@ export function displayName(person: PersonName): string {
   return name || handle || `id ${person.id}`;
 }
 
-/** A step's short label in summaries. */
-export function stepLabel(step: StepDefinition, locale: Locale): string {
-  return step.label ? pickText(step.label, locale) : step.id;
+/**
+ * A step's short label in summaries (its id when it has none). `fallback`: the default locale, for a
+ * definition frozen before the locale was added (see `pickText`).
+ */
+export function stepLabel(step: StepDefinition, locale: Locale, fallback?: Locale): string {
+  return (step.label ? pickText(step.label, locale, fallback) : '') || step.id;
 }
 
-/** A human form of an accepted value ("31.12.1990", the option's label, "📷 photo"). */
-export function formatValue(step: StepDefinition, value: StepValue, locale: Locale): string {
+/**
+ * A human form of an accepted value ("31.12.1990", the option's label, "📷 photo"): the one place an
+ * answer is put into words for display (summaries, review cards, the operator's history). Plain text:
+ * escape it, and cut it with `clip`, where it is shown.
+ */
+export function formatValue(step: StepDefinition | undefined, value: StepValue, locale: Locale, fallback?: Locale): string {
   switch (value.kind) {
     case 'text':
       return value.text;
     case 'date': {
-      const [y, m, d] = value.date.split('-');
-      return `${d}.${m}.${y}`;
+      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.date);
+      return match ? `${match[3]}.${match[2]}.${match[1]}` : value.date;
     }
     case 'number':
       return String(value.value);
     case 'choice': {
-      const option = step.options?.find((o) => o.id === value.optionId);
-      return option ? pickText(option.label, locale) : value.optionId;
+      const option = step?.options?.find((o) => o.id === value.optionId);
+      return (option ? pickText(option.label, locale, fallback) : '') || value.optionId;
     }
     case 'phone':
       return value.phone;
@@ -47,5 +54,16 @@ export function formatValue(step: StepDefinition, value: StepValue, locale: Loca
       return value.email;
     case 'file':
       return value.media === 'photo' ? (locale === 'ru' ? '📷 фото' : '📷 photo') : `📄 ${value.fileName ?? (locale === 'ru' ? 'файл' : 'file')}`;
+    default:
+      return unknownKind(value);
   }
+}
+
+/**
+ * Every answer kind is handled above: a new kind of `StepValue` fails to compile here. At run time a
+ * stored value of a kind this version does not know shows as its kind.
+ */
+function unknownKind(value: never): string {
+  const kind: unknown = (value as { kind?: unknown } | null)?.kind;
+  return `[${typeof kind === 'string' ? kind : '?'}]`;
 }

@@ -14,8 +14,9 @@ describe('commands shown in Telegram', () => {
     expect(operatorRu).toEqual([
       { command: 'menu', description: 'Меню оператора' },
       { command: 'help', description: 'Что сейчас нужно сделать' },
+      { command: 'export', description: 'Выгрузка ответов (CSV)' },
     ]);
     const admin = await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.admin.id }, language_code: 'en' });
-    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'operators', 'failed']);
+    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'export', 'operators', 'failed']);
   });
 });

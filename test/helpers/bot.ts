@@ -2,6 +2,7 @@ import pino from 'pino';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import type { RateLimits } from '../../src/delivery/limiter.js';
 import type { Database } from '../../src/db/client.js';
+import type { Logger } from '../../src/logger.js';
 import { startEmulator, type EmulatedUser } from '../../src/playground/emulator/index.js';
 import type { Emulator } from '../../src/playground/emulator/index.js';
 import { openTestDatabase, type Engine, type TestDatabase } from './db.js';
@@ -48,6 +49,10 @@ export interface HarnessOptions {
    * only slow the suite; `test/bot/flood-limits.test.ts` and the limiter's own tests cover the limits.
    */
   readonly realRateLimits?: boolean;
+  /** The catalogue file (default: the shipped `config/catalogue.yaml`); `app.reloadCatalogue()` re-reads it. */
+  readonly cataloguePath?: string;
+  /** The app's logger (quiet by default; see {@link appOptions}). */
+  readonly logger?: Logger;
 }
 
 /** Loose enough never to hold a test conversation up; the limiter's code path still runs. */
@@ -75,6 +80,8 @@ export async function startHarness(engine: Engine, options: HarnessOptions = {})
         webhook,
         ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
         ...(options.realRateLimits ? {} : { rateLimits: TEST_RATE_LIMITS }),
+        ...(options.cataloguePath ? { cataloguePath: options.cataloguePath } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
         database,
       }),
     );

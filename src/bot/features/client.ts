@@ -36,7 +36,7 @@ client.start(async (ctx) => {
 
 client.help(async (ctx) => {
   const active = await ctx.deps.flows.activeFlow(ctx.from.id);
-  if (active?.view.kind === 'prompt') await ctx.reply(ctx.t('helpStep', { prompt: pickText(active.view.step.prompt, ctx.locale) }));
+  if (active?.view.kind === 'prompt') await ctx.reply(ctx.t('helpStep', { prompt: pickText(active.view.step.prompt, ctx.locale, ctx.deps.defaultLocale) }));
   else if (active?.view.kind === 'confirm') await ctx.reply(ctx.t('pressButtons'));
   else if (active) await ctx.reply(ctx.t('alreadyReceived'));
   else await ctx.reply(ctx.t('helpNoRequest'));

@@ -1,15 +1,20 @@
 import { Composer } from 'telegraf';
 import type { InlineKeyboardButton } from 'telegraf/types';
-import { pickText } from '../../../machines/definition.js';
+import { pickText, type Text } from '../../../machines/definition.js';
+import type { StepValue } from '../../../machines/steps.js';
+import { requestByRef, requestRef } from '../../config/catalogue.js';
 import type { FlowStatus } from '../../db/schema.js';
-import { displayName, html } from '../../ui/format.js';
+import { displayName, formatValue, html, stepLabel } from '../../ui/format.js';
 import type { MessageKey } from '../../ui/i18n.js';
 import { parse, type CallbackData } from '../../ui/callback-data.js';
+import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, excerpt, fitHtml, renderedLength } from '../../ui/limits.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
 import { refusalText } from '../refusals.js';
 
 const PAGE_SIZE = 8;
+/** A message in the history: a one-line excerpt. */
+const RECENT_MAX = 80;
 
 /** The operator's inline menus: clients (list, search, card), reviews, active requests, invites, catalogue. */
 const staff = new Composer<BotContext>();
@@ -37,7 +42,7 @@ staff.on('callback_query', async (ctx, next) => {
       await showClient(ctx, data.client, true);
       break;
     case 'send':
-      await sendRequest(ctx, data.client, data.request);
+      await sendRequest(ctx, data.client, data.requestRef);
       return;
     case 'history':
       await showHistory(ctx, data.client);
@@ -53,10 +58,10 @@ staff.on('callback_query', async (ctx, next) => {
       break;
     case 'inviteNew':
       await createInvite(ctx, null);
-      break;
+      return;
     case 'inviteWith':
-      await createInvite(ctx, data.request);
-      break;
+      await createInvite(ctx, data.requestRef);
+      return;
     case 'catalogue':
       await showCatalogue(ctx);
       break;
@@ -102,6 +107,11 @@ async function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
   ]);
 }
 
+/** A catalogue or frozen text in the operator's language (a frozen one may lack it: see `pickText`). */
+function textIn(ctx: BotContext, text: Text): string {
+  return pickText(text, ctx.locale, ctx.deps.defaultLocale);
+}
+
 function badge(ctx: BotContext, status: FlowStatus | null): string {
   return status ? ctx.t(`status_${status}` as MessageKey) : '';
 }
@@ -143,11 +153,11 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
   lines.push('');
   if (active) {
     const progress = active.view.kind === 'prompt' ? ` (${active.view.position}/${active.view.total})` : '';
-    lines.push(html(ctx.t('activeLine', { title: pickText(active.definition.title, ctx.locale), status: `${badge(ctx, active.status)}${progress}` })));
+    lines.push(html(ctx.t('activeLine', { title: textIn(ctx, active.definition.title), status: `${badge(ctx, active.status)}${progress}` })));
   } else {
     lines.push(ctx.t('noActiveRequest'));
   }
-  if (queued.length > 0) lines.push(html(ctx.t('queuedLine', { titles: queued.map((f) => pickText(f.definition.title, ctx.locale)).join(', ') })));
+  if (queued.length > 0) lines.push(html(ctx.t('queuedLine', { titles: queued.map((f) => textIn(ctx, f.definition.title)).join(', ') })));
   lines.push('', ctx.t('sendHeader'));
 
   const keyboard: InlineKeyboardButton[][] = [];
@@ -156,16 +166,20 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
     keyboard.push([button(ctx.t('resendPrompt'), { kind: 'resend', ...ref }), button(ctx.t('retryStep'), { kind: 'retry', ...ref })]);
     keyboard.push([button(ctx.t('reset'), { kind: 'reset', ...ref }), button(ctx.t('cancel'), { kind: 'cancel', ...ref })]);
   }
-  for (const flow of queued) keyboard.push([button(`${ctx.t('cancel')}: ${pickText(flow.definition.title, ctx.locale)}`, { kind: 'cancel', flow: flow.id, version: flow.version })]);
-  keyboard.push(...rows(catalogue().requests.map((r, i) => button(pickText(r.title, ctx.locale), { kind: 'send', client: clientId, request: i })), 2));
+  for (const flow of queued) keyboard.push([button(`${ctx.t('cancel')}: ${textIn(ctx, flow.definition.title)}`, { kind: 'cancel', flow: flow.id, version: flow.version })]);
+  // Each button names its request type by a stable reference: a reloaded catalogue never redirects it.
+  keyboard.push(...rows(catalogue().requests.map((r) => button(textIn(ctx, r.title), { kind: 'send', client: clientId, requestRef: requestRef(r.id) })), 2));
   keyboard.push([button(ctx.t('history'), { kind: 'history', client: clientId }), button(ctx.t('back'), { kind: 'menu' })]);
   await show(ctx, edit, lines.join('\n'), keyboard);
 }
 
-async function sendRequest(ctx: BotContext, clientId: number, index: number): Promise<void> {
-  const request = ctx.deps.catalogue().requests[index];
-  if (!request || !ctx.from) {
-    await ctx.answerCbQuery(ctx.t('refusal_unknown_request_type'));
+async function sendRequest(ctx: BotContext, clientId: number, ref: number): Promise<void> {
+  if (!ctx.from) return;
+  const request = requestByRef(ctx.deps.catalogue(), ref);
+  if (!request) {
+    // A button from before a catalogue reload whose request type is gone: say so and show the card anew.
+    await ctx.answerCbQuery(ctx.t('requestTypeChanged'), { show_alert: true }).catch(() => {});
+    await showClient(ctx, clientId, true);
     return;
   }
   const result = await ctx.deps.flows.start({ operatorId: ctx.from.id, clientId, requestId: request.id, updateId: ctx.update.update_id });
@@ -177,35 +191,56 @@ async function sendRequest(ctx: BotContext, clientId: number, index: number): Pr
   ctx.deps.sender.kick();
   const person = await ctx.deps.directory.get(clientId);
   const name = person ? displayName(person) : String(clientId);
-  const title = pickText(request.title, ctx.locale);
+  const title = textIn(ctx, request.title);
   await ctx.answerCbQuery(
     result.value.queued ? ctx.t('requestQueuedShort', { title, client: name, position: result.value.position }) : ctx.t('requestSent', { title, client: name }),
   );
   await showClient(ctx, clientId, true);
 }
 
+/**
+ * The client's last requests with their answers, and their last messages, in one message within
+ * Telegram's limit: whole requests are left out from the oldest on when they do not fit (never a tag
+ * or an entity cut in two), and every value is shown the way summaries show it.
+ */
 async function showHistory(ctx: BotContext, clientId: number): Promise<void> {
   const { flows, directory, messageLog } = ctx.deps;
   const person = await directory.get(clientId);
   const history = await flows.flowsOf(clientId, 10);
-  const lines = [`<b>${html(ctx.t('historyTitle', { name: person ? displayName(person) : String(clientId) }))}</b>`, ''];
-  if (history.length === 0) lines.push(ctx.t('noHistory'));
+  const header = [`<b>${html(ctx.t('historyTitle', { name: person ? displayName(person) : String(clientId) }))}</b>`, ''];
+  if (history.length === 0) header.push(ctx.t('noHistory'));
+
+  const recent = (await messageLog.recent(clientId, 10)).reverse();
+  const footer = recent.length === 0 ? [] : ['', `<b>${ctx.t('recentMessages')}</b>`, ...recent.map((m) => `${m.direction === 'in' ? '←' : '→'} ${excerpt(m.text ?? `[${m.kind}]`, RECENT_MAX)}`)];
+
+  const blocks: string[] = [];
   for (const flow of history) {
-    lines.push(`• ${html(pickText(flow.definition.title, ctx.locale))} — ${badge(ctx, flow.status)} · ${flow.updatedAt.toISOString().slice(0, 16).replace('T', ' ')}`);
+    const lines = [`• ${html(textIn(ctx, flow.definition.title))} — ${badge(ctx, flow.status)} · ${flow.updatedAt.toISOString().slice(0, 16).replace('T', ' ')}`];
     const answers = (await flows.answersOf(flow.id)).filter((a) => a.status === 'accepted' || a.status === 'pending');
     for (const answer of answers) {
       const step = flow.definition.steps.find((s) => s.id === answer.stepId);
-      const value = answer.value as { kind: string; text?: string; date?: string; email?: string; phone?: string; optionId?: string; media?: string };
-      const shown = value.text ?? value.date ?? value.email ?? value.phone ?? value.optionId ?? (value.media === 'photo' ? '📷' : '📄');
-      lines.push(`   ${html(step?.label ? pickText(step.label, ctx.locale) : answer.stepId)}: ${html(shown)}`);
+      const label = step ? stepLabel(step, ctx.locale, ctx.deps.defaultLocale) : answer.stepId;
+      const value = formatValue(step, answer.value as StepValue, ctx.locale, ctx.deps.defaultLocale);
+      lines.push(`   ${excerpt(label, EXCERPT_MAX)}: ${excerpt(value, VALUE_MAX)}`);
     }
+    blocks.push(lines.join('\n'));
   }
-  const recent = (await messageLog.recent(clientId, 10)).reverse();
-  if (recent.length > 0) {
-    lines.push('', `<b>${ctx.t('recentMessages')}</b>`);
-    for (const m of recent) lines.push(`${m.direction === 'in' ? '←' : '→'} ${html((m.text ?? `[${m.kind}]`).slice(0, 80))}`);
+
+  // Room for the requests: what the header, the messages and a "not shown" line leave of the limit.
+  const more = (n: number) => `<i>${html(ctx.t('historyMore', { n }))}</i>`;
+  let room = TEXT_MAX - renderedLength([...header, ...footer].join('\n')) - renderedLength(more(history.length)) - 2;
+  const shown: string[] = [];
+  for (const block of blocks) {
+    const size = renderedLength(block) + 1;
+    // The newest request is shown even when it alone is too long (the last guard below shortens it).
+    if (size > room && shown.length > 0) break;
+    shown.push(block);
+    room -= size;
   }
-  await show(ctx, false, lines.join('\n').slice(0, 4000), [[button(ctx.t('back'), { kind: 'client', client: clientId })]]);
+  if (shown.length < blocks.length) shown.push(more(blocks.length - shown.length));
+  // The last guard: cut between whole characters, tags closed again.
+  const text = fitHtml([...header, ...shown, ...footer].join('\n'), TEXT_MAX);
+  await show(ctx, false, text, [[button(ctx.t('back'), { kind: 'client', client: clientId })]]);
 }
 
 async function showFlows(ctx: BotContext, status: 'in_review' | null, page: number): Promise<void> {
@@ -216,7 +251,7 @@ async function showFlows(ctx: BotContext, status: 'in_review' | null, page: numb
   for (const flow of slice) {
     const person = await directory.get(flow.clientId);
     const data: CallbackData = status === 'in_review' ? { kind: 'resend', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
-    keyboard.push([button(`${person ? displayName(person) : flow.clientId} · ${pickText(flow.definition.title, ctx.locale)} · ${badge(ctx, flow.status)}`, data)]);
+    keyboard.push([button(`${person ? displayName(person) : flow.clientId} · ${textIn(ctx, flow.definition.title)} · ${badge(ctx, flow.status)}`, data)]);
   }
   const nav: InlineKeyboardButton[] = [];
   const kind = status === 'in_review' ? 'reviews' : 'active';
@@ -233,27 +268,33 @@ async function showInviteMenu(ctx: BotContext): Promise<void> {
   const requests = ctx.deps.catalogue().requests;
   await show(ctx, true, `<b>${ctx.t('menuInvite')}</b>`, [
     [button(ctx.t('menuInvite'), { kind: 'inviteNew' })],
-    ...rows(requests.map((r, i) => button(ctx.t('inviteWith', { title: pickText(r.title, ctx.locale) }), { kind: 'inviteWith', request: i })), 2),
+    ...rows(requests.map((r) => button(ctx.t('inviteWith', { title: textIn(ctx, r.title) }), { kind: 'inviteWith', requestRef: requestRef(r.id) })), 2),
     [button(ctx.t('back'), { kind: 'menu' })],
   ]);
 }
 
-/** `index`: the catalogue index of a request to start when the client opens the link. */
-async function createInvite(ctx: BotContext, index: number | null): Promise<void> {
+/** `ref`: the reference of a request type to start when the client opens the link (null: none). */
+async function createInvite(ctx: BotContext, ref: number | null): Promise<void> {
   if (!ctx.from) return;
-  const request = index === null ? undefined : ctx.deps.catalogue().requests[index];
+  const request = ref === null ? undefined : requestByRef(ctx.deps.catalogue(), ref);
+  if (ref !== null && !request) {
+    await ctx.answerCbQuery(ctx.t('requestTypeChanged'), { show_alert: true }).catch(() => {});
+    await showInviteMenu(ctx);
+    return;
+  }
   const code = await ctx.deps.directory.createInvite(ctx.from.id, request ? [request.id] : []);
   const link = `https://t.me/${ctx.botInfo.username}?start=${code}`;
-  await ctx.reply(ctx.t('inviteCreated', { link, title: request ? pickText(request.title, ctx.locale) : undefined }), {
+  await ctx.reply(ctx.t('inviteCreated', { link, title: request ? textIn(ctx, request.title) : undefined }), {
     link_preview_options: { is_disabled: true },
   });
+  await ctx.answerCbQuery().catch(() => {});
 }
 
 async function showCatalogue(ctx: BotContext): Promise<void> {
   const requests = ctx.deps.catalogue().requests;
   const lines = [`<b>${ctx.t('catalogueTitle', { n: requests.length })}</b>`, ''];
   for (const r of requests) {
-    lines.push(`• <b>${html(pickText(r.title, ctx.locale))}</b> (${r.steps.map((s) => s.type).join(', ')})${r.review ? ' ✅' : ''}`);
+    lines.push(`• <b>${html(textIn(ctx, r.title))}</b> (${r.steps.map((s) => s.type).join(', ')})${r.review ? ' ✅' : ''}`);
   }
   const keyboard: InlineKeyboardButton[][] = [];
   if (ctx.deps.reloadCatalogue && ctx.role === 'admin') keyboard.push([button(ctx.t('reload'), { kind: 'reload' })]);
