@@ -51,7 +51,7 @@ export function toMermaid(source: AnyStateMachine | RequestDefinition): string {
     const from = idOf(source);
     const to = t.target?.[0] ? idOf(t.target[0]) : from;
     const guard = guardLabel(t.guard);
-    const event = t.eventType === '' ? '' : t.eventType;
+    const event = String(t.eventType);
     let label = [event, guard ? `[${guard}]` : ''].filter(Boolean).join(' ');
     if (!t.target) label += ` / ${t.actions.map(actionLabel).join(', ')}`;
     return label ? `${from} --> ${to} : ${label}` : `${from} --> ${to}`;

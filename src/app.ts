@@ -3,6 +3,7 @@ import type { Telegraf } from 'telegraf';
 import { Telegram, TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Locale } from '../machines/definition.js';
+import { requestApi } from './api/router.js';
 import { createBot, registerCommands } from './bot/index.js';
 import type { BotContext } from './bot/context.js';
 import { CatalogueError, formatProblem, loadCatalogueFile, type Catalogue } from './config/catalogue.js';
@@ -12,6 +13,7 @@ import { startScheduler } from './delivery/scheduler.js';
 import { RateLimiter, type RateLimits } from './delivery/limiter.js';
 import { OutboxSender } from './delivery/sender.js';
 import { errorSummary, TelegramGate } from './delivery/telegram.js';
+import { telegramDownloader } from './export/telegram-files.js';
 import { FlowService } from './flows/service.js';
 import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
@@ -21,6 +23,9 @@ import { Inbox } from './inbox/inbox.js';
 import { startPolling } from './inbox/polling.js';
 import { MessageLog } from './log/messages.js';
 import { Directory } from './people/directory.js';
+import { resultSink } from './results/body.js';
+import { ResultDeliverer } from './results/deliverer.js';
+import { FileLinks, fileRoute } from './results/links.js';
 import { localeOf, t } from './ui/i18n.js';
 
 export interface AppOptions {
@@ -49,6 +54,14 @@ export interface AppOptions {
   readonly pollTimeoutSeconds?: number;
   /** Telegram's flood limits by default; tests that do not test them may loosen them. */
   readonly rateLimits?: Partial<RateLimits>;
+  /** The result webhook: every accepted request is POSTed to `url`; with `linksUrl`, files get download links. */
+  readonly results?: { url: string; secret: string; linksUrl?: string | undefined } | undefined;
+  /** The result deliverer's clock (tests move it on to make retries due). */
+  readonly resultsClock?: () => Date;
+  /** Bearer token of the request API (/api/requests); without it the API answers 404. */
+  readonly apiToken?: string | undefined;
+  /** Days the answers and message contents of finished requests are kept; unset: forever. */
+  readonly retentionDays?: number | undefined;
 }
 
 export interface App {
@@ -61,6 +74,8 @@ export interface App {
   readonly database: Database;
   readonly http: Server;
   readonly metrics: Metrics;
+  /** Delivers accepted requests to the result webhook; null when none is configured. */
+  readonly results: ResultDeliverer | null;
   catalogue(): Catalogue;
   /**
    * Reads the catalogue file again; a broken one keeps the current catalogue in force, and its problems
@@ -79,13 +94,16 @@ export async function startApp(options: AppOptions): Promise<App> {
   const db = database.db;
   const directory = new Directory(db, { operatorIds: options.operatorIds, adminIds: options.adminIds });
   const messageLog = new MessageLog(db);
+  const links = options.results?.linksUrl ? new FileLinks({ baseUrl: options.results.linksUrl, secret: options.results.secret }) : undefined;
   const flows = new FlowService({
     db,
     catalogue: () => catalogue,
     defaultLocale: options.defaultLocale,
     // Results of a request whose operator has left go to the whole staff.
-    operatorsFor: async (id) => ((await directory.roleOf(id)) === 'client' ? directory.staffIds() : [id]),
-    staffIds: () => directory.staffIds(),
+    operatorsFor: async (id, q) => ((await directory.roleOf(id, q)) === 'client' ? directory.staffIds(q) : [id]),
+    staffIds: (q) => directory.staffIds(q),
+    results: options.results ? resultSink({ locale: options.defaultLocale, links }) : undefined,
+    retentionDays: options.retentionDays,
   });
   const metrics = new Metrics({ db, inbox: () => inbox });
   // One limiter for everything the bot sends, outbox and direct replies alike.
@@ -116,6 +134,17 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
     sender.kick();
   };
+  const results = options.results
+    ? new ResultDeliverer({
+        db,
+        url: options.results.url,
+        secret: options.results.secret,
+        logger,
+        leads: () => database.leads('results'),
+        onFailed: (count) => tellAdmins((locale) => t(locale, 'deliveriesFailedNotice', { n: count })),
+        ...(options.resultsClock ? { clock: options.resultsClock } : {}),
+      })
+    : null;
   const reloadCatalogue = async (reload: { tellAdmins?: boolean } = {}): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
     try {
       catalogue = await loadCatalogueFile(options.cataloguePath);
@@ -145,6 +174,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger,
     gate,
     inbox: () => inbox,
+    results: () => results,
   });
   const inbox: Inbox = new Inbox({
     db,
@@ -173,6 +203,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     db,
     logger,
     webhook: options.webhook && webhookPath ? { path: webhookPath, secret: options.webhook.secret, ingest: (update) => inbox.ingest([update]) } : undefined,
+    routes: [
+      requestApi({ token: options.apiToken, db, flows, directory, catalogue: () => catalogue, defaultLocale: options.defaultLocale, logger, onWork: () => sender.kick() }),
+      ...(links ? [fileRoute({ links, db, download: telegramDownloader(bot.telegram), logger })] : []),
+    ],
     fallback: options.httpFallback,
     metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
     ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
@@ -181,11 +215,14 @@ export async function startApp(options: AppOptions): Promise<App> {
   sender.start();
   sender.kick(); // anything left from before a restart goes out now
   inbox.start(); // and anything taken but not yet applied
+  results?.start();
+  results?.kick();
   const scheduler = startScheduler({
     flows,
     logger,
     onWork: () => sender.kick(),
     leads: () => database.leads('timers'),
+    retention: options.retentionDays !== undefined,
     ...(options.tickMs ? { intervalMs: options.tickMs } : {}),
   });
 
@@ -211,6 +248,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     database,
     http,
     metrics,
+    results,
     catalogue: () => catalogue,
     reloadCatalogue,
     async stop(signal = 'stop') {
@@ -224,6 +262,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await closed;
       await inbox.stop();
       await scheduler.stop();
+      await results?.stop();
       await sender.stop();
       if (!options.database) await database.close();
     },

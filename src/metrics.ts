@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import { rowsOf, type Db } from './db/client.js';
-import { FLOW_STATUSES, OUTBOX_STATUSES } from './db/schema.js';
+import { FLOW_STATUSES, OUTBOX_STATUSES, RESULT_DELIVERY_STATUSES } from './db/schema.js';
 import type { Inbox } from './inbox/inbox.js';
 import { kindOf } from './inbox/updates.js';
 
@@ -29,6 +29,7 @@ export class Metrics {
   private readonly flows: Gauge<'status'>;
   private readonly outbox: Gauge<'status'>;
   private readonly outboxOldest: Gauge;
+  private readonly resultDeliveries: Gauge<'status'>;
   private readonly inboxPending: Gauge;
   private readonly inboxDead: Gauge;
   private readonly inboxOldest: Gauge;
@@ -43,6 +44,12 @@ export class Metrics {
     this.flows = new Gauge({ name: 'orb_flows', help: 'Requests by status.', labelNames: ['status'], registers });
     this.outbox = new Gauge({ name: 'orb_outbox', help: 'Outgoing messages by delivery status.', labelNames: ['status'], registers });
     this.outboxOldest = new Gauge({ name: 'orb_outbox_oldest_pending_seconds', help: 'Age of the oldest outgoing message not yet sent.', registers });
+    this.resultDeliveries = new Gauge({
+      name: 'orb_result_deliveries',
+      help: 'Accepted requests for the result webhook, by delivery status (see /deliveries).',
+      labelNames: ['status'],
+      registers,
+    });
     this.inboxPending = new Gauge({ name: 'orb_inbox_pending', help: 'Updates taken and not yet applied.', registers });
     this.inboxDead = new Gauge({ name: 'orb_inbox_dead', help: 'Updates that failed too often (see /failed).', registers });
     this.inboxOldest = new Gauge({ name: 'orb_inbox_oldest_pending_seconds', help: 'Age of the oldest pending update.', registers });
@@ -115,9 +122,11 @@ export class Metrics {
         from outbox group by status`),
     );
     const backlog = await inbox.backlog();
+    const deliveries = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from result_deliveries group by status`));
 
     setByStatus(this.flows, FLOW_STATUSES, flows);
     setByStatus(this.outbox, OUTBOX_STATUSES, outbox);
+    setByStatus(this.resultDeliveries, RESULT_DELIVERY_STATUSES, deliveries);
     this.outboxOldest.set(Math.max(0, outbox.find((r) => r.status === 'pending')?.oldest ?? 0));
     this.inboxPending.set(backlog.pending);
     this.inboxDead.set(backlog.dead);

@@ -22,13 +22,13 @@ function start(env: Record<string, string>, untilOutput?: RegExp): Promise<Run> 
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
+      stdout += chunk.toString();
       if (untilOutput?.test(stdout)) {
         untilOutput = undefined; // one signal only
         child.kill('SIGTERM');
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });

@@ -1,11 +1,12 @@
 import type { Context } from 'telegraf';
 import type { Locale } from '../../machines/definition.js';
 import type { Catalogue } from '../config/catalogue.js';
-import type { Role } from '../db/schema.js';
+import type { Role } from '../people/roles.js';
 import type { OutboxSender } from '../delivery/sender.js';
 import type { FlowService } from '../flows/service.js';
 import type { Inbox } from '../inbox/inbox.js';
 import type { Logger } from '../logger.js';
+import type { ResultDeliverer } from '../results/deliverer.js';
 import type { MessageLog } from '../log/messages.js';
 import type { Directory } from '../people/directory.js';
 import type { MessageKey, Params } from '../ui/i18n.js';
@@ -30,6 +31,8 @@ export interface BotDeps {
   readonly logger: Logger;
   /** The durable inbox (its dead letters are shown to admins); made after the bot, hence a getter. */
   readonly inbox?: () => Inbox;
+  /** The result webhook's deliveries (null when none is configured), shown to admins by /deliveries. */
+  readonly results?: () => ResultDeliverer | null;
 }
 
 export interface BotContext extends Context {

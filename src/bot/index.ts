@@ -85,7 +85,13 @@ export async function registerCommands(
     { command: 'menu', description: t(locale, 'cmd_menu') },
     { command: 'help', description: t(locale, 'cmd_help') },
     { command: 'export', description: t(locale, 'cmd_export') },
-    ...(admin ? [{ command: 'operators', description: t(locale, 'cmd_operators') }, { command: 'failed', description: t(locale, 'cmd_failed') }] : []),
+    ...(admin
+      ? [
+          { command: 'operators', description: t(locale, 'cmd_operators') },
+          { command: 'failed', description: t(locale, 'cmd_failed') },
+          { command: 'deliveries', description: t(locale, 'cmd_deliveries') },
+        ]
+      : []),
   ];
   for (const id of new Set([...staff.operators, ...staff.admins])) {
     const admin = staff.admins.includes(id);

@@ -168,7 +168,7 @@ ${diagramOf(definition).trimEnd()}
 function optionsOf(step: StepDefinition): string[] {
   const out: string[] = [];
   const add = (key: string, value: unknown) => {
-    if (value !== undefined) out.push(`${key}: ${String(value)}`);
+    if (value !== undefined) out.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
   };
   if (step.optional) out.push('optional');
   add('max_attempts', step.maxAttempts);

@@ -50,8 +50,30 @@ const webhookSecret = makeValidator<string>((input) => {
   return input;
 });
 
-/** Values never repeated in error messages. */
-const SECRETS = new Set(['BOT_TOKEN', 'WEBHOOK_SECRET', 'DATABASE_URL']);
+/** A shared secret of at least 16 characters, printable ASCII without spaces. */
+const sharedSecret = makeValidator<string>((input) => {
+  if (!/^[\x21-\x7E]{16,512}$/.test(input)) throw new EnvalidError('16-512 printable characters, no spaces');
+  return input;
+});
+
+const httpUrl = makeValidator<string>((input) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(input);
+  } catch {
+    throw new EnvalidError('not a valid URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new EnvalidError('must be an http(s) URL');
+  return input;
+});
+
+const days = makeValidator<number>((input) => {
+  if (!/^[1-9]\d{0,4}$/.test(input.trim()) || Number(input) > 36_500) throw new EnvalidError('a whole number of days, 1-36500');
+  return Number(input);
+});
+
+/** Values never repeated in error messages (a URL may carry credentials). */
+const SECRETS = new Set(['BOT_TOKEN', 'WEBHOOK_SECRET', 'DATABASE_URL', 'RESULT_WEBHOOK_URL', 'RESULT_WEBHOOK_SECRET', 'API_TOKEN']);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -71,6 +93,15 @@ export interface Env {
   readonly port: number;
   readonly webhookUrl: string | undefined;
   readonly webhookSecret: string | undefined;
+  /** Every accepted request is POSTed here, signed with `resultWebhookSecret` (both or neither). */
+  readonly resultWebhookUrl: string | undefined;
+  readonly resultWebhookSecret: string | undefined;
+  /** This server's public base URL: result webhooks then carry signed download links for files. */
+  readonly resultLinksUrl: string | undefined;
+  /** Bearer token of the request API (`/api/requests`); unset: the API answers 404. */
+  readonly apiToken: string | undefined;
+  /** Answers and message contents of requests finished longer ago are removed; unset: kept forever. */
+  readonly retentionDays: number | undefined;
 }
 
 /**
@@ -96,6 +127,11 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
       PORT: port({ default: 3000 }),
       WEBHOOK_URL: url({ default: undefined }),
       WEBHOOK_SECRET: webhookSecret({ default: undefined }),
+      RESULT_WEBHOOK_URL: httpUrl({ default: undefined }),
+      RESULT_WEBHOOK_SECRET: sharedSecret({ default: undefined }),
+      RESULT_LINKS_URL: httpUrl({ default: undefined }),
+      API_TOKEN: sharedSecret({ default: undefined }),
+      RETENTION_DAYS: days({ default: undefined }),
     },
     {
       reporter: ({ errors }) => {
@@ -121,6 +157,15 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
         problems.push({ name: 'WEBHOOK_SECRET', message: 'required when WEBHOOK_URL is set' });
       }
     }
+    if (raw.RESULT_WEBHOOK_URL !== undefined && raw.RESULT_WEBHOOK_SECRET === undefined) {
+      problems.push({ name: 'RESULT_WEBHOOK_SECRET', message: 'required when RESULT_WEBHOOK_URL is set (the receiver checks the signature with it)' });
+    }
+    if (raw.RESULT_WEBHOOK_SECRET !== undefined && raw.RESULT_WEBHOOK_URL === undefined) {
+      problems.push({ name: 'RESULT_WEBHOOK_URL', message: 'required when RESULT_WEBHOOK_SECRET is set' });
+    }
+    if (raw.RESULT_LINKS_URL !== undefined && raw.RESULT_WEBHOOK_URL === undefined) {
+      problems.push({ name: 'RESULT_LINKS_URL', message: 'only used with RESULT_WEBHOOK_URL (the links are in the results it posts)' });
+    }
   }
   if (problems.length > 0) throw new EnvError(problems);
   return {
@@ -136,6 +181,11 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
     port: raw.PORT,
     webhookUrl: raw.WEBHOOK_URL,
     webhookSecret: raw.WEBHOOK_SECRET,
+    resultWebhookUrl: raw.RESULT_WEBHOOK_URL,
+    resultWebhookSecret: raw.RESULT_WEBHOOK_SECRET,
+    resultLinksUrl: raw.RESULT_LINKS_URL?.replace(/\/+$/, ''),
+    apiToken: raw.API_TOKEN,
+    retentionDays: raw.RETENTION_DAYS,
   };
 }
 

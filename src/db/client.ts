@@ -127,7 +127,7 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
         };
       }
       const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
 }

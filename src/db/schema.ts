@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { STATUSES } from '../../machines/view.js';
+import { ACTIVE_STATUSES, FLOW_STATUSES } from '../flows/statuses.js';
+import { ROLES } from '../people/roles.js';
 import {
   bigint,
   bigserial,
@@ -17,9 +18,7 @@ const telegramId = () => bigint({ mode: 'number' });
 const at = () => timestamp({ withTimezone: true, mode: 'date' });
 const createdAt = () => at().notNull().defaultNow();
 
-/** Roles a person can have. Operators and admins also come from the environment. */
-export const ROLES = ['client', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../people/roles.js';
 
 /** Telegram users the bot has seen: clients and staff. */
 export const people = pgTable(
@@ -45,10 +44,7 @@ export const people = pgTable(
   (t) => [index('people_last_activity_idx').on(t.lastActivityAt), index('people_username_idx').on(t.username)],
 );
 
-/** A flow is queued before it starts; then it has its machine's status. */
-export const FLOW_STATUSES = ['queued', ...STATUSES] as const;
-export type FlowStatus = (typeof FLOW_STATUSES)[number];
-export const ACTIVE_STATUSES = ['collecting', 'confirming', 'in_review', 'needs_operator'] as const satisfies readonly FlowStatus[];
+export { ACTIVE_STATUSES, FLOW_STATUSES, type FlowStatus } from '../flows/statuses.js';
 
 /** One request sent to one client: its frozen definition and its machine snapshot. */
 export const flows = pgTable(
@@ -73,15 +69,21 @@ export const flows = pgTable(
     createdAt: createdAt(),
     updatedAt: createdAt(),
     finishedAt: at(),
+    /**
+     * When the flow's answers and message contents were removed (the retention pass, or a client's
+     * erasure); the flow row itself stays, with its status and timestamps.
+     */
+    purgedAt: at(),
   },
   (t) => [
     uniqueIndex('flows_one_active_per_client')
       .on(t.clientId)
-      .where(sql`${t.status} in ('collecting', 'confirming', 'in_review', 'needs_operator')`),
+      .where(sql`${t.status} in (${sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '))})`),
     index('flows_client_idx').on(t.clientId, t.id),
     index('flows_status_idx').on(t.status),
     index('flows_remind_idx').on(t.remindAt).where(sql`${t.remindAt} is not null`),
     index('flows_expire_idx').on(t.expireAt).where(sql`${t.expireAt} is not null`),
+    index('flows_retention_idx').on(t.finishedAt).where(sql`${t.finishedAt} is not null and ${t.purgedAt} is null`),
   ],
 );
 
@@ -241,4 +243,67 @@ export const invites = pgTable('invites', {
   usedBy: telegramId(),
   usedAt: at(),
   createdAt: createdAt(),
+});
+
+export const RESULT_DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'erased'] as const;
+export type ResultDeliveryStatus = (typeof RESULT_DELIVERY_STATUSES)[number];
+
+/**
+ * Accepted requests to POST to the result webhook (`RESULT_WEBHOOK_URL`). The flow service writes a row
+ * in the same transaction as the acceptance; the leading instance's deliverer posts it after commit,
+ * retrying with backoff. `body` is the JSON posted; it is cleared once delivered, and when the request's
+ * data is erased or falls under the retention period (status `erased` if it was not delivered by then).
+ */
+export const resultDeliveries = pgTable(
+  'result_deliveries',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    flowId: bigint({ mode: 'number' })
+      .notNull()
+      .references(() => flows.id),
+    body: jsonb(),
+    status: text({ enum: RESULT_DELIVERY_STATUSES }).notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: createdAt(),
+    /** Why the last attempt failed (an HTTP status or a network error; never the URL). */
+    lastError: text(),
+    lastAttemptAt: at(),
+    createdAt: createdAt(),
+    deliveredAt: at(),
+  },
+  (t) => [
+    index('result_deliveries_pending_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('result_deliveries_flow_idx').on(t.flowId),
+  ],
+);
+
+/**
+ * `Idempotency-Key`s of `POST /api/requests`: the key is written in the transaction that starts the
+ * request, so a repeat never starts another; `response` is what was answered (kept to answer a repeat
+ * the same way).
+ */
+export const apiRequests = pgTable('api_requests', {
+  key: text().primaryKey(),
+  /** sha256 of the request's validated body: a key reused for another body is refused. */
+  requestHash: text().notNull(),
+  flowId: bigint({ mode: 'number' })
+    .notNull()
+    .references(() => flows.id),
+  response: jsonb(),
+  createdAt: createdAt(),
+});
+
+/**
+ * The anonymised record that a client's data was erased: a slow salted hash of their id (never the id),
+ * who erased it (an admin's id, or the command line) and when, and how much was removed.
+ */
+export const erasures = pgTable('erasures', {
+  id: bigserial({ mode: 'number' }).primaryKey(),
+  clientRef: text().notNull(),
+  actorKind: text({ enum: ['admin', 'command_line'] }).notNull(),
+  actorId: telegramId(),
+  at: createdAt(),
+  counts: jsonb().notNull(),
 });

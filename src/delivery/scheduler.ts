@@ -2,7 +2,10 @@ import { errorSummary } from './telegram.js';
 import type { FlowService } from '../flows/service.js';
 import type { Logger } from '../logger.js';
 
-/** Turns due reminders and expiries (timers kept in the database) into flow events, every `intervalMs`. */
+/**
+ * Turns due reminders and expiries (timers kept in the database) into flow events, every `intervalMs`;
+ * with `retention`, then removes the answers and message contents of requests past the retention period.
+ */
 export function startScheduler(deps: {
   flows: FlowService;
   logger: Logger;
@@ -10,18 +13,24 @@ export function startScheduler(deps: {
   intervalMs?: number;
   /** Whether this instance runs the timers (one does, when several share a database). Default: yes. */
   leads?: () => Promise<boolean>;
+  /** Run the retention pass (`FlowService.applyRetention`) after the timers. */
+  retention?: boolean;
 }): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
+  const pass = async (): Promise<void> => {
+    if (deps.leads && !(await deps.leads())) return;
+    const done = await deps.flows.tick();
+    if (done.reminded + done.expired + done.activated > 0) {
+      deps.logger.info(done, 'timers fired');
+      deps.onWork();
+    }
+    if (!deps.retention) return;
+    const purged = await deps.flows.applyRetention();
+    if (purged.requests > 0) deps.logger.info(purged, 'retention: answers and message contents of finished requests removed');
+  };
   const run = () => {
     if (running) return;
-    running = (deps.leads ? deps.leads() : Promise.resolve(true))
-      .then((lead) => (lead ? deps.flows.tick() : { reminded: 0, expired: 0, activated: 0 }))
-      .then((done) => {
-        if (done.reminded + done.expired + done.activated > 0) {
-          deps.logger.info(done, 'timers fired');
-          deps.onWork();
-        }
-      })
+    running = pass()
       .catch((error: unknown) => deps.logger.error({ err: errorSummary(error) }, 'timer pass failed'))
       .finally(() => (running = null));
   };

@@ -6,9 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import { Telegram } from 'telegraf';
 import { LOCALES, type Locale } from '../../machines/definition.js';
-import { CatalogueError, loadCatalogueFile, type Catalogue } from '../config/catalogue.js';
-import { EnvError, loadEnv, type Env } from '../config/env.js';
-import { DatabaseError, openDatabase, type Database } from '../db/client.js';
+import { CliError, count, parseFlags, positiveId, required, runCommand, type CliDeps } from '../cli/command.js';
+import { loadCatalogueFile, type Catalogue } from '../config/catalogue.js';
+import type { Env } from '../config/env.js';
 import type { Downloader } from './archive.js';
 import { Exporter, type ArchiveScope } from './exporter.js';
 import { telegramDownloader } from './telegram-files.js';
@@ -16,26 +16,7 @@ import { telegramDownloader } from './telegram-files.js';
 export const EXPORT_USAGE = 'usage: npm run export -- --request <request id> [--since YYYY-MM-DD] [--locale ru|en] --out <file.csv>';
 export const ARCHIVE_USAGE = 'usage: npm run archive -- (--client <client id> | --flow <request number>) [--locale ru|en] --out <file.zip>';
 
-export interface CliDeps {
-  /** The environment (default: `loadEnv()`, which reads `process.env`). */
-  readonly env?: () => Env;
-  /** An open database to use and leave open; by default one is opened from the environment and closed. */
-  readonly database?: Database;
-  readonly print?: (line: string) => void;
-  readonly printError?: (line: string) => void;
-  readonly clock?: () => Date;
-}
-
-/** A mistake in how the command was called or what it names: one line, exit code 1. */
-class CliError extends Error {
-  /** `usage`: the line ends with the command's usage (the arguments themselves were wrong). */
-  constructor(
-    message: string,
-    readonly usage = false,
-  ) {
-    super(message);
-  }
-}
+export type { CliDeps };
 
 /** `npm run export`: one request type's flows as CSV. Resolves to the exit code. */
 export function exportCommand(args: readonly string[], deps: CliDeps = {}): Promise<number> {
@@ -89,54 +70,17 @@ interface Opened {
   readonly exporter: Exporter;
 }
 
-/** Runs a command: its result line on stdout, or one error line on stderr and exit code 1. */
-async function run(name: string, usage: string, deps: CliDeps, body: (context: { open(): Promise<Opened> }) => Promise<string>): Promise<number> {
-  const print = deps.print ?? ((line: string) => console.log(line));
-  const printError = deps.printError ?? ((line: string) => console.error(line));
-  let database: Database | undefined;
-  const context = {
-    async open(): Promise<Opened> {
-      const env = (deps.env ?? loadEnv)();
-      const catalogue = await loadCatalogueFile(env.cataloguePath);
-      database = deps.database ?? (await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir }));
-      const db = database.db;
-      return { env, catalogue, exporter: new Exporter({ db, catalogue: () => catalogue, ...(deps.clock ? { clock: deps.clock } : {}) }) };
-    },
-  };
-  try {
-    print(await body(context));
-    return 0;
-  } catch (error) {
-    if (error instanceof CliError) printError(`${name}: ${error.message}${error.usage ? ` (${usage})` : ''}`);
-    else if (error instanceof EnvError || error instanceof CatalogueError || error instanceof DatabaseError) printError(error.message);
-    else throw error;
-    return 1;
-  } finally {
-    if (database && database !== deps.database) await database.close();
-  }
-}
-
-/** `--name value` or `--name=value`; `--help` alone gives 'help'. */
-function parseFlags(args: readonly string[], names: readonly string[]): Map<string, string> | 'help' {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--help' || arg === '-h') return 'help';
-    const match = /^--([a-z]+)(?:=(.*))?$/s.exec(arg);
-    const name = match?.[1];
-    if (!match || name === undefined || !names.includes(name)) throw new CliError(`unknown argument "${arg}"`, true);
-    const value = match[2] ?? args[++i];
-    if (value === undefined || value === '' || (match[2] === undefined && value.startsWith('--'))) throw new CliError(`--${name} needs a value`, true);
-    if (flags.has(name)) throw new CliError(`--${name} is given twice`, true);
-    flags.set(name, value);
-  }
-  return flags;
-}
-
-function required(flags: Map<string, string>, name: string, what: string): string {
-  const value = flags.get(name);
-  if (value === undefined) throw new CliError(`missing --${name}: ${what}`, true);
-  return value;
+/** Runs a command with the catalogue and an exporter on the database (see `runCommand`). */
+function run(name: string, usage: string, deps: CliDeps, body: (context: { open(): Promise<Opened> }) => Promise<string>): Promise<number> {
+  return runCommand(name, usage, deps, (context) =>
+    body({
+      async open(): Promise<Opened> {
+        const { env, database } = await context.open();
+        const catalogue = await loadCatalogueFile(env.cataloguePath);
+        return { env, catalogue, exporter: new Exporter({ db: database.db, catalogue: () => catalogue, ...(deps.clock ? { clock: deps.clock } : {}) }) };
+      },
+    }),
+  );
 }
 
 /** A real calendar date as YYYY-MM-DD: midnight UTC of that day. */
@@ -145,11 +89,6 @@ function parseDay(text: string): Date {
   const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
   if (!date || date.toISOString().slice(0, 10) !== text) throw new CliError(`--since must be a real date as YYYY-MM-DD, got "${text}"`);
   return date;
-}
-
-function positiveId(text: string, name: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) throw new CliError(`--${name} must be a positive whole number, got "${text}"`);
-  return Number(text);
 }
 
 function localeFlag(flags: Map<string, string>): Locale | undefined {
@@ -165,8 +104,4 @@ async function write(file: string, bytes: Buffer): Promise<void> {
   } catch (error) {
     throw new CliError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -2,13 +2,15 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { pickText, readStoredDefinition, storedDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { persist, restore, step, initial, parkUnrestorable } from '../../machines/persist.js';
 import { createRequestMachine, type RequestEffect, type RequestEvent, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
-import { validateAnswer, type Answer } from '../../machines/steps.js';
+import { validateAnswer, type Answer, type StepValue } from '../../machines/steps.js';
 import { statusOf, viewOf, type RequestView } from '../../machines/view.js';
 import type { Catalogue } from '../config/catalogue.js';
-import { rowsOf, type Db, type Tx } from '../db/client.js';
-import { ACTIVE_STATUSES, answers as answersTable, flowEvents, flows, type FlowStatus } from '../db/schema.js';
-import { t } from '../ui/i18n.js';
+import { rowsOf, type Db, type Queryable, type Tx } from '../db/client.js';
+import { answers as answersTable, flowEvents, flows } from '../db/schema.js';
+import { ACTIVE_STATUSES, isActive, isFinal, type FlowStatus } from './statuses.js';
+import { localeOf, t } from '../ui/i18n.js';
 import { displayName, html } from '../ui/format.js';
+import { clientRef, ERASED_NAME, eraseClient, purgeFinished, recordErasure, sentCardsOf, type ErasureCounts, type RetentionCounts } from './erasure.js';
 import { render } from './render.js';
 import {
   StaleWriteError,
@@ -27,7 +29,7 @@ import {
   type NewLogMessage,
   type WritePlan,
 } from './store.js';
-import type { Actor, AnswerResult, FlowSummary, InboundMessage, OutMessage, Outcome, PersonInfo, Refusal } from './types.js';
+import type { Actor, AnswerResult, FlowSummary, InboundMessage, OutMessage, Outcome, PersonInfo, Refusal, ResultSink } from './types.js';
 
 export interface FlowServiceDeps {
   readonly db: Db;
@@ -39,9 +41,13 @@ export interface FlowServiceDeps {
    * Who gets a flow's operator messages: the operator who sent the request, or everyone on the staff
    * when that person is no longer an operator. Default: the operator who sent it.
    */
-  readonly operatorsFor?: (operatorId: number) => Promise<readonly number[]>;
+  readonly operatorsFor?: (operatorId: number, q: Queryable) => Promise<readonly number[]>;
   /** Everyone on the staff (told when a message to an operator could not be delivered). */
-  readonly staffIds?: () => Promise<readonly number[]>;
+  readonly staffIds?: (q: Queryable) => Promise<readonly number[]>;
+  /** With it, every completed request is also written for the result webhook (`result_deliveries`). */
+  readonly results?: ResultSink | undefined;
+  /** Days the answers and message contents of finished requests are kept (`applyRetention`); unset: forever. */
+  readonly retentionDays?: number | undefined;
 }
 
 /** Identifies the Telegram update behind a command: the same update is applied at most once. */
@@ -56,8 +62,9 @@ export interface ButtonRef {
 }
 
 const MAX_TRIES = 5;
+/** Requests purged per transaction by the retention pass. */
+const RETENTION_BATCH = 200;
 const RETRYABLE_PG = new Set(['40001', '40P01', '23505']);
-const ACTIVE: ReadonlySet<string> = new Set(ACTIVE_STATUSES);
 
 /**
  * The only writer of flow tables. Every command is one transaction: lock, dedupe the update,
@@ -69,8 +76,10 @@ export class FlowService {
   private readonly catalogue: () => Catalogue;
   private readonly defaultLocale: Locale;
   private readonly clock: () => Date;
-  private readonly operatorsFor: (operatorId: number) => Promise<readonly number[]>;
-  private readonly staffIds: () => Promise<readonly number[]>;
+  private readonly operatorsFor: (operatorId: number, q: Queryable) => Promise<readonly number[]>;
+  private readonly staffIds: (q: Queryable) => Promise<readonly number[]>;
+  private readonly results: ResultSink | undefined;
+  private readonly retentionDays: number | undefined;
   private readonly machines = new Map<string, RequestMachine>();
 
   constructor(deps: FlowServiceDeps) {
@@ -80,12 +89,18 @@ export class FlowService {
     this.clock = deps.clock ?? (() => new Date());
     this.operatorsFor = deps.operatorsFor ?? (async (id) => [id]);
     this.staffIds = deps.staffIds ?? (async () => []);
+    this.results = deps.results;
+    this.retentionDays = deps.retentionDays;
   }
 
   // ---- commands ------------------------------------------------------------------------------
 
-  /** Sends a request to a client: it starts at once, or queues behind the client's active one. */
-  start(input: { operatorId: number; clientId: number; requestId: string } & UpdateRef): Promise<
+  /**
+   * Sends a request to a client: it starts at once, or queues behind the client's active one. `within`
+   * runs in the same transaction once the flow is inserted (the request API records its idempotency key
+   * there); whatever it throws undoes the start and reaches the caller.
+   */
+  start(input: { operatorId: number; clientId: number; requestId: string; within?: (tx: Tx, flowId: number) => Promise<void> } & UpdateRef): Promise<
     Outcome<{ flow: FlowSummary; queued: boolean; position: number }>
   > {
     return this.transact(async (tx) => {
@@ -102,8 +117,9 @@ export class FlowService {
       const clientInfo = personInfo(client, client.id, this.defaultLocale);
       // Queued requests start in order: a new one waits behind any queued before it.
       const busy = open.length > 0;
-      const stranded = busy && !open.some((f) => ACTIVE.has(f.status));
+      const stranded = busy && !open.some((f) => isActive(f.status));
       const id = await insertFlow(tx, { clientId: input.clientId, operatorId: input.operatorId, definition: storedDefinition(definition), status: 'queued' });
+      await input.within?.(tx, id);
       const actor: Actor = { kind: 'operator', id: input.operatorId };
       const plan = emptyPlan();
       let status: FlowStatus = 'queued';
@@ -195,7 +211,7 @@ export class FlowService {
       if (!locked.fresh) return refuse({ code: 'duplicate_update' });
       const flow = locked.flow;
       if (!flow) return refuse({ code: 'flow_not_found' });
-      if (!ACTIVE.has(flow.status)) return refuse(refusalFor(flow.status, flow.status));
+      if (!isActive(flow.status)) return refuse(refusalFor(flow.status, flow.status));
       const machine = this.machineFor(flow.definition);
       const restored = restore(machine, flow.snapshot);
       const snapshot = restored.ok ? restored.snapshot : parkUnrestorable(machine, flow.definition, flow.snapshot);
@@ -237,7 +253,7 @@ export class FlowService {
       plan.events.push({ flowId: flow.id, fromState: flow.status, toState: flow.status, event: 'CLIENT_BLOCKED', payload: null, actorId: clientId, actorKind: 'client' });
       const text = t(operator.locale, 'clientBlockedNotice', { client: html(displayName(client)), title: html(pickText(flow.definition.title, operator.locale, this.defaultLocale)) });
       plan.outbox.push({ chatId: operator.id, flowId: flow.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } });
-      await this.routeToOperators(plan, flow.operatorId);
+      await this.routeToOperators(tx, plan, flow.operatorId);
       await write(tx, plan);
       return true;
     });
@@ -254,7 +270,7 @@ export class FlowService {
       if (!flow) return false;
       const client = personInfo(locked.client, flow.clientId, this.defaultLocale);
       const toOperator = input.chatId !== flow.clientId;
-      const recipients = toOperator ? (await this.staffIds()).filter((id) => id !== input.chatId) : await this.operatorsFor(flow.operatorId);
+      const recipients = toOperator ? (await this.staffIds(tx)).filter((id) => id !== input.chatId) : await this.operatorsFor(flow.operatorId, tx);
       const addressee = toOperator ? personInfo(await personById(tx, input.chatId), input.chatId, this.defaultLocale) : client;
       const plan = emptyPlan();
       const reason = input.reason.slice(0, 200);
@@ -266,6 +282,75 @@ export class FlowService {
       await write(tx, plan);
       return recipients.length > 0;
     });
+  }
+
+  /**
+   * Erases a client's data in one transaction: their active and queued requests are cancelled first, then
+   * what they said and sent is removed (`eraseClient` in erasure.ts lists it all) and an anonymised record
+   * of the erasure is kept. The cards of their requests in staff chats are rewritten, and the operators of
+   * cancelled requests told, without the client's name.
+   */
+  async forget(
+    input: { clientId: number; by: { kind: 'admin'; id: number } | { kind: 'command_line' } } & UpdateRef,
+  ): Promise<Outcome<ErasureCounts & { erasureId: number }>> {
+    const ref = clientRef(input.clientId); // slow on purpose: made before any lock is taken
+    const staff = await this.staffIds(this.db);
+    return this.transact(async (tx) => {
+      const { fresh, client } = await lockClient(tx, input.clientId, input.updateId ?? null);
+      if (!fresh) return refuse({ code: 'duplicate_update' });
+      if (!client) return refuse({ code: 'client_not_found' });
+      const actor: Actor = input.by.kind === 'admin' ? { kind: 'operator', id: input.by.id } : { kind: 'system', id: null };
+      const open = await openFlowsOf(tx, input.clientId);
+      // The queued ones first: cancelling the active one would start the next.
+      for (const flow of [...open.filter((f) => f.status === 'queued'), ...open.filter((f) => f.status !== 'queued')]) {
+        if (flow.status === 'queued') {
+          await this.dropQueued(tx, flow, actor);
+          continue;
+        }
+        const locked = await lockFlow(tx, flow.id, null);
+        if (locked.flow) await this.apply(tx, locked, locked.flow, { type: 'CANCEL' }, actor, []);
+      }
+      const notices: { chatId: number; flowId: number; method: string; payload: unknown; cardKey: string | null }[] = [];
+      for (const card of await sentCardsOf(tx, input.clientId)) {
+        const text = t(localeOf(card.languageCode, this.defaultLocale), 'erasedCard', { id: card.flowId });
+        notices.push({ chatId: card.chatId, flowId: card.flowId, method: 'editMessageText', payload: { text }, cardKey: card.cardKey });
+      }
+      for (const flow of open) {
+        // The flow's operator, or the whole staff once they have left it (as `operatorsFor`, but from the
+        // staff read before the transaction: PGlite's one connection is held by it).
+        const recipients = staff.length === 0 || staff.includes(flow.operatorId) ? [flow.operatorId] : staff;
+        for (const chatId of recipients) {
+          const locale = personInfo(await personById(tx, chatId), chatId, this.defaultLocale).locale;
+          const text = t(locale, 'erasedCancelled', { id: flow.id, title: pickText(flow.definition.title, locale, this.defaultLocale) });
+          notices.push({ chatId, flowId: flow.id, method: 'sendMessage', payload: { text }, cardKey: null });
+        }
+      }
+      const name = client.firstName === ERASED_NAME ? [] : [[client.firstName, client.lastName].filter((s) => s && s.trim() !== '').join(' ')];
+      const names = [...name, ...(client.username ? [`@${client.username}`] : [])].filter((n) => n.length >= 3);
+      const removed = await eraseClient(tx, { clientId: input.clientId, staffIds: staff, names, notices });
+      const counts: ErasureCounts = { requestsCancelled: open.length, ...removed };
+      const actorId = input.by.kind === 'admin' ? input.by.id : null;
+      const erasureId = await recordErasure(tx, { clientRef: ref, actorKind: input.by.kind, actorId, counts });
+      return { ok: true, value: { ...counts, erasureId } };
+    });
+  }
+
+  /**
+   * The retention pass (`retentionDays`): the answers and message contents of requests finished more than
+   * that many days before `now` are removed, a batch per transaction. Nothing without `retentionDays`.
+   */
+  async applyRetention(now: Date = this.clock()): Promise<RetentionCounts> {
+    const total = { requests: 0, answers: 0, messages: 0 };
+    if (!this.retentionDays) return total;
+    const cutoff = new Date(now.getTime() - this.retentionDays * 86_400_000);
+    for (let more = true; more; ) {
+      const batch = await this.transact((tx) => purgeFinished(tx, cutoff, RETENTION_BATCH));
+      total.requests += batch.requests;
+      total.answers += batch.answers;
+      total.messages += batch.messages;
+      more = batch.requests === RETENTION_BATCH;
+    }
+    return total;
   }
 
   /** Due reminders and expiries become REMIND / EXPIRE; clients with only queued flows get one started. */
@@ -286,7 +371,8 @@ export class FlowService {
         if (flow.remindAt && flow.remindAt <= now) return { type: 'REMIND' };
         return null;
       });
-      if (result.ok) (result.value.status === 'expired' ? expired++ : reminded++);
+      if (result.ok && result.value.status === 'expired') expired++;
+      else if (result.ok) reminded++;
     }
     const stranded = rowsOf<{ client_id: number | string }>(
       await this.db.execute(sql`
@@ -469,6 +555,20 @@ export class FlowService {
     }
     plan.answerChanges.push(...answerChangesFor(flow.id, event, next, flow.definition, status));
     plan.flows.push({ id: flow.id, version: flow.version, snapshot: persist(machine, next), status, ...this.timers(flow, status, before, event, now), finished: isFinal(status) });
+    if (status === 'completed' && this.results) {
+      const body = this.results.body({
+        flowId: flow.id,
+        definition: flow.definition,
+        clientId: flow.clientId,
+        client: locked.client,
+        operatorId: flow.operatorId,
+        operator: locked.operator,
+        actor,
+        at: now,
+        answers: next.context.answers,
+      });
+      plan.results.push({ flowId: flow.id, body });
+    }
     plan.events.push({
       flowId: flow.id,
       fromState: stateName(before.value),
@@ -481,7 +581,7 @@ export class FlowService {
     for (const message of render({ flowId: flow.id, version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event, actor, effects: result.actions, view, before: viewOf(flow.definition, before), invalid, defaultLocale: this.defaultLocale })) {
       plan.outbox.push({ ...message, flowId: flow.id });
     }
-    await this.routeToOperators(plan, flow.operatorId);
+    await this.routeToOperators(tx, plan, flow.operatorId);
     await write(tx, plan);
     if (isFinal(status)) await this.startNextQueued(tx, flow.clientId, actor, flow.id);
     return { ok: true, value: { flow: { ...summaryOf(flow), status, version }, invalid, status } };
@@ -494,7 +594,7 @@ export class FlowService {
   private async startNextQueued(tx: Tx, clientId: number, actor: Actor, finishing: number | null): Promise<boolean> {
     const { client } = await lockClient(tx, clientId, null);
     const open = await openFlowsOf(tx, clientId);
-    if (!client || open.some((f) => ACTIVE.has(f.status) && f.id !== finishing)) return false;
+    if (!client || open.some((f) => isActive(f.status) && f.id !== finishing)) return false;
     const next = open.find((f) => f.status === 'queued');
     if (!next) return false;
     const operator = await personById(tx, next.operatorId);
@@ -503,7 +603,7 @@ export class FlowService {
     const operatorInfo = personInfo(operator, next.operatorId, this.defaultLocale);
     this.activate(plan, { id: next.id, version: next.version, definition: next.definition, clientInfo, operatorInfo, actor });
     plan.outbox.push(startedNotice(next.id, next.definition, clientInfo, operatorInfo, this.defaultLocale));
-    await this.routeToOperators(plan, next.operatorId);
+    await this.routeToOperators(tx, plan, next.operatorId);
     await write(tx, plan);
     return true;
   }
@@ -543,9 +643,10 @@ export class FlowService {
   }
 
   /** Sends the operator's messages to whoever stands in for them (see `operatorsFor`). */
-  private async routeToOperators(plan: MutablePlan, operatorId: number): Promise<void> {
+  private async routeToOperators(tx: Tx, plan: MutablePlan, operatorId: number): Promise<void> {
     if (!plan.outbox.some((m) => m.chatId === operatorId)) return;
-    const recipients = await this.operatorsFor(operatorId);
+    // Read through the transaction: PGlite has one connection, and a query outside it would wait forever.
+    const recipients = await this.operatorsFor(operatorId, tx);
     if (recipients.length === 1 && recipients[0] === operatorId) return;
     const routed = plan.outbox.flatMap((m) => (m.chatId === operatorId ? recipients.map((chatId) => ({ ...m, chatId })) : [m]));
     plan.outbox.splice(0, plan.outbox.length, ...routed);
@@ -556,7 +657,7 @@ export class FlowService {
     const waitingClient = status === 'collecting' || status === 'confirming';
     if (!waitingClient) return { remindAt: null, expireAt: null };
     const def = flow.definition;
-    const wasWaitingClient = ['collecting', 'confirming'].includes(statusOf(before));
+    const wasWaitingClient = ['collecting', 'confirming'].includes(statusOf(before)); // the client is the one to act
     const remindAt = event.type === 'REMIND' || def.remindAfterMs === null ? null : new Date(now.getTime() + def.remindAfterMs);
     const expireAt = wasWaitingClient && flow.expireAt ? flow.expireAt : def.expireAfterMs === null ? null : new Date(now.getTime() + def.expireAfterMs);
     return { remindAt, expireAt };
@@ -581,7 +682,7 @@ export class FlowService {
   private async transact<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => body(tx as Tx));
+        return await this.db.transaction((tx) => body(tx));
       } catch (error) {
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
@@ -616,7 +717,7 @@ function readFlow(flow: FlowRow): FlowRow {
 type MutablePlan = { [K in keyof WritePlan]: WritePlan[K] extends readonly (infer U)[] ? U[] : never };
 
 function emptyPlan(): MutablePlan {
-  return { flows: [], answerChanges: [], answers: [], events: [], outbox: [], messages: [] };
+  return { flows: [], answerChanges: [], answers: [], events: [], outbox: [], messages: [], results: [] };
 }
 
 /** Tells the operator their request reached the client (at once, or when it left the queue). */
@@ -629,9 +730,6 @@ function refuse(refusal: Refusal): { ok: false; refusal: Refusal } {
   return { ok: false, refusal };
 }
 
-function isFinal(status: FlowStatus): boolean {
-  return status === 'completed' || status === 'cancelled' || status === 'expired';
-}
 
 function refusalFor(machineStatus: FlowStatus, stored: FlowStatus): Refusal {
   const status = stored === 'queued' ? stored : machineStatus;
@@ -665,8 +763,8 @@ function answerChangesFor(flowId: number, event: RequestEvent, next: RequestSnap
   }
 }
 
-function answerRow(flowId: number, stepId: string, round: number, value: NewAnswer['value'] & object, messageId: number | null): NewAnswer {
-  const file = (value as { kind: string }).kind === 'file' ? (value as { fileId: string; fileUniqueId: string }) : null;
+function answerRow(flowId: number, stepId: string, round: number, value: StepValue, messageId: number | null): NewAnswer {
+  const file = value.kind === 'file' ? value : null;
   return { flowId, stepId, round, value, fileId: file?.fileId ?? null, fileUniqueId: file?.fileUniqueId ?? null, messageId };
 }
 

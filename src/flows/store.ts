@@ -6,7 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import { localeOf } from '../ui/i18n.js';
 import { rowsOf, type Tx } from '../db/client.js';
-import { ACTIVE_STATUSES, type FlowStatus } from '../db/schema.js';
+import { ACTIVE_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
 
 export interface FlowRow extends FlowSummary {
@@ -166,6 +166,12 @@ export interface NewLogMessage {
   readonly flowId: number | null;
 }
 
+/** A completed request to post to the result webhook (its JSON body, made by the `ResultSink`). */
+export interface NewResultDelivery {
+  readonly flowId: number;
+  readonly body: unknown;
+}
+
 export interface WritePlan {
   readonly flows: readonly FlowUpdate[];
   readonly answerChanges: readonly AnswerStatusChange[];
@@ -173,6 +179,7 @@ export interface WritePlan {
   readonly events: readonly NewEvent[];
   readonly outbox: readonly (OutMessage & { readonly flowId: number | null })[];
   readonly messages: readonly NewLogMessage[];
+  readonly results: readonly NewResultDelivery[];
 }
 
 export class StaleWriteError extends Error {
@@ -222,6 +229,7 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
     update_id: m.updateId,
     flow_id: m.flowId,
   }));
+  const results = plan.results.map((r) => ({ flow_id: r.flowId, body: r.body }));
   const result = await tx.execute(sql`
     with
     fu as (
@@ -256,6 +264,10 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
       insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id)
       select chat_id, 'in', kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id
       from jsonb_to_recordset(${json(messages)}) as x(chat_id bigint, kind text, text text, file_id text, file_unique_id text, telegram_message_id int, update_id bigint, flow_id bigint)
+      returning 1),
+    rd as (
+      insert into result_deliveries (flow_id, body)
+      select flow_id, body from jsonb_to_recordset(${json(results)}) as x(flow_id bigint, body jsonb)
       returning 1)
     select (select count(*)::int from fu) as flows`);
   const updated = rowsOf<{ flows: number }>(result)[0]?.flows ?? 0;

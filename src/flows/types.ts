@@ -1,5 +1,5 @@
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
-import type { InvalidReason } from '../../machines/steps.js';
+import type { InvalidReason, StepValue } from '../../machines/steps.js';
 import type { FlowStatus } from '../db/schema.js';
 import type { LoggedMessage } from '../log/messages.js';
 
@@ -70,4 +70,28 @@ export interface AnswerResult {
   /** Null when the answer was taken; the reason it was refused otherwise. */
   readonly invalid: InvalidReason | null;
   readonly status: FlowStatus;
+}
+
+/** A request the flow service just completed (accepted, or finished without review), for the result webhook. */
+export interface CompletedRequest {
+  readonly flowId: number;
+  /** The definition the flow ran with (frozen). */
+  readonly definition: RequestDefinition;
+  readonly clientId: number;
+  readonly client: { readonly firstName: string; readonly lastName: string | null; readonly username: string | null } | null;
+  readonly operatorId: number;
+  readonly operator: { readonly firstName: string; readonly lastName: string | null; readonly username: string | null } | null;
+  /** Who completed it: the operator who accepted, or the client whose confirmation finished it. */
+  readonly actor: Actor;
+  readonly at: Date;
+  /** The accepted value of each answered step. */
+  readonly answers: Readonly<Record<string, StepValue>>;
+}
+
+/**
+ * Turns a completed request into the body of a result delivery, written in the completing transaction
+ * (see src/results/). Without one, nothing is delivered.
+ */
+export interface ResultSink {
+  body(request: CompletedRequest): unknown;
 }

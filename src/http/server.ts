@@ -15,6 +15,8 @@ export interface HttpOptions {
   readonly logger: Logger;
   /** Telegram's webhook: the path of WEBHOOK_URL, its secret, and where an update is committed (the inbox). */
   readonly webhook?: { path: string; secret: string; ingest: (update: Update) => Promise<void> } | undefined;
+  /** More endpoints (the request API, result file links), tried in order: each answers its own paths, true when it did. */
+  readonly routes?: readonly Route[];
   /** Anything else (the playground page). */
   readonly fallback?: RequestListener | undefined;
   /** Limits (tests make them short): the headers within `headersMs`, the whole request within `requestMs`. */
@@ -24,6 +26,9 @@ export interface HttpOptions {
   /** The largest webhook body taken (Telegram's updates are far smaller). */
   readonly maxBodyBytes?: number;
 }
+
+/** An endpoint of its own paths: answers and resolves to true, or leaves the request alone and resolves to false. */
+export type Route = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 
 /** 1 MB: an update is a few kilobytes at most. */
 export const MAX_BODY_BYTES = 1_048_576;
@@ -78,6 +83,7 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
     await takeUpdate(options, webhook.ingest, req, res);
     return;
   }
+  for (const route of options.routes ?? []) if (await route(req, res, path ?? '/')) return;
   if (options.fallback) return options.fallback(req, res);
   send(res, 404, 'text/plain', 'not found');
 }
@@ -112,7 +118,7 @@ async function takeUpdate(options: HttpOptions, ingest: (update: Update) => Prom
 }
 
 /** The whole body as bytes, or 'too_large' as soon as it passes `limit` (the rest is not read). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
   return new Promise((resolve, reject) => {

@@ -27,11 +27,11 @@ export function startPolling(options: PollingOptions): { stop(): Promise<void> }
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
-        const updates = (await options.telegram.callApi(
+        const updates: Update[] = await options.telegram.callApi(
           'getUpdates',
           { offset, timeout: options.timeoutSeconds ?? 30, allowed_updates: [...options.allowedUpdates] } as never,
           { signal: abort.signal as never },
-        )) as Update[];
+        );
         if (updates.length > 0) {
           await options.inbox.ingest(updates);
           offset = Math.max(...updates.map((u) => u.update_id)) + 1;

@@ -47,10 +47,11 @@ export function describeMessage(message: unknown): LoggedMessage | null {
     fileUniqueId: isRecord(f) && typeof f.file_unique_id === 'string' ? f.file_unique_id : null,
   });
   if (Array.isArray(message.photo)) return file('photo', message.photo.at(-1));
-  for (const kind of ['document', 'voice', 'video', 'video_note', 'audio', 'animation', 'sticker'] as const) {
-    if (isRecord(message[kind])) return file(kind === 'animation' ? 'animation' : kind, message[kind]);
+  // An animation also carries a `document`: it is looked at first.
+  for (const kind of ['animation', 'document', 'voice', 'video', 'video_note', 'audio', 'sticker'] as const) {
+    if (isRecord(message[kind])) return file(kind, message[kind]);
   }
-  if (isRecord(message.contact)) return { ...base, kind: 'contact', text: String(message.contact.phone_number ?? ''), fileId: null, fileUniqueId: null };
+  if (isRecord(message.contact)) return { ...base, kind: 'contact', text: typeof message.contact.phone_number === 'string' ? message.contact.phone_number : '', fileId: null, fileUniqueId: null };
   if (isRecord(message.location)) {
     return { ...base, kind: 'location', text: `${String(message.location.latitude)},${String(message.location.longitude)}`, fileId: null, fileUniqueId: null };
   }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, ilike, inArray, isNull, ne, or, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db/client.js';
-import { ACTIVE_STATUSES, flows, invites, people, type FlowStatus, type Role } from '../db/schema.js';
+import { rowsOf, type Db, type Queryable } from '../db/client.js';
+import { flows, invites, people } from '../db/schema.js';
+import { OPEN_STATUSES, type FlowStatus } from '../flows/statuses.js';
+import type { Role } from './roles.js';
 
 /** What Telegram tells us about a user. */
 export interface TelegramProfile {
@@ -76,12 +78,12 @@ export class Directory {
    * The role: the environment's lists first, then what admins set in the bot (read at most every
    * `roleCacheMs`, default 30 s; a change made on this instance applies at once).
    */
-  async roleOf(id: number): Promise<Role> {
+  async roleOf(id: number, q: Queryable = this.db): Promise<Role> {
     if (this.staff.adminIds.includes(id)) return 'admin';
     if (this.staff.operatorIds.includes(id)) return 'operator';
     const cached = this.roles.get(id);
     if (cached && Date.now() - cached.at < (this.options.roleCacheMs ?? 30_000)) return cached.role;
-    const [row] = await this.db.select({ role: people.role }).from(people).where(eq(people.id, id));
+    const [row] = await q.select({ role: people.role }).from(people).where(eq(people.id, id));
     const role = row?.role ?? 'client';
     this.roles.set(id, { role, at: Date.now() });
     return role;
@@ -93,8 +95,9 @@ export class Directory {
     return [...new Set([...this.staff.adminIds, ...rows.map((r) => r.id)])];
   }
 
-  async staffIds(): Promise<number[]> {
-    const rows = await this.db.select({ id: people.id }).from(people).where(inArray(people.role, ['operator', 'admin']));
+  /** `q`: a transaction to read through (inside one, on PGlite, the database itself cannot be used). */
+  async staffIds(q: Queryable = this.db): Promise<number[]> {
+    const rows = await q.select({ id: people.id }).from(people).where(inArray(people.role, ['operator', 'admin']));
     return [...new Set([...this.staff.adminIds, ...this.staff.operatorIds, ...rows.map((r) => r.id)])];
   }
 
@@ -158,7 +161,7 @@ export class Directory {
     const open = ids.length === 0 ? [] : await this.db
       .select({ clientId: flows.clientId, status: flows.status })
       .from(flows)
-      .where(and(inArray(flows.clientId, ids), inArray(flows.status, [...ACTIVE_STATUSES, 'queued'])));
+      .where(and(inArray(flows.clientId, ids), inArray(flows.status, [...OPEN_STATUSES])));
     const items = rows.map((person) => ({
       person,
       status: open.find((f) => f.clientId === person.id && f.status !== 'queued')?.status ?? null,

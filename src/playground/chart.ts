@@ -55,7 +55,7 @@ export function chartOf(definition: RequestDefinition): Chart {
       });
       for (const t of transitionsOf(node)) {
         const target = t.target?.[0];
-        if (target) edges.push({ from: id, to: idOf(target), event: t.eventType, guard: guardLabel(t.guard) || null });
+        if (target) edges.push({ from: id, to: idOf(target), event: String(t.eventType), guard: guardLabel(t.guard) || null });
       }
     }
     for (const child of children) visit(child, node);

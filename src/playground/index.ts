@@ -40,6 +40,7 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
   try {
     emulator = await startEmulator({ host: '127.0.0.1' });
     const running = emulator;
+    // eslint-disable-next-line prefer-const -- read by the store's callback, made before it is assigned
     let world: World | undefined;
     const store = new PlaygroundStore(env.dataDir, (): PlaygroundSave => ({ operatorId: world?.operator.id ?? 0, emulator: running.exportState() }), logger);
     const saved = await store.load();
@@ -47,6 +48,7 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
     world = saved ? restoreWorld(running, saved) : createWorld(running, env);
     const { operator, bot } = world;
 
+    // eslint-disable-next-line prefer-const -- read by the host's callbacks, made before it is assigned
     let app: App | undefined;
     const host: PlaygroundHost = {
       emulator: running,
@@ -83,6 +85,9 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
       defaultLocale: env.defaultLocale,
       port: env.port,
       host: '127.0.0.1',
+      results: env.resultWebhookUrl && env.resultWebhookSecret ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl } : undefined,
+      apiToken: env.apiToken,
+      retentionDays: env.retentionDays,
       logger,
       database,
       httpFallback: playgroundRoutes({ api: new PlaygroundApi(host), emulatorRoot: running.apiRoot, logger }),

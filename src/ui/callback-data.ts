@@ -39,6 +39,10 @@ const SPEC = {
   reload: { code: 'rl', args: [] },
   // admin
   retryFailed: { code: 'rf', args: [] },
+  retryDeliveries: { code: 'rd', args: [] },
+  /** /forget: the confirmation (erase this client's data) and the way back. */
+  forget: { code: 'fg', args: ['client'] },
+  forgetKeep: { code: 'fk', args: [] },
   // export and archives (staff): `request` is a request type's reference (`requestRef(id)` in src/config/catalogue.ts),
   // `period` an index into PERIODS there
   exportMenu: { code: 'xm', args: [] },

@@ -31,6 +31,7 @@ export const RELAY_MAX = 1000;
 const ELLIPSIS = '…';
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 /** Line breaks, tabs and other control characters (C0, DEL, C1) become one space in an excerpt. */
+// eslint-disable-next-line no-control-regex -- control characters are what this removes
 const BLANKS = /[\s\u0000-\u001f\u007f-\u009f]+/gu;
 
 /**

@@ -17,6 +17,6 @@ describe('commands shown in Telegram', () => {
       { command: 'export', description: 'Выгрузка ответов (CSV)' },
     ]);
     const admin = await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.admin.id }, language_code: 'en' });
-    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'export', 'operators', 'failed']);
+    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'export', 'operators', 'failed', 'deliveries']);
   });
 });

@@ -49,7 +49,10 @@ function start(definition: RequestDefinition): RequestSnapshot {
   return initial(createRequestMachine(definition)).snapshot;
 }
 
-const textOf = (m: OutMessage): string => String(m.payload['text'] ?? m.payload['caption'] ?? '');
+const textOf = (m: OutMessage): string => {
+  const text = m.payload['text'] ?? m.payload['caption'];
+  return typeof text === 'string' ? text : '';
+};
 const to = (messages: readonly OutMessage[], person: PersonInfo) => messages.filter((m) => m.chatId === person.id);
 /** Valid Telegram HTML of ours: every `&` starts an entity, tags balanced. */
 function validHtml(s: string): boolean {

@@ -63,6 +63,10 @@ describe('loadEnv', () => {
     ['PORT', '70000', /not a port number/],
     ['PORT', 'eighty', /not a port number/],
     ['WEBHOOK_SECRET', 'has spaces', /A-Z, a-z, 0-9/],
+    ['RETENTION_DAYS', '0', /a whole number of days/],
+    ['RETENTION_DAYS', '30.5', /a whole number of days/],
+    ['RETENTION_DAYS', '40000', /a whole number of days/],
+    ['API_TOKEN', 'short', /16-512 printable characters/],
   ])('rejects %s=%j', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -95,7 +99,34 @@ describe('loadEnv', () => {
     ]);
   });
 
+  it('reads the result webhook, the request API and retention, each with what it needs', () => {
+    const env = loadEnv({
+      RESULT_WEBHOOK_URL: 'https://crm.example.com/hooks/requests',
+      RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+      RESULT_LINKS_URL: 'https://bot.example.com/',
+      API_TOKEN: 'tok_0123456789abcdef',
+      RETENTION_DAYS: '90',
+    });
+    expect(env).toMatchObject({
+      resultWebhookUrl: 'https://crm.example.com/hooks/requests',
+      resultWebhookSecret: 'whsec_0123456789abcdef',
+      resultLinksUrl: 'https://bot.example.com',
+      apiToken: 'tok_0123456789abcdef',
+      retentionDays: 90,
+    });
+    expect(loadEnv({})).toMatchObject({ resultWebhookUrl: undefined, apiToken: undefined, retentionDays: undefined });
+    expect(problemsOf({ RESULT_WEBHOOK_URL: 'https://crm.example.com/hook' })).toEqual([{ name: 'RESULT_WEBHOOK_SECRET', message: expect.stringMatching(/required when RESULT_WEBHOOK_URL/) }]);
+    expect(problemsOf({ RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual([{ name: 'RESULT_WEBHOOK_URL', message: expect.stringMatching(/required when RESULT_WEBHOOK_SECRET/) }]);
+    expect(problemsOf({ RESULT_LINKS_URL: 'https://bot.example.com' })).toEqual([{ name: 'RESULT_LINKS_URL', message: expect.stringMatching(/only used with RESULT_WEBHOOK_URL/) }]);
+    expect(problemsOf({ RESULT_WEBHOOK_URL: 'ftp://crm.example.com', RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual([
+      { name: 'RESULT_WEBHOOK_URL', message: 'must be an http(s) URL' },
+    ]);
+  });
+
   it('never echoes secrets in its messages', () => {
+    for (const [name, value] of [['API_TOKEN', 'short secret'], ['RESULT_WEBHOOK_SECRET', 'short secret'], ['RESULT_WEBHOOK_URL', 'https//user:secret@x']] as const) {
+      expect(problemsOf({ [name]: value, ...(name === 'RESULT_WEBHOOK_URL' ? { RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' } : {}) })[0]?.message ?? '').not.toContain(value);
+    }
     const problems = problemsOf({ WEBHOOK_SECRET: 'top secret value' });
     expect(problems[0]?.message).not.toContain('top secret value');
   });

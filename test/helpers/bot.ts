@@ -53,6 +53,8 @@ export interface HarnessOptions {
   readonly cataloguePath?: string;
   /** The app's logger (quiet by default; see {@link appOptions}). */
   readonly logger?: Logger;
+  /** More of the app's options: the result webhook, the request API, retention. */
+  readonly app?: Partial<Pick<AppOptions, 'results' | 'resultsClock' | 'apiToken' | 'retentionDays' | 'port'>>;
 }
 
 /** Loose enough never to hold a test conversation up; the limiter's code path still runs. */
@@ -82,6 +84,7 @@ export async function startHarness(engine: Engine, options: HarnessOptions = {})
         ...(options.realRateLimits ? {} : { rateLimits: TEST_RATE_LIMITS }),
         ...(options.cataloguePath ? { cataloguePath: options.cataloguePath } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
+        ...options.app,
         database,
       }),
     );

@@ -6,7 +6,7 @@ export { validAnswer };
 import { loadCatalogueFile, type Catalogue } from '../../src/config/catalogue.js';
 import type { Db } from '../../src/db/client.js';
 import { outbox, people } from '../../src/db/schema.js';
-import { FlowService } from '../../src/flows/service.js';
+import { FlowService, type FlowServiceDeps } from '../../src/flows/service.js';
 
 export const OPERATOR = 1000;
 
@@ -32,7 +32,7 @@ export async function addOperator(db: Db, id = OPERATOR): Promise<number> {
 
 export async function newService(
   db: Db,
-  options: { catalogue?: () => Catalogue; clock?: () => Date; operatorsFor?: (id: number) => Promise<readonly number[]> } = {},
+  options: { catalogue?: () => Catalogue; clock?: () => Date; operatorsFor?: FlowServiceDeps['operatorsFor']; staffIds?: FlowServiceDeps['staffIds'] } = {},
 ): Promise<FlowService> {
   const current = await catalogue();
   return new FlowService({
@@ -41,6 +41,7 @@ export async function newService(
     defaultLocale: 'en',
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.operatorsFor ? { operatorsFor: options.operatorsFor } : {}),
+    ...(options.staffIds ? { staffIds: options.staffIds } : {}),
   });
 }
 

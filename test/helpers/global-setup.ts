@@ -113,7 +113,7 @@ async function preparePostgres(project: TestProject, run: RunId, undo: Array<() 
     try {
       await admin`select 1`;
     } catch (error) {
-      throw new Error(`[test] TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}: ${(error as Error).message}`);
+      throw new Error(`[test] TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}: ${(error as Error).message}`, { cause: error });
     }
     await removeStaleDatabases(admin, run);
     // Registered before the CREATE: a failed migration leaves the database, and it is this run's to drop.

@@ -30,6 +30,11 @@ export function playgroundEnv(dataDir: string, cataloguePath = 'config/catalogue
     port: 0,
     webhookUrl: undefined,
     webhookSecret: undefined,
+    resultWebhookUrl: undefined,
+    resultWebhookSecret: undefined,
+    resultLinksUrl: undefined,
+    apiToken: undefined,
+    retentionDays: undefined,
   };
 }
 

@@ -20,12 +20,14 @@ function rawRequest(port: number, pieces: readonly (string | Buffer)[]): Promise
     socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
     socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
     socket.on('error', reject);
-    socket.on('connect', async () => {
-      for (const piece of pieces) {
-        await new Promise<void>((done) => socket.write(piece, () => done()));
-        // Each piece its own packet: Nagle off and the write flushed before the next.
-        socket.setNoDelay(true);
-      }
+    socket.on('connect', () => {
+      void (async () => {
+        for (const piece of pieces) {
+          await new Promise<void>((done) => socket.write(piece, () => done()));
+          // Each piece its own packet: Nagle off and the write flushed before the next.
+          socket.setNoDelay(true);
+        }
+      })();
     });
   });
 }

@@ -25,7 +25,7 @@ describe('incoming updates', () => {
     expect(routeOf(added('administrator', 'channel'))).toEqual({ kind: 'joined_group', chatId: -7, languageCode: 'en' });
     expect(routeOf(added('left'))).toEqual({ kind: 'dropped', reason: 'not_private' });
     expect(routeOf(added('kicked', 'private'))).toEqual({ kind: 'private', chatId: -7 });
-    expect(routeOf({ update_id: 4, inline_query: { id: 'i', from: user, query: '', offset: '' } } as unknown as Update)).toEqual({ kind: 'dropped', reason: 'no_chat' });
+    expect(routeOf({ update_id: 4, inline_query: { id: 'i', from: user, query: '', offset: '' } })).toEqual({ kind: 'dropped', reason: 'no_chat' });
     expect(kindOf(press as unknown as Update)).toBe('callback_query');
   });
 

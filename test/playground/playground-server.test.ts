@@ -149,7 +149,7 @@ describe('playground server', () => {
     expect(broken.json.errors.join('\n')).toMatch(/catalogue\.yaml:\d+ requests\[0\]\.steps\[0\]\.type/);
     expect((await get<State>('/api/state')).catalogue).toHaveLength(6); // the previous one stays
 
-    await writeFile(file, good.replace(/\n  - id: contact_details[\s\S]*$/, '\n'));
+    await writeFile(file, good.replace(/\n {2}- id: contact_details[\s\S]*$/, '\n'));
     expect((await post('/api/catalogue/reload')).json).toEqual({ ok: true, count: 5 });
     expect((await get<State>('/api/state')).catalogue).toHaveLength(5);
     await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 import { Composer } from 'telegraf';
 import { pickText } from '../../../machines/definition.js';
+import { errorSummary } from '../../delivery/telegram.js';
+import { isFinal } from '../../flows/statuses.js';
 import { describeMessage } from '../../log/messages.js';
 import { displayName, html } from '../../ui/format.js';
 import { tInvalid, t } from '../../ui/i18n.js';
@@ -7,7 +9,6 @@ import { parse } from '../../ui/callback-data.js';
 import { RELAY_MAX, TEXT_MAX, fitHtml, fitPlain } from '../../ui/limits.js';
 import { answerOf, mediaGroupOfMessage } from '../answers.js';
 import { isClient, type BotContext } from '../context.js';
-import { errorSummary } from '../../delivery/telegram.js';
 
 /** Everything a client does: /start with or without an invite, answers, buttons, /help, /cancel. */
 const client = new Composer<BotContext>();
@@ -107,7 +108,7 @@ async function albumTaken(ctx: BotContext & { from: NonNullable<BotContext['from
   const active = await flows.activeFlow(ctx.from.id);
   if (active?.view.album === album) return true;
   const finished = (await flows.flowsOf(ctx.from.id))
-    .filter((f) => f.status === 'completed' || f.status === 'cancelled' || f.status === 'expired')
+    .filter((f) => isFinal(f.status))
     .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())[0];
   if (!finished) return false;
   return (await flows.flow(finished.id))?.view?.album === album;

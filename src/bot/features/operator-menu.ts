@@ -3,7 +3,7 @@ import type { InlineKeyboardButton } from 'telegraf/types';
 import { pickText, type Text } from '../../../machines/definition.js';
 import type { StepValue } from '../../../machines/steps.js';
 import { requestByRef, requestRef } from '../../config/catalogue.js';
-import type { FlowStatus } from '../../db/schema.js';
+import { isFinal, type FlowStatus } from '../../flows/statuses.js';
 import { displayName, formatValue, html, stepLabel } from '../../ui/format.js';
 import type { MessageKey } from '../../ui/i18n.js';
 import { parse, type CallbackData } from '../../ui/callback-data.js';
@@ -141,7 +141,7 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
     await ctx.answerCbQuery(ctx.t('refusal_client_not_found')).catch(() => {});
     return;
   }
-  const open = (await flows.flowsOf(clientId, 50)).filter((f) => f.status !== 'completed' && f.status !== 'cancelled' && f.status !== 'expired');
+  const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
   const active = await flows.activeFlow(clientId);
   const queued = open.filter((f) => f.status === 'queued').reverse();
   const lines = [

@@ -357,7 +357,7 @@ export class EmulatorState {
   }
 
   emitForChat(chat: ChatRecord, event: DistributiveOmit<ChatEvent, 'botId' | 'chatId'>): void {
-    this.emit({ ...event, botId: chat.bot.id, chatId: chat.chatId } as ChatEvent);
+    this.emit({ ...event, botId: chat.bot.id, chatId: chat.chatId });
   }
 
   private nextSeq(): number {

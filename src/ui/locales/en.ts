@@ -220,4 +220,27 @@ export const en = {
   cmd_cancel: 'Cancel the current request',
   cmd_failed: 'Updates that could not be processed',
   cmd_operators: 'Add or remove operators',
+  // result webhook deliveries (/deliveries) and erasure (/forget): src/bot/features/admin.ts
+  deliveriesOff: 'The result webhook is not configured (RESULT_WEBHOOK_URL).',
+  deliveriesTitle: 'Result webhook deliveries',
+  deliveriesCounts: (p) => `Waiting: ${p.pending} · failed: ${p.failed} · delivered: ${p.delivered} · erased before delivery: ${p.erased}`,
+  deliveriesLastError: (p) => `Last error: ${p.error} (delivery #${p.id}, request #${p.flow}, ${p.at})`,
+  deliveriesRetry: (p) => `🔁 Retry the failed ones (${p.n})`,
+  deliveriesRetried: (p) => `${p.n} delivery(ies) will be tried again.`,
+  deliveriesFailedNotice: (p) => `⚠️ ${p.n} accepted request(s) could not be delivered to the result webhook. See /deliveries.`,
+  forgetUsage: 'Usage: /forget <client ID> — erases the client’s answers, messages and name. The ID is on the client card.',
+  forgetNotFound: 'There is no client with this ID.',
+  forgetStaff: 'This is a staff member, not a client: remove them from the staff first.',
+  forgetConfirm: (p) =>
+    `🗑 Erase the data of ${p.client} (ID ${p.id})?\n\nTheir answers, the texts and files of their messages and their name are removed for good; ` +
+    `their active and queued requests (${p.open}) are cancelled. Their requests stay in the counts, without answers. This cannot be undone.`,
+  forgetButton: '🗑 Erase',
+  forgetKeep: 'Keep',
+  forgetKept: 'Nothing was erased.',
+  forgetDone: (p) =>
+    `🗑 Client ${p.id} erased: answers ${p.answers}, logged messages ${p.messages}, incoming updates ${p.inbox}, outgoing messages ${p.outbox}, ` +
+    `result deliveries ${p.deliveries}; requests cancelled: ${p.cancelled}. Erasure record #${p.record}.`,
+  erasedCard: (p) => `🗑 Request #${p.id}: the client’s data was erased.`,
+  erasedCancelled: (p) => `🗑 “${p.title}” (#${p.id}) was cancelled: the client’s data was erased.`,
+  cmd_deliveries: 'Result webhook deliveries',
 } satisfies MessageCatalog;
