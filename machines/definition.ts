@@ -14,17 +14,7 @@ export type Locale = (typeof LOCALES)[number];
  */
 export type Text = Readonly<Record<Locale, string>>;
 
-export const STEP_TYPES = [
-  'photo',
-  'document',
-  'photo_or_document',
-  'text',
-  'date',
-  'choice',
-  'phone',
-  'email',
-  'number',
-] as const;
+export const STEP_TYPES = ['photo', 'document', 'photo_or_document', 'text', 'date', 'choice', 'phone', 'email', 'number'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
 export interface ChoiceOption {
@@ -125,7 +115,12 @@ export function readStoredDefinition(stored: RequestDefinition): RequestDefiniti
 export function pickText(text: Readonly<Partial<Record<string, string>>> | undefined, locale: Locale, fallback?: Locale): string {
   if (!text) return '';
   const usable = (value: unknown): value is string => typeof value === 'string' && value !== '';
-  for (const candidate of [text[locale], fallback === undefined ? undefined : text[fallback], ...LOCALES.map((l) => text[l]), ...Object.values(text)]) {
+  for (const candidate of [
+    text[locale],
+    fallback === undefined ? undefined : text[fallback],
+    ...LOCALES.map((l) => text[l]),
+    ...Object.values(text),
+  ]) {
     if (usable(candidate)) return candidate;
   }
   return '';

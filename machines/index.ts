@@ -30,16 +30,7 @@ export {
   type RequestStateValue,
   type RequestTag,
 } from './request.machine.js';
-export {
-  STATUSES,
-  answersOf,
-  statusOf,
-  viewOf,
-  type AnswerView,
-  type RequestStatus,
-  type RequestView,
-  type SnapshotLike,
-} from './view.js';
+export { STATUSES, answersOf, statusOf, viewOf, type AnswerView, type RequestStatus, type RequestView, type SnapshotLike } from './view.js';
 export {
   can,
   initial,

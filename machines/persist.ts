@@ -44,9 +44,7 @@ export type RestoreErrorCode =
   /** The context does not fit the definition (unknown step ids, wrong shapes). */
   | 'bad_context';
 
-export type RestoreResult =
-  | { ok: true; snapshot: RequestSnapshot }
-  | { ok: false; error: { code: RestoreErrorCode; message: string } };
+export type RestoreResult = { ok: true; snapshot: RequestSnapshot } | { ok: false; error: { code: RestoreErrorCode; message: string } };
 
 const EFFECTS: ReadonlySet<string> = new Set(EFFECT_TYPES);
 
@@ -71,8 +69,7 @@ export function can(_machine: RequestMachine, snapshot: RequestSnapshot, event: 
 export function step(machine: RequestMachine, snapshot: RequestSnapshot, event: RequestEvent): StepResult {
   if (!can(machine, snapshot, event)) return { next: snapshot, changed: false, handled: false, actions: [] };
   const [next, actions] = transition(machine, snapshot, event);
-  const changed =
-    next !== snapshot && JSON.stringify(persist(machine, next)) !== JSON.stringify(persist(machine, snapshot));
+  const changed = next !== snapshot && JSON.stringify(persist(machine, next)) !== JSON.stringify(persist(machine, snapshot));
   return { next, changed, handled: true, actions: toEffects(actions) };
 }
 
@@ -198,7 +195,10 @@ function contextProblem(machine: RequestMachine, value: unknown, context: unknow
     return 'lastError is not an error';
   }
   const parked = context.parked;
-  if (!(parked === null || (isRecord(parked) && PARK_CODES.has(String(parked.code)) && (parked.stepId === undefined || isStep(parked.stepId))))) {
+  if (!(
+    parked === null ||
+    (isRecord(parked) && PARK_CODES.has(String(parked.code)) && (parked.stepId === undefined || isStep(parked.stepId)))
+  )) {
     return 'parked is not a park record';
   }
   if (!Array.isArray(context.skipped) || !context.skipped.every(isStep)) return 'skipped is not a list of step ids';

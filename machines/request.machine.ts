@@ -146,8 +146,7 @@ export function createRequestMachine(definition: RequestDefinition) {
         return validateAnswer(stepOf(params.stepId), event.answer, event.today).ok;
       },
       /** The answer is invalid (checked by the transition before) and uses the last attempt. */
-      isLastAttempt: ({ context }, params: { stepId: string }) =>
-        context.attempts + 1 >= maxAttemptsOf(stepOf(params.stepId)),
+      isLastAttempt: ({ context }, params: { stepId: string }) => context.attempts + 1 >= maxAttemptsOf(stepOf(params.stepId)),
       isCurrent: ({ context }, params: { stepId: string }) => context.current === params.stepId,
       /** Another item of the album whose item was the last answer taken. */
       isAlbumFollower: ({ context, event }) => {
@@ -265,9 +264,7 @@ export function createRequestMachine(definition: RequestDefinition) {
           },
           { actions: { type: 'recordInvalid', params: p } },
         ],
-        ...(step.optional
-          ? { SKIP: { target: '#request.routing', actions: { type: 'skipStep', params: p } } }
-          : {}),
+        ...(step.optional ? { SKIP: { target: '#request.routing', actions: { type: 'skipStep', params: p } } } : {}),
         REMIND: { actions: 'remind' },
       },
     };
@@ -368,11 +365,5 @@ export type RequestMachine = ReturnType<typeof createRequestMachine>;
  * `snapshot.value` loosely because the states are generated; prefer `statusOf(snapshot)`.
  */
 export type RequestStateValue =
-  | { collecting: string }
-  | 'confirming'
-  | 'in_review'
-  | 'needs_operator'
-  | 'completed'
-  | 'cancelled'
-  | 'expired';
+  { collecting: string } | 'confirming' | 'in_review' | 'needs_operator' | 'completed' | 'cancelled' | 'expired';
 export type RequestSnapshot = SnapshotFrom<RequestMachine>;

@@ -32,16 +32,7 @@ export type Answer =
   | { kind: 'choice'; optionId: string }
   | { kind: 'unsupported'; what: UnsupportedWhat };
 
-export type UnsupportedWhat =
-  | 'sticker'
-  | 'voice'
-  | 'video'
-  | 'video_note'
-  | 'audio'
-  | 'location'
-  | 'animation'
-  | 'album'
-  | 'other';
+export type UnsupportedWhat = 'sticker' | 'voice' | 'video' | 'video_note' | 'audio' | 'location' | 'animation' | 'album' | 'other';
 
 /** The normalised accepted value of a step. JSON-serialisable. */
 export type StepValue =
@@ -240,9 +231,7 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
  * whitespace ignored) into an ISO date. A well-formed string that is no calendar day (31.02.1990,
  * 29.02.2023) is `not_a_date`.
  */
-export function parseDate(
-  text: string,
-): { ok: true; date: string } | { ok: false; code: 'bad_date_format' | 'not_a_date' } {
+export function parseDate(text: string): { ok: true; date: string } | { ok: false; code: 'bad_date_format' | 'not_a_date' } {
   const input = text.trim();
   let year: number;
   let month: number;
@@ -367,9 +356,7 @@ function validatePhone(raw: string, fromContact: boolean): ValidationResult {
 // choice
 
 function validateChoiceId(step: StepDefinition, optionId: string): ValidationResult {
-  return step.options?.some((o) => o.id === optionId)
-    ? { ok: true, value: { kind: 'choice', optionId } }
-    : fail('unknown_option');
+  return step.options?.some((o) => o.id === optionId) ? { ok: true, value: { kind: 'choice', optionId } } : fail('unknown_option');
 }
 
 function fold(text: string): string {
@@ -381,7 +368,6 @@ function validateChoiceText(step: StepDefinition, raw: string): ValidationResult
   if (input.length === 0) return fail('empty');
   const options = step.options ?? [];
   const match =
-    options.find((o) => fold(o.id) === input) ??
-    options.find((o) => LOCALES.some((locale) => fold(o.label[locale] ?? '') === input));
+    options.find((o) => fold(o.id) === input) ?? options.find((o) => LOCALES.some((locale) => fold(o.label[locale] ?? '') === input));
   return match ? { ok: true, value: { kind: 'choice', optionId: match.id } } : fail('unknown_option');
 }

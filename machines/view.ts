@@ -6,15 +6,7 @@ import type { RequestDefinition, StepDefinition } from './definition.js';
 import type { RequestContext } from './request.machine.js';
 import type { InvalidReason, StepValue } from './steps.js';
 
-export const STATUSES = [
-  'collecting',
-  'confirming',
-  'in_review',
-  'needs_operator',
-  'completed',
-  'cancelled',
-  'expired',
-] as const;
+export const STATUSES = ['collecting', 'confirming', 'in_review', 'needs_operator', 'completed', 'cancelled', 'expired'] as const;
 export type RequestStatus = (typeof STATUSES)[number];
 
 /** The part of a snapshot the view needs (a live `RequestSnapshot` or its persisted JSON). */

@@ -94,7 +94,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const db = database.db;
   const directory = new Directory(db, { operatorIds: options.operatorIds, adminIds: options.adminIds });
   const messageLog = new MessageLog(db);
-  const links = options.results?.linksUrl ? new FileLinks({ baseUrl: options.results.linksUrl, secret: options.results.secret }) : undefined;
+  const links = options.results?.linksUrl
+    ? new FileLinks({ baseUrl: options.results.linksUrl, secret: options.results.secret })
+    : undefined;
   const flows = new FlowService({
     db,
     catalogue: () => catalogue,
@@ -130,7 +132,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const tellAdmins = async (text: (locale: Locale) => string): Promise<void> => {
     for (const id of await directory.adminIds()) {
       const person = await directory.get(id);
-      await db.insert(outboxTable).values({ chatId: id, method: 'sendMessage', payload: { text: text(localeOf(person?.languageCode, options.defaultLocale)) } });
+      await db
+        .insert(outboxTable)
+        .values({ chatId: id, method: 'sendMessage', payload: { text: text(localeOf(person?.languageCode, options.defaultLocale)) } });
     }
     sender.kick();
   };
@@ -145,7 +149,9 @@ export async function startApp(options: AppOptions): Promise<App> {
         ...(options.resultsClock ? { clock: options.resultsClock } : {}),
       })
     : null;
-  const reloadCatalogue = async (reload: { tellAdmins?: boolean } = {}): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
+  const reloadCatalogue = async (
+    reload: { tellAdmins?: boolean } = {},
+  ): Promise<{ ok: true; count: number } | { ok: false; errors: string[] }> => {
     try {
       catalogue = await loadCatalogueFile(options.cataloguePath);
       logger.info({ requestTypes: catalogue.requests.length }, 'catalogue reloaded');
@@ -154,7 +160,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       if (!(error instanceof CatalogueError)) throw error;
       const errors = error.problems.map((p) => formatProblem(options.cataloguePath, p));
       // Where each problem is, not what it says (a message can quote the file).
-      const problems = error.problems.map((p) => (p.line === null ? options.cataloguePath : `${options.cataloguePath}:${p.line}`) + (p.path ? ` ${p.path}` : ''));
+      const problems = error.problems.map(
+        (p) => (p.line === null ? options.cataloguePath : `${options.cataloguePath}:${p.line}`) + (p.path ? ` ${p.path}` : ''),
+      );
       logger.error({ problems }, 'catalogue not reloaded: the one in force stays');
       if (reload.tellAdmins) await tellAdmins((locale) => cut(t(locale, 'reloadFailed', { errors: errors.join('\n') })));
       return { ok: false, errors };
@@ -202,9 +210,21 @@ export async function startApp(options: AppOptions): Promise<App> {
     ...(options.host ? { host: options.host } : {}),
     db,
     logger,
-    webhook: options.webhook && webhookPath ? { path: webhookPath, secret: options.webhook.secret, ingest: (update) => inbox.ingest([update]) } : undefined,
+    webhook:
+      options.webhook && webhookPath
+        ? { path: webhookPath, secret: options.webhook.secret, ingest: (update) => inbox.ingest([update]) }
+        : undefined,
     routes: [
-      requestApi({ token: options.apiToken, db, flows, directory, catalogue: () => catalogue, defaultLocale: options.defaultLocale, logger, onWork: () => sender.kick() }),
+      requestApi({
+        token: options.apiToken,
+        db,
+        flows,
+        directory,
+        catalogue: () => catalogue,
+        defaultLocale: options.defaultLocale,
+        logger,
+        onWork: () => sender.kick(),
+      }),
       ...(links ? [fileRoute({ links, db, download: telegramDownloader(bot.telegram), logger })] : []),
     ],
     fallback: options.httpFallback,
@@ -233,7 +253,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     logger.info({ url: options.webhook.url }, 'webhook set');
   } else {
     await bot.telegram.deleteWebhook();
-    polling = startPolling({ telegram: bot.telegram, inbox, logger, allowedUpdates, ...(options.pollTimeoutSeconds ? { timeoutSeconds: options.pollTimeoutSeconds } : {}) });
+    polling = startPolling({
+      telegram: bot.telegram,
+      inbox,
+      logger,
+      allowedUpdates,
+      ...(options.pollTimeoutSeconds ? { timeoutSeconds: options.pollTimeoutSeconds } : {}),
+    });
   }
   logger.info({ bot: bot.botInfo.username, mode: options.webhook ? 'webhook' : 'polling', database: database.description }, 'bot started');
 
@@ -272,7 +298,8 @@ export async function startApp(options: AppOptions): Promise<App> {
 /** Why the first Bot API call failed, without the token (it is part of every Bot API URL). */
 function describeApiFailure(error: unknown, options: AppOptions): StartupError {
   const where = options.apiRoot ?? 'https://api.telegram.org';
-  if (error instanceof TelegramError && error.code === 401) return new StartupError(`BOT_TOKEN was rejected by the Bot API at ${where} (401 Unauthorized)`);
+  if (error instanceof TelegramError && error.code === 401)
+    return new StartupError(`BOT_TOKEN was rejected by the Bot API at ${where} (401 Unauthorized)`);
   const reason = (error instanceof Error ? error.message : String(error)).split(options.token).join('<BOT_TOKEN>');
   return new StartupError(`cannot reach the Telegram Bot API at ${where}: ${reason}`);
 }

@@ -42,7 +42,8 @@ export function summarizeError(error: unknown): ErrorSummary {
     const wrapped = error.name === 'DrizzleQueryError' || 'params' in error || 'query' in error;
     const inner = wrapped && error.cause instanceof Error ? error.cause : error;
     const code = (inner as { code?: unknown }).code;
-    const constraint = (inner as { constraint?: unknown; constraint_name?: unknown }).constraint ?? (inner as { constraint_name?: unknown }).constraint_name;
+    const constraint =
+      (inner as { constraint?: unknown; constraint_name?: unknown }).constraint ?? (inner as { constraint_name?: unknown }).constraint_name;
     const fromDatabase = wrapped || (typeof code === 'string' && SQLSTATE.test(code)) || 'parameters' in inner || 'detail' in inner;
     // A JSON parser's message quotes the text it could not parse.
     const quotesInput = inner instanceof SyntaxError;

@@ -28,7 +28,10 @@ async function main(): Promise<void> {
       defaultLocale: env.defaultLocale,
       port: env.port,
       webhook: env.webhookUrl && env.webhookSecret ? { url: env.webhookUrl, secret: env.webhookSecret } : undefined,
-      results: env.resultWebhookUrl && env.resultWebhookSecret ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl } : undefined,
+      results:
+        env.resultWebhookUrl && env.resultWebhookSecret
+          ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl }
+          : undefined,
       apiToken: env.apiToken,
       retentionDays: env.retentionDays,
       logger: log,

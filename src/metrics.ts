@@ -43,7 +43,11 @@ export class Metrics {
     const registers = [this.registry];
     this.flows = new Gauge({ name: 'orb_flows', help: 'Requests by status.', labelNames: ['status'], registers });
     this.outbox = new Gauge({ name: 'orb_outbox', help: 'Outgoing messages by delivery status.', labelNames: ['status'], registers });
-    this.outboxOldest = new Gauge({ name: 'orb_outbox_oldest_pending_seconds', help: 'Age of the oldest outgoing message not yet sent.', registers });
+    this.outboxOldest = new Gauge({
+      name: 'orb_outbox_oldest_pending_seconds',
+      help: 'Age of the oldest outgoing message not yet sent.',
+      registers,
+    });
     this.resultDeliveries = new Gauge({
       name: 'orb_result_deliveries',
       help: 'Accepted requests for the result webhook, by delivery status (see /deliveries).',
@@ -53,7 +57,12 @@ export class Metrics {
     this.inboxPending = new Gauge({ name: 'orb_inbox_pending', help: 'Updates taken and not yet applied.', registers });
     this.inboxDead = new Gauge({ name: 'orb_inbox_dead', help: 'Updates that failed too often (see /failed).', registers });
     this.inboxOldest = new Gauge({ name: 'orb_inbox_oldest_pending_seconds', help: 'Age of the oldest pending update.', registers });
-    this.updates = new Counter({ name: 'orb_updates_total', help: 'Updates by outcome since start.', labelNames: ['outcome', 'reason'], registers });
+    this.updates = new Counter({
+      name: 'orb_updates_total',
+      help: 'Updates by outcome since start.',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    });
     this.handled = new Counter({
       name: 'orb_updates_handled_total',
       help: 'Updates run through the bot, by type and outcome (ok, refused by the Bot API, failed and retried).',
@@ -67,7 +76,12 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.apiCalls = new Counter({ name: 'orb_telegram_calls_total', help: 'Bot API requests by method.', labelNames: ['method'], registers });
+    this.apiCalls = new Counter({
+      name: 'orb_telegram_calls_total',
+      help: 'Bot API requests by method.',
+      labelNames: ['method'],
+      registers,
+    });
     this.apiErrors = new Counter({
       name: 'orb_telegram_errors_total',
       help: 'Bot API requests that failed, by method and Telegram error code ("network" when no answer came).',
@@ -114,7 +128,9 @@ export class Metrics {
   private async read(): Promise<void> {
     const { db } = this.sources;
     const inbox = this.sources.inbox();
-    const flows = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from flows group by status`));
+    const flows = rowsOf<{ status: string; n: number }>(
+      await db.execute(sql`select status, count(*)::int as n from flows group by status`),
+    );
     const outbox = rowsOf<{ status: string; n: number; oldest: number | null }>(
       await db.execute(sql`
         select status, count(*)::int as n,
@@ -122,7 +138,9 @@ export class Metrics {
         from outbox group by status`),
     );
     const backlog = await inbox.backlog();
-    const deliveries = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from result_deliveries group by status`));
+    const deliveries = rowsOf<{ status: string; n: number }>(
+      await db.execute(sql`select status, count(*)::int as n from result_deliveries group by status`),
+    );
 
     setByStatus(this.flows, FLOW_STATUSES, flows);
     setByStatus(this.outbox, OUTBOX_STATUSES, outbox);

@@ -8,7 +8,11 @@ import { ENGINES, openTestDatabase, type TestDatabase } from './helpers/db.js';
 import { samplePhoto } from './helpers/telegram.js';
 
 /** A logger as the app makes it, writing to memory: every line it wrote, and the entries parsed. */
-function capturedLogger(level: 'debug' | 'info' = 'debug'): { logger: Logger; text: () => string; entries: () => Record<string, unknown>[] } {
+function capturedLogger(level: 'debug' | 'info' = 'debug'): {
+  logger: Logger;
+  text: () => string;
+  entries: () => Record<string, unknown>[];
+} {
   const lines: string[] = [];
   const logger = createLogger(level, { write: (line: string) => void lines.push(line) });
   const text = () => lines.join('');
@@ -34,36 +38,47 @@ describe('what an error leaves in the log', () => {
   let db: TestDatabase | undefined;
   afterEach(() => db?.close());
 
-  it.each(ENGINES)('a failed query on %s: class, SQLSTATE and stack frames, never the statement, its parameters or the message quoting them', async (engine) => {
-    db = await openTestDatabase(engine);
-    const failed = await db
-      .current()
-      .db.execute(sql`select ${FULL_NAME}::int as n`)
-      .then(() => null, (error: unknown) => error);
-    expect(failed).toBeInstanceOf(Error);
-    // The raw error carries the value three ways: the query's parameters, Drizzle's message, the driver's message.
-    expect(String((failed as Error).message)).toContain(FULL_NAME);
+  it.each(ENGINES)(
+    'a failed query on %s: class, SQLSTATE and stack frames, never the statement, its parameters or the message quoting them',
+    async (engine) => {
+      db = await openTestDatabase(engine);
+      const failed = await db
+        .current()
+        .db.execute(sql`select ${FULL_NAME}::int as n`)
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      expect(failed).toBeInstanceOf(Error);
+      // The raw error carries the value three ways: the query's parameters, Drizzle's message, the driver's message.
+      expect(String((failed as Error).message)).toContain(FULL_NAME);
 
-    const log = capturedLogger();
-    log.logger.error({ err: failed }, 'query failed');
-    log.logger.warn({ err: errorSummary(failed) }, 'query failed, summarised first');
-    log.logger.error(failed);
-    expect(log.text()).not.toContain(FULL_NAME);
-    const [raw, summarised, bare] = log.entries();
-    for (const entry of [raw, summarised, bare]) {
-      expect(entry?.err).toMatchObject({ code: '22P02', stack: expect.stringMatching(/^at /) });
-      expect(entry?.err).not.toHaveProperty('message');
-    }
-    // logger.error(err) would make the message the log line's msg: the class is used instead.
-    expect(bare?.msg).toBe((bare?.err as { type: string }).type);
-  });
+      const log = capturedLogger();
+      log.logger.error({ err: failed }, 'query failed');
+      log.logger.warn({ err: errorSummary(failed) }, 'query failed, summarised first');
+      log.logger.error(failed);
+      expect(log.text()).not.toContain(FULL_NAME);
+      const [raw, summarised, bare] = log.entries();
+      for (const entry of [raw, summarised, bare]) {
+        expect(entry?.err).toMatchObject({ code: '22P02', stack: expect.stringMatching(/^at /) });
+        expect(entry?.err).not.toHaveProperty('message');
+      }
+      // logger.error(err) would make the message the log line's msg: the class is used instead.
+      expect(bare?.msg).toBe((bare?.err as { type: string }).type);
+    },
+  );
 
   it('a refused Bot API call: the code and Telegram’s description, never the request payload', () => {
     const error = new TelegramError(
       { error_code: 400, description: "Bad Request: can't parse entities" },
       { method: 'sendMessage', payload: { chat_id: 42, text: `Full name: ${FULL_NAME}` } },
     );
-    expect(serializeError(error)).toMatchObject({ type: 'TelegramError', code: 400, description: "Bad Request: can't parse entities", stack: expect.any(String) });
+    expect(serializeError(error)).toMatchObject({
+      type: 'TelegramError',
+      code: 400,
+      description: "Bad Request: can't parse entities",
+      stack: expect.any(String),
+    });
     expect(JSON.stringify(serializeError(error))).not.toContain(FULL_NAME);
     expect(summarizeError(error)).toEqual({ type: 'TelegramError', code: 400, description: "Bad Request: can't parse entities" });
   });
@@ -84,9 +99,16 @@ describe('what an error leaves in the log', () => {
 
   it('keys that hold personal data are redacted wherever they sit', () => {
     const log = capturedLogger();
-    log.logger.info({ text: FULL_NAME, from: { first_name: PERSON.firstName, username: PERSON.username }, payload: { email: EMAIL } }, 'oops');
+    log.logger.info(
+      { text: FULL_NAME, from: { first_name: PERSON.firstName, username: PERSON.username }, payload: { email: EMAIL } },
+      'oops',
+    );
     expect(log.text()).not.toMatch(new RegExp(`${FULL_NAME}|${PERSON.firstName}|${PERSON.username}|${EMAIL}`));
-    expect(log.entries()[0]).toMatchObject({ text: '[redacted]', from: { first_name: '[redacted]', username: '[redacted]' }, payload: '[redacted]' });
+    expect(log.entries()[0]).toMatchObject({
+      text: '[redacted]',
+      from: { first_name: '[redacted]', username: '[redacted]' },
+      payload: '[redacted]',
+    });
   });
 });
 
@@ -164,18 +186,46 @@ describe.each(ENGINES)('the log of whole conversations on %s', (engine) => {
     const flows = await h.app.flows.flowsOf(client.id);
     const app = h.app;
     const answers = (await Promise.all(flows.map((f) => app.flows.answersOf(f.id)))).flat();
-    const fileIds = [photo.photo, ...answers.flatMap((a) => [a.fileId, a.fileUniqueId])].filter((id): id is string => typeof id === 'string' && id !== '');
+    const fileIds = [photo.photo, ...answers.flatMap((a) => [a.fileId, a.fileUniqueId])].filter(
+      (id): id is string => typeof id === 'string' && id !== '',
+    );
     expect(fileIds.length).toBeGreaterThanOrEqual(2);
-    expect(answers.map((a) => a.value)).toEqual(expect.arrayContaining([{ kind: 'text', text: FULL_NAME }, { kind: 'email', email: EMAIL }]));
+    expect(answers.map((a) => a.value)).toEqual(
+      expect.arrayContaining([
+        { kind: 'text', text: FULL_NAME },
+        { kind: 'email', email: EMAIL },
+      ]),
+    );
 
     const entries = log.entries();
     // The failures are there, described without their data.
-    expect(entries).toContainEqual(expect.objectContaining({ msg: 'update failed: retrying', err: expect.objectContaining({ code: 'P0001', stack: expect.any(String) }) }));
-    expect(entries).toContainEqual(expect.objectContaining({ msg: 'message refused; sent as plain text', error: "Bad Request: can't parse entities: unsupported start tag" }));
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        msg: 'update failed: retrying',
+        err: expect.objectContaining({ code: 'P0001', stack: expect.any(String) }),
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        msg: 'message refused; sent as plain text',
+        error: "Bad Request: can't parse entities: unsupported start tag",
+      }),
+    );
     expect(entries).toContainEqual(expect.objectContaining({ msg: 'bot started' }));
 
     const text = log.text();
-    for (const secret of [PERSON.firstName, PERSON.lastName, PERSON.username, PERSON.phone, FULL_NAME, CITY, BIRTH_DATE, '1988-03-17', EMAIL, ...fileIds]) {
+    for (const secret of [
+      PERSON.firstName,
+      PERSON.lastName,
+      PERSON.username,
+      PERSON.phone,
+      FULL_NAME,
+      CITY,
+      BIRTH_DATE,
+      '1988-03-17',
+      EMAIL,
+      ...fileIds,
+    ]) {
       expect(text, secret).not.toContain(secret);
     }
   });

@@ -17,7 +17,13 @@ interface Run {
 function start(env: Record<string, string>, untilOutput?: RegExp): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', PORT: String(20_000 + Math.floor(Math.random() * 20_000)), ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        LOG_LEVEL: 'info',
+        PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+        ...env,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -71,7 +77,12 @@ describe('start-up', () => {
   });
 
   it('says the Bot API cannot be reached without printing the token', async () => {
-    const run = await start({ DATA_DIR: path.join(dir, 'data4'), BOT_TOKEN: '123:secret-token', OPERATOR_IDS: '1', TELEGRAM_API_ROOT: 'http://127.0.0.1:9' });
+    const run = await start({
+      DATA_DIR: path.join(dir, 'data4'),
+      BOT_TOKEN: '123:secret-token',
+      OPERATOR_IDS: '1',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:9',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('cannot reach the Telegram Bot API at http://127.0.0.1:9');
     expect(run.stderr).not.toContain('secret-token');
@@ -140,7 +151,8 @@ async function nextEvent(base: string, match: (event: { type: string; chatId?: n
       buffer = events.pop() ?? '';
       for (const event of events) {
         const data = /^data: (.*)$/m.exec(event)?.[1];
-        const parsed = data === undefined ? undefined : (JSON.parse(data) as { type: string; chatId?: number; message?: { text?: string } });
+        const parsed =
+          data === undefined ? undefined : (JSON.parse(data) as { type: string; chatId?: number; message?: { text?: string } });
         if (parsed && match(parsed)) {
           abort.abort();
           return parsed;
@@ -172,17 +184,25 @@ describe('SIGHUP', () => {
   it('re-reads the catalogue; a broken one stays out, with its problems logged (where only) and sent to the admins', async () => {
     const cataloguePath = path.join(dir, 'catalogue.yaml');
     await copyFile('config/catalogue.yaml', cataloguePath);
-    const app = running({ DATA_DIR: path.join(dir, 'data'), CATALOGUE_PATH: cataloguePath, DEFAULT_LOCALE: 'en', PORT: String(await freePort()) });
+    const app = running({
+      DATA_DIR: path.join(dir, 'data'),
+      CATALOGUE_PATH: cataloguePath,
+      DEFAULT_LOCALE: 'en',
+      PORT: String(await freePort()),
+    });
     try {
       const ready = await app.next(/"msg":"ready/, true);
       const base = String(ready.url);
-      const state = async () => ((await (await fetch(`${base}/api/state`)).json()) as { operator: { id: number }; catalogue: unknown[] });
+      const state = async () => (await (await fetch(`${base}/api/state`)).json()) as { operator: { id: number }; catalogue: unknown[] };
       const before = await state();
       expect(before.catalogue.length).toBeGreaterThan(1);
 
       // Broken: the catalogue in force stays; the log says where, the admin (the playground's operator) what.
       await writeFile(cataloguePath, ONE_REQUEST_TYPE.replace('    steps:', '    colour: red\n    steps:'));
-      const told = await nextEvent(base, (e) => e.type === 'message.created' && e.chatId === before.operator.id && /not reloaded/.test(e.message?.text ?? ''));
+      const told = await nextEvent(
+        base,
+        (e) => e.type === 'message.created' && e.chatId === before.operator.id && /not reloaded/.test(e.message?.text ?? ''),
+      );
       const failed = app.next(/catalogue not reloaded/);
       app.child.kill('SIGHUP');
       const logged = await failed;

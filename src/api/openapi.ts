@@ -10,7 +10,13 @@ import './schemas.js';
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
 const error = (description: string) => ({ description, content: json(ref('Error')) });
-const requestId = { name: 'id', in: 'path', required: true, description: 'the request (flow) number', schema: { type: 'integer', minimum: 1 } };
+const requestId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'the request (flow) number',
+  schema: { type: 'integer', minimum: 1 },
+};
 
 let document: Record<string, unknown> | undefined;
 
@@ -68,7 +74,9 @@ function build(): Record<string, unknown> {
             '404': error('No such client (`client_not_found`): they have never opened the bot'),
             '409': error('The client has not started the bot or has blocked it (`client_not_started`, `client_blocked`)'),
             '413': error('The body is larger than 16 KB'),
-            '422': error('Unknown request type, an `operator_id` that is not staff, a client id of a staff member, no operator to assign, or an `Idempotency-Key` reused with another body'),
+            '422': error(
+              'Unknown request type, an `operator_id` that is not staff, a client id of a staff member, no operator to assign, or an `Idempotency-Key` reused with another body',
+            ),
           },
         },
       },
@@ -102,7 +110,12 @@ function build(): Record<string, unknown> {
         },
       },
       '/api/openapi.json': {
-        get: { operationId: 'openApi', summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
+        get: {
+          operationId: 'openApi',
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } },
+        },
       },
     },
     webhooks: {

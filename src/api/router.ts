@@ -168,8 +168,14 @@ async function cancel(deps: RequestApiDeps, req: IncomingMessage, res: ServerRes
  */
 async function operatorFor(deps: RequestApiDeps, clientId: number, given: number | undefined): Promise<number> {
   const client = await deps.directory.get(clientId);
-  if (!client) throw new ApiFailure(404, 'client_not_found', `there is no client ${clientId}: they must open the bot first (/start or an invite link)`);
-  if ((await deps.directory.roleOf(clientId)) !== 'client') throw new ApiFailure(422, 'not_a_client', `${clientId} is a staff member, not a client`);
+  if (!client)
+    throw new ApiFailure(
+      404,
+      'client_not_found',
+      `there is no client ${clientId}: they must open the bot first (/start or an invite link)`,
+    );
+  if ((await deps.directory.roleOf(clientId)) !== 'client')
+    throw new ApiFailure(422, 'not_a_client', `${clientId} is a staff member, not a client`);
   if (given !== undefined) {
     await requireStaff(deps, given);
     return given;
@@ -185,7 +191,10 @@ async function requireStaff(deps: RequestApiDeps, id: number): Promise<void> {
 }
 
 /** A request as the API shows it, or null when there is no such request. */
-export async function requestState(deps: Pick<RequestApiDeps, 'db' | 'flows' | 'catalogue' | 'defaultLocale'>, flowId: number): Promise<RequestStateJson | null> {
+export async function requestState(
+  deps: Pick<RequestApiDeps, 'db' | 'flows' | 'catalogue' | 'defaultLocale'>,
+  flowId: number,
+): Promise<RequestStateJson | null> {
   const [flow] = await flowsInScope(deps.db, { flowId, operatorId: null });
   if (!flow) return null;
   const locale = deps.defaultLocale;
@@ -223,7 +232,11 @@ function refusalFailure(refusal: Refusal): ApiFailure {
     case 'flow_not_found':
       return new ApiFailure(404, 'not_found', 'there is no such request');
     case 'client_not_started':
-      return new ApiFailure(409, 'client_not_started', 'the client has not opened the bot, so it cannot write to them: send them an invite link');
+      return new ApiFailure(
+        409,
+        'client_not_started',
+        'the client has not opened the bot, so it cannot write to them: send them an invite link',
+      );
     case 'client_blocked':
       return new ApiFailure(409, 'client_blocked', 'the client has blocked the bot');
     case 'unknown_request_type':

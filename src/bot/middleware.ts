@@ -33,7 +33,14 @@ export function logIncoming(): MiddlewareFn<BotContext> {
         if (ctx.callbackQuery && ctx.from && 'data' in ctx.callbackQuery) {
           await ctx.deps.messageLog
             .inbound(
-              { chatId: ctx.chat?.id ?? ctx.from.id, kind: 'callback', text: ctx.callbackQuery.data, fileId: null, fileUniqueId: null, telegramMessageId: null },
+              {
+                chatId: ctx.chat?.id ?? ctx.from.id,
+                kind: 'callback',
+                text: ctx.callbackQuery.data,
+                fileId: null,
+                fileUniqueId: null,
+                telegramMessageId: null,
+              },
               { updateId: ctx.update.update_id },
             )
             .catch(() => {});

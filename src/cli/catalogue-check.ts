@@ -15,7 +15,8 @@ async function main(): Promise<number> {
   try {
     const catalogue = await loadCatalogueFile(file);
     console.log(`OK: ${catalogue.requests.length} request types in ${file}`);
-    for (const r of catalogue.requests) console.log(`  ${r.id} (${r.steps.length} step${r.steps.length === 1 ? '' : 's'}) ${r.hash.slice(0, 12)}`);
+    for (const r of catalogue.requests)
+      console.log(`  ${r.id} (${r.steps.length} step${r.steps.length === 1 ? '' : 's'}) ${r.hash.slice(0, 12)}`);
     return 0;
   } catch (error) {
     if (!(error instanceof CatalogueError)) throw error;

@@ -34,7 +34,12 @@ export interface Opened {
 }
 
 /** Runs a command: its result line on stdout, or one error line on stderr and exit code 1. */
-export async function runCommand(name: string, usage: string, deps: CliDeps, body: (context: { open(): Promise<Opened> }) => Promise<string>): Promise<number> {
+export async function runCommand(
+  name: string,
+  usage: string,
+  deps: CliDeps,
+  body: (context: { open(): Promise<Opened> }) => Promise<string>,
+): Promise<number> {
   const print = deps.print ?? ((line: string) => console.log(line));
   const printError = deps.printError ?? ((line: string) => console.error(line));
   let database: Database | undefined;
@@ -68,7 +73,8 @@ export function parseFlags(args: readonly string[], names: readonly string[]): M
     const name = match?.[1];
     if (!match || name === undefined || !names.includes(name)) throw new CliError(`unknown argument "${arg}"`, true);
     const value = match[2] ?? args[++i];
-    if (value === undefined || value === '' || (match[2] === undefined && value.startsWith('--'))) throw new CliError(`--${name} needs a value`, true);
+    if (value === undefined || value === '' || (match[2] === undefined && value.startsWith('--')))
+      throw new CliError(`--${name} needs a value`, true);
     if (flags.has(name)) throw new CliError(`--${name} is given twice`, true);
     flags.set(name, value);
   }
@@ -82,7 +88,8 @@ export function required(flags: Map<string, string>, name: string, what: string)
 }
 
 export function positiveId(text: string, name: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) throw new CliError(`--${name} must be a positive whole number, got "${text}"`);
+  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new CliError(`--${name} must be a positive whole number, got "${text}"`);
   return Number(text);
 }
 

@@ -146,7 +146,12 @@ function requestSection(definition: RequestDefinition): string {
     `hash \`${definition.hash.slice(0, 12)}\``,
   ];
   const rows = definition.steps.map(
-    (step, i) => `| ${i + 1} | \`${step.id}\` | ${cell(step.label?.en ?? step.id)} | ${step.type} | ${optionsOf(step).map((o) => `\`${cell(o)}\``).join(', ') || '—'} |`,
+    (step, i) =>
+      `| ${i + 1} | \`${step.id}\` | ${cell(step.label?.en ?? step.id)} | ${step.type} | ${
+        optionsOf(step)
+          .map((o) => `\`${cell(o)}\``)
+          .join(', ') || '—'
+      } |`,
   );
   return `## ${definition.id}
 

@@ -2,14 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import {
-  LOCALES,
-  STEP_TYPES,
-  type Locale,
-  type RequestDefinition,
-  type StepDefinition,
-  type Text,
-} from '../../machines/definition.js';
+import { LOCALES, STEP_TYPES, type Locale, type RequestDefinition, type StepDefinition, type Text } from '../../machines/definition.js';
 
 /** A validated catalogue: request types by id, in file order. */
 export interface Catalogue {
@@ -32,7 +25,9 @@ export class CatalogueError extends Error {
     readonly file: string,
     readonly problems: readonly CatalogueProblem[],
   ) {
-    super(`${file}: ${problems.length} problem(s) in the request catalogue:\n${problems.map((p) => `  ${formatProblem(file, p)}`).join('\n')}`);
+    super(
+      `${file}: ${problems.length} problem(s) in the request catalogue:\n${problems.map((p) => `  ${formatProblem(file, p)}`).join('\n')}`,
+    );
     this.name = 'CatalogueError';
   }
 }
@@ -90,7 +85,10 @@ const common = {
   max_attempts: z.int().min(1).max(100).optional(),
 };
 const fileOptions = {
-  mime_types: z.array(z.string().regex(/^[\w.+-]+\/(\*|[\w.+-]+)$/, 'a mime type such as image/jpeg or image/*')).min(1).optional(),
+  mime_types: z
+    .array(z.string().regex(/^[\w.+-]+\/(\*|[\w.+-]+)$/, 'a mime type such as image/jpeg or image/*'))
+    .min(1)
+    .optional(),
   max_size_mb: z.number().positive().max(2000).optional(),
 };
 
@@ -170,7 +168,11 @@ export async function loadCatalogueFile(file: string): Promise<Catalogue> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CatalogueError(file, [
-      { path: '', line: null, message: code === 'ENOENT' ? 'file not found (set CATALOGUE_PATH)' : `cannot read: ${code ?? String(error)}` },
+      {
+        path: '',
+        line: null,
+        message: code === 'ENOENT' ? 'file not found (set CATALOGUE_PATH)' : `cannot read: ${code ?? String(error)}`,
+      },
     ]);
   }
   return parseCatalogue(source, file);
@@ -193,17 +195,17 @@ export function parseCatalogue(source: string, file = 'catalogue.yaml'): Catalog
   const parsed = catalogueSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue): CatalogueProblem => {
-        const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-        if (issue.code === 'unrecognized_keys') {
-          const key = issue.keys[0] ?? '';
-          return {
-            path: formatPath([...path, key]),
-            line: lineAt(doc, [...path, key], lineOf),
-            message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''}${describeAllowed(issue.path.length)}`,
-          };
-        }
-        return { path: formatPath(path), line: lineAt(doc, path, lineOf), message: humanize(issue) };
-      });
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      if (issue.code === 'unrecognized_keys') {
+        const key = issue.keys[0] ?? '';
+        return {
+          path: formatPath([...path, key]),
+          line: lineAt(doc, [...path, key], lineOf),
+          message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''}${describeAllowed(issue.path.length)}`,
+        };
+      }
+      return { path: formatPath(path), line: lineAt(doc, path, lineOf), message: humanize(issue) };
+    });
     throw new CatalogueError(file, sortProblems([...problems, ...duplicates]));
   }
   const problems = [...duplicates, ...crossCheck(parsed.data, lineAtPath)];
@@ -248,7 +250,8 @@ function crossCheck(input: CatalogueInput, lineOf: (path: readonly (string | num
   input.requests.forEach((request, r) => {
     const ref = requestRef(request.id);
     const other = refs.get(ref);
-    if (other !== undefined && other !== request.id) add(['requests', r, 'id'], `"${request.id}" and "${other}" would share one button reference; rename one of them`);
+    if (other !== undefined && other !== request.id)
+      add(['requests', r, 'id'], `"${request.id}" and "${other}" would share one button reference; rename one of them`);
     refs.set(ref, request.id);
     request.steps.forEach((step, s) => {
       const at = (key: string) => ['requests', r, 'steps', s, key];
@@ -273,7 +276,8 @@ function crossCheck(input: CatalogueInput, lineOf: (path: readonly (string | num
           const value = step[key];
           if (value !== undefined && !isRealDate(value)) add(at(key), `${value} is not a real date`);
         }
-        if (step.min !== undefined && step.max !== undefined && step.min > step.max) add(at('min'), `min ${step.min} is after max ${step.max}`);
+        if (step.min !== undefined && step.max !== undefined && step.min > step.max)
+          add(at('min'), `min ${step.min} is after max ${step.max}`);
       }
       if (step.type === 'number' && step.min !== undefined && step.max !== undefined && step.min > step.max) {
         add(at('min'), `min ${step.min} is greater than max ${step.max}`);
@@ -303,7 +307,12 @@ function duplicateIds(raw: unknown, lineOf: (path: readonly (string | number)[])
       const first = seen.get(itemId);
       const at = [...path, i, 'id'];
       if (first === undefined) seen.set(itemId, i);
-      else problems.push({ path: formatPath(at), line: lineOf(at), message: `duplicate ${what} id "${itemId}" (first at ${formatPath([...path, first])})` });
+      else
+        problems.push({
+          path: formatPath(at),
+          line: lineOf(at),
+          message: `duplicate ${what} id "${itemId}" (first at ${formatPath([...path, first])})`,
+        });
     });
   };
   const requests = raw !== null && typeof raw === 'object' && 'requests' in raw ? raw.requests : undefined;
@@ -392,7 +401,11 @@ function normaliseStep(step: StepInput, text: (value: Localized) => Text, maxAtt
 
 /** A plain-string option gets an id from its text (or its position when the text has no latin letters). */
 function slug(label: string, index: number): string {
-  const s = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 32);
+  const s = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 32);
   return /^[a-z]/.test(s) ? s : `option_${index + 1}`;
 }
 

@@ -158,7 +158,10 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
       }
     }
     if (raw.RESULT_WEBHOOK_URL !== undefined && raw.RESULT_WEBHOOK_SECRET === undefined) {
-      problems.push({ name: 'RESULT_WEBHOOK_SECRET', message: 'required when RESULT_WEBHOOK_URL is set (the receiver checks the signature with it)' });
+      problems.push({
+        name: 'RESULT_WEBHOOK_SECRET',
+        message: 'required when RESULT_WEBHOOK_URL is set (the receiver checks the signature with it)',
+      });
     }
     if (raw.RESULT_WEBHOOK_SECRET !== undefined && raw.RESULT_WEBHOOK_URL === undefined) {
       problems.push({ name: 'RESULT_WEBHOOK_URL', message: 'required when RESULT_WEBHOOK_SECRET is set' });
@@ -192,7 +195,11 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
 function describe(error: Error, value: string | undefined): string {
   const shown = value === undefined ? '' : ` (got ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)})`;
   const message = error.message;
-  if (message.includes('not in choices')) return `must be one of ${message.replace(/^.*not in choices \[?([^\]]*)\]?.*$/, '$1').split(',').join(', ')}${shown}`;
+  if (message.includes('not in choices'))
+    return `must be one of ${message
+      .replace(/^.*not in choices \[?([^\]]*)\]?.*$/, '$1')
+      .split(',')
+      .join(', ')}${shown}`;
   if (message.startsWith('Invalid url')) return `not a valid URL${shown}`;
   if (message.startsWith('Invalid port')) return `not a port number (1-65535)${shown}`;
   return `${message}${shown}`;

@@ -1,17 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { ACTIVE_STATUSES, FLOW_STATUSES } from '../flows/statuses.js';
 import { ROLES } from '../people/roles.js';
-import {
-  bigint,
-  bigserial,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** Telegram ids exceed 32 bits but stay within JavaScript's safe integers. */
 const telegramId = () => bigint({ mode: 'number' });
@@ -81,9 +71,15 @@ export const flows = pgTable(
       .where(sql`${t.status} in (${sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '))})`),
     index('flows_client_idx').on(t.clientId, t.id),
     index('flows_status_idx').on(t.status),
-    index('flows_remind_idx').on(t.remindAt).where(sql`${t.remindAt} is not null`),
-    index('flows_expire_idx').on(t.expireAt).where(sql`${t.expireAt} is not null`),
-    index('flows_retention_idx').on(t.finishedAt).where(sql`${t.finishedAt} is not null and ${t.purgedAt} is null`),
+    index('flows_remind_idx')
+      .on(t.remindAt)
+      .where(sql`${t.remindAt} is not null`),
+    index('flows_expire_idx')
+      .on(t.expireAt)
+      .where(sql`${t.expireAt} is not null`),
+    index('flows_retention_idx')
+      .on(t.finishedAt)
+      .where(sql`${t.finishedAt} is not null and ${t.purgedAt} is null`),
   ],
 );
 

@@ -137,5 +137,12 @@ export class RateLimiter {
 
 /** Bot API methods that put a message into a chat or change one: the ones Telegram's flood limits count. */
 export function isLimited(method: string): boolean {
-  return (method.startsWith('send') && method !== 'sendChatAction') || method === 'copyMessage' || method === 'copyMessages' || method === 'forwardMessage' || method === 'forwardMessages' || method.startsWith('editMessage');
+  return (
+    (method.startsWith('send') && method !== 'sendChatAction') ||
+    method === 'copyMessage' ||
+    method === 'copyMessages' ||
+    method === 'forwardMessage' ||
+    method === 'forwardMessages' ||
+    method.startsWith('editMessage')
+  );
 }

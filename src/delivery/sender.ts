@@ -49,7 +49,10 @@ export class OutboxSender {
   /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
   start(intervalMs = 1_000): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.flush().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed')), intervalMs);
+    this.timer = setInterval(
+      () => void this.flush().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed')),
+      intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -79,7 +82,14 @@ export class OutboxSender {
             this.deps.db
               .select({ id: waiting.id })
               .from(waiting)
-              .where(and(eq(waiting.chatId, outbox.chatId), eq(waiting.status, 'pending'), lt(waiting.id, outbox.id), gt(waiting.nextAttemptAt, sql`now()`))),
+              .where(
+                and(
+                  eq(waiting.chatId, outbox.chatId),
+                  eq(waiting.status, 'pending'),
+                  lt(waiting.id, outbox.id),
+                  gt(waiting.nextAttemptAt, sql`now()`),
+                ),
+              ),
           ),
         ),
       )
@@ -125,7 +135,9 @@ export class OutboxSender {
     const [card] = await this.deps.db
       .select({ id: outbox.telegramMessageId })
       .from(outbox)
-      .where(and(eq(outbox.chatId, row.chatId), eq(outbox.cardKey, row.cardKey), eq(outbox.method, 'sendMessage'), eq(outbox.status, 'sent')))
+      .where(
+        and(eq(outbox.chatId, row.chatId), eq(outbox.cardKey, row.cardKey), eq(outbox.method, 'sendMessage'), eq(outbox.status, 'sent')),
+      )
       .orderBy(desc(outbox.id))
       .limit(1);
     return card?.id ?? null;

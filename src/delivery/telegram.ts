@@ -58,7 +58,10 @@ export class TelegramGate {
         this.observed(method, null);
         if (log && (method.startsWith('send') || method === 'copyMessage' || method === 'forwardMessage')) {
           const logged = describeMessage(result);
-          if (logged) await log.outbound(logged).catch((error: unknown) => this.options.logger.warn({ err: errorSummary(error) }, 'outgoing message not logged'));
+          if (logged)
+            await log
+              .outbound(logged)
+              .catch((error: unknown) => this.options.logger.warn({ err: errorSummary(error) }, 'outgoing message not logged'));
         }
         return result;
       }

@@ -90,7 +90,11 @@ export async function buildArchive(input: {
         } else {
           try {
             const bytes = await input.download(answer.fileId ?? answer.value.fileId);
-            const name = uniqueName(used, `files/${flow.id}_${safe(flow.requestId)}/${safe(answer.stepId)}_round${answer.round}`, extensionOf(answer.value));
+            const name = uniqueName(
+              used,
+              `files/${flow.id}_${safe(flow.requestId)}/${safe(answer.stepId)}_round${answer.round}`,
+              extensionOf(answer.value),
+            );
             entries.push({ name, bytes, mtime: answer.createdAt, compress: false });
             file.path = name;
             files++;
@@ -110,7 +114,18 @@ export async function buildArchive(input: {
         answered_at: isoUtc(answer.createdAt),
         ...(file ? { file } : {}),
       });
-      csvRows.push([String(flow.id), flow.requestId, title, answer.stepId, label, String(answer.round), answer.status, text, file?.path ?? '', isoUtc(answer.createdAt)]);
+      csvRows.push([
+        String(flow.id),
+        flow.requestId,
+        title,
+        answer.stepId,
+        label,
+        String(answer.round),
+        answer.status,
+        text,
+        file?.path ?? '',
+        isoUtc(answer.createdAt),
+      ]);
     }
     requests.push({
       flow_id: flow.id,

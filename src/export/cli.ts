@@ -30,7 +30,9 @@ export function exportCommand(args: readonly string[], deps: CliDeps = {}): Prom
     const locale = localeFlag(flags);
     const { exporter, catalogue, env } = await context.open();
     if (!(await exporter.knows(requestId))) {
-      throw new CliError(`unknown request type "${requestId}" (the catalogue has ${catalogue.requests.map((r) => r.id).join(', ') || 'none'})`);
+      throw new CliError(
+        `unknown request type "${requestId}" (the catalogue has ${catalogue.requests.map((r) => r.id).join(', ') || 'none'})`,
+      );
     }
     const csv = await exporter.requestCsv({ requestId, since, viewer: null, locale: locale ?? env.defaultLocale });
     await write(out, csv.bytes);
@@ -46,8 +48,10 @@ export function archiveCommand(args: readonly string[], deps: CliDeps = {}): Pro
     if (flags === 'help') return ARCHIVE_USAGE;
     const client = flags.get('client');
     const flow = flags.get('flow');
-    if ((client === undefined) === (flow === undefined)) throw new CliError('give one of --client <client id> or --flow <request number>', true);
-    const scope: ArchiveScope = client !== undefined ? { clientId: positiveId(client, 'client') } : { flowId: positiveId(flow ?? '', 'flow') };
+    if ((client === undefined) === (flow === undefined))
+      throw new CliError('give one of --client <client id> or --flow <request number>', true);
+    const scope: ArchiveScope =
+      client !== undefined ? { clientId: positiveId(client, 'client') } : { flowId: positiveId(flow ?? '', 'flow') };
     const out = required(flags, 'out', 'where to write the ZIP, e.g. --out client.zip');
     const locale = localeFlag(flags);
     const { exporter, env } = await context.open();
@@ -55,7 +59,10 @@ export function archiveCommand(args: readonly string[], deps: CliDeps = {}): Pro
       ? telegramDownloader(new Telegram(env.botToken, env.telegramApiRoot ? { apiRoot: env.telegramApiRoot } : {}))
       : null;
     const archive = await exporter.archive({ scope, viewer: null, locale: locale ?? env.defaultLocale, download });
-    if (!archive) throw new CliError(`nothing to archive: ${'clientId' in scope ? `client ${scope.clientId} has no requests` : `there is no request ${scope.flowId}`}`);
+    if (!archive)
+      throw new CliError(
+        `nothing to archive: ${'clientId' in scope ? `client ${scope.clientId} has no requests` : `there is no request ${scope.flowId}`}`,
+      );
     await write(out, archive.bytes);
     const files = !archive.filesIncluded
       ? '; files not included: BOT_TOKEN is not set'
@@ -77,7 +84,11 @@ function run(name: string, usage: string, deps: CliDeps, body: (context: { open(
       async open(): Promise<Opened> {
         const { env, database } = await context.open();
         const catalogue = await loadCatalogueFile(env.cataloguePath);
-        return { env, catalogue, exporter: new Exporter({ db: database.db, catalogue: () => catalogue, ...(deps.clock ? { clock: deps.clock } : {}) }) };
+        return {
+          env,
+          catalogue,
+          exporter: new Exporter({ db: database.db, catalogue: () => catalogue, ...(deps.clock ? { clock: deps.clock } : {}) }),
+        };
       },
     }),
   );

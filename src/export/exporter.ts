@@ -36,7 +36,12 @@ export class Exporter {
   }
 
   /** One row per flow of the request type created since `since`, as CSV (see docs/export.md). */
-  async requestCsv(input: { requestId: string; since: Date | null; viewer: Viewer; locale: Locale }): Promise<RequestCsv & { filename: string }> {
+  async requestCsv(input: {
+    requestId: string;
+    since: Date | null;
+    viewer: Viewer;
+    locale: Locale;
+  }): Promise<RequestCsv & { filename: string }> {
     const scope: ExportScope = { requestId: input.requestId, since: input.since, operatorId: input.viewer };
     const flows = await flowsInScope(this.deps.db, scope);
     const answers = await answersInScope(this.deps.db, scope, ['accepted', 'pending']);
@@ -53,13 +58,25 @@ export class Exporter {
    * The archive of one client or one flow, with every answer of every round; null when the viewer has no
    * flow in scope. With `download` the files are in it; without, answers.json says they are not.
    */
-  async archive(input: { scope: ArchiveScope; viewer: Viewer; locale: Locale; download: Downloader | null }): Promise<(Archive & { filename: string }) | null> {
+  async archive(input: {
+    scope: ArchiveScope;
+    viewer: Viewer;
+    locale: Locale;
+    download: Downloader | null;
+  }): Promise<(Archive & { filename: string }) | null> {
     const scope: ExportScope = { ...input.scope, operatorId: input.viewer };
     const flows = await flowsInScope(this.deps.db, scope);
     if (flows.length === 0) return null;
     const answers = await answersInScope(this.deps.db, scope);
     const now = this.clock();
-    const archive = await buildArchive({ flows, answers, catalogue: this.deps.catalogue().byId, locale: input.locale, now, download: input.download });
+    const archive = await buildArchive({
+      flows,
+      answers,
+      catalogue: this.deps.catalogue().byId,
+      locale: input.locale,
+      now,
+      download: input.download,
+    });
     const name = 'clientId' in input.scope ? `client_${input.scope.clientId}` : `request_${input.scope.flowId}`;
     return { ...archive, filename: `${name}_${isoDay(now)}.zip` };
   }

@@ -79,12 +79,14 @@ export async function sentCardsOf(tx: Tx, clientId: number): Promise<SentCard[]>
     join flows f on f.id = o.flow_id left join people p on p.id = o.chat_id
     where f.client_id = ${clientId}::bigint and o.chat_id <> ${clientId}::bigint and o.card_key is not null
       and o.method = 'sendMessage' and o.status = 'sent' and o.telegram_message_id is not null`);
-  return rowsOf<{ chat_id: number | string; card_key: string; flow_id: number | string; language_code: string | null }>(result).map((r) => ({
-    chatId: Number(r.chat_id),
-    cardKey: r.card_key,
-    flowId: Number(r.flow_id),
-    languageCode: r.language_code,
-  }));
+  return rowsOf<{ chat_id: number | string; card_key: string; flow_id: number | string; language_code: string | null }>(result).map(
+    (r) => ({
+      chatId: Number(r.chat_id),
+      cardKey: r.card_key,
+      flowId: Number(r.flow_id),
+      languageCode: r.language_code,
+    }),
+  );
 }
 
 /**
@@ -108,9 +110,17 @@ export async function eraseClient(
   },
 ): Promise<Omit<ErasureCounts, 'requestsCancelled'>> {
   const c = input.clientId;
-  const words = [String(c), ...input.names.filter((n) => n.trim() !== '')].map((n) => `${n.startsWith('@') ? '' : '\\m'}${escapeRegex(n)}\\M`);
+  const words = [String(c), ...input.names.filter((n) => n.trim() !== '')].map(
+    (n) => `${n.startsWith('@') ? '' : '\\m'}${escapeRegex(n)}\\M`,
+  );
   const pattern = `(${words.join('|')})`;
-  const notices = input.notices.map((n) => ({ chat_id: n.chatId, flow_id: n.flowId, method: n.method, payload: n.payload, card_key: n.cardKey }));
+  const notices = input.notices.map((n) => ({
+    chat_id: n.chatId,
+    flow_id: n.flowId,
+    method: n.method,
+    payload: n.payload,
+    card_key: n.cardKey,
+  }));
   const result = await tx.execute(sql`
     with
     f as (select id from flows where client_id = ${c}::bigint),
@@ -153,7 +163,10 @@ export async function eraseClient(
 }
 
 /** Records the erasure: no id, no name (see {@link clientRef}). */
-export async function recordErasure(tx: Tx, input: { clientRef: string; actorKind: 'admin' | 'command_line'; actorId: number | null; counts: ErasureCounts }): Promise<number> {
+export async function recordErasure(
+  tx: Tx,
+  input: { clientRef: string; actorKind: 'admin' | 'command_line'; actorId: number | null; counts: ErasureCounts },
+): Promise<number> {
   const result = await tx.execute(sql`
     insert into erasures (client_ref, actor_kind, actor_id, counts)
     values (${input.clientRef}, ${input.actorKind}, ${input.actorId}::bigint, ${json(input.counts)}) returning id`);

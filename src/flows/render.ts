@@ -54,7 +54,12 @@ function renderAll(input: RenderInput): OutMessage[] {
   const toClient = (text: string, extra: Record<string, unknown> = {}) =>
     out.push({ chatId: client.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML', ...extra } });
   const toOperator = (text: string, extra: Record<string, unknown> = {}, cardKey?: string) =>
-    out.push({ chatId: operator.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML', ...extra }, ...(cardKey ? { cardKey } : {}) });
+    out.push({
+      chatId: operator.id,
+      method: 'sendMessage',
+      payload: { text, parse_mode: 'HTML', ...extra },
+      ...(cardKey ? { cardKey } : {}),
+    });
   const editCard = (cardKey: string, text: string) =>
     out.push({ chatId: operator.id, method: 'editMessageText', payload: { text, parse_mode: 'HTML' }, cardKey });
   const fallback = input.defaultLocale;
@@ -63,7 +68,9 @@ function renderAll(input: RenderInput): OutMessage[] {
 
   const event = input.event;
   if (input.invalid && view.kind === 'prompt') {
-    const lines = [`❗ ${html(invalidText(input.invalid, view.step.patternError ? pickText(view.step.patternError, client.locale, fallback) : null, client.locale))}`];
+    const lines = [
+      `❗ ${html(invalidText(input.invalid, view.step.patternError ? pickText(view.step.patternError, client.locale, fallback) : null, client.locale))}`,
+    ];
     if (view.attemptsLeft <= 2) lines.push(t(client.locale, 'attemptsLeft', { n: view.attemptsLeft }));
     // At a phone step the easy way out of any error is the button that shares the client's own number.
     const keyboard = phoneKeyboard(view.step, client.locale);
@@ -74,9 +81,16 @@ function renderAll(input: RenderInput): OutMessage[] {
     toClient(html(t(client.locale, 'albumKept', { media: event.answer.kind === 'photo' ? 'photo' : 'document' })));
   }
 
-  if (event?.type === 'ASK_AGAIN') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', { reason: html(clip(event.reason, REASON_MAX)) })}`);
+  if (event?.type === 'ASK_AGAIN')
+    editCard(
+      reviewCardKey(input.flowId),
+      `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', { reason: html(clip(event.reason, REASON_MAX)) })}`,
+    );
   if ((event?.type === 'RETRY_STEP' || event?.type === 'RESET') && input.before?.kind === 'needs_operator') {
-    editCard(alertCardKey(input.flowId), `${html(title(operator.locale))} · ${clientName}\n\n${t(operator.locale, event.type === 'RESET' ? 'reset' : 'retryStep')} ✓`);
+    editCard(
+      alertCardKey(input.flowId),
+      `${html(title(operator.locale))} · ${clientName}\n\n${t(operator.locale, event.type === 'RESET' ? 'reset' : 'retryStep')} ✓`,
+    );
   }
 
   for (const effect of input.effects) {
@@ -97,22 +111,38 @@ function renderAll(input: RenderInput): OutMessage[] {
         // A retry of the review re-sends the card; the client was already thanked.
         if (event?.type !== 'RETRY_STEP') toClient(t(client.locale, 'sentForReview'));
         out.push(...fileMessages(input, view.answers));
-        toOperator(reviewText(input, operator.locale), {
-          reply_markup: {
-            inline_keyboard: [
-              [
-                { text: t(operator.locale, 'accept'), callback_data: pack({ kind: 'accept', flow: input.flowId, version: input.version }) },
-                { text: t(operator.locale, 'askAgain'), callback_data: pack({ kind: 'askAgain', flow: input.flowId, version: input.version }) },
+        toOperator(
+          reviewText(input, operator.locale),
+          {
+            reply_markup: {
+              inline_keyboard: [
+                [
+                  {
+                    text: t(operator.locale, 'accept'),
+                    callback_data: pack({ kind: 'accept', flow: input.flowId, version: input.version }),
+                  },
+                  {
+                    text: t(operator.locale, 'askAgain'),
+                    callback_data: pack({ kind: 'askAgain', flow: input.flowId, version: input.version }),
+                  },
+                ],
               ],
-            ],
+            },
           },
-        }, reviewCardKey(input.flowId));
+          reviewCardKey(input.flowId),
+        );
         break;
       case 'notifyOperator': {
         if (view.kind !== 'needs_operator') break;
         if (view.parked.code === 'max_attempts') toClient(t(client.locale, 'parkedClient'));
         const step = view.step ? stepLabel(view.step, operator.locale, fallback) : '—';
-        const error = view.error ? invalidText(view.error, view.step?.patternError ? pickText(view.step.patternError, operator.locale, fallback) : null, operator.locale) : '—';
+        const error = view.error
+          ? invalidText(
+              view.error,
+              view.step?.patternError ? pickText(view.step.patternError, operator.locale, fallback) : null,
+              operator.locale,
+            )
+          : '—';
         toOperator(
           t(operator.locale, 'parkedOperator', {
             client: clientName,
@@ -138,11 +168,16 @@ function renderAll(input: RenderInput): OutMessage[] {
     if (outcome === 'completed') {
       if (event?.type === 'ACCEPT') {
         toClient(t(client.locale, 'acceptedClient', { title: html(title(client.locale)) }));
-        editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'acceptedCard', { operator: html(actorName(input)) })}`);
+        editCard(
+          reviewCardKey(input.flowId),
+          `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'acceptedCard', { operator: html(actorName(input)) })}`,
+        );
       } else {
         toClient(t(client.locale, 'completedClient', { title: html(title(client.locale)) }));
         out.push(...fileMessages(input, answers));
-        toOperator(`${t(operator.locale, 'completedOperator', { client: clientName, title: html(title(operator.locale)) })}\n\n${answerLines(answers, operator.locale, fallback)}`);
+        toOperator(
+          `${t(operator.locale, 'completedOperator', { client: clientName, title: html(title(operator.locale)) })}\n\n${answerLines(answers, operator.locale, fallback)}`,
+        );
       }
       return;
     }
@@ -151,14 +186,20 @@ function renderAll(input: RenderInput): OutMessage[] {
     const card = t(operator.locale, outcome === 'cancelled' ? 'cancelledCard' : 'expiredCard');
     // Only a card that still shows buttons needs closing; older ones answer "changed" when pressed.
     if (input.before?.kind === 'review') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${card}`);
-    if (input.before?.kind === 'needs_operator') editCard(alertCardKey(input.flowId), `${html(title(operator.locale))} · ${clientName}\n\n${card}`);
+    if (input.before?.kind === 'needs_operator')
+      editCard(alertCardKey(input.flowId), `${html(title(operator.locale))} · ${clientName}\n\n${card}`);
     if (outcome === 'expired') toOperator(t(operator.locale, 'clientExpired', { client: clientName, title: html(title(operator.locale)) }));
-    else if (input.actor.kind === 'client') toOperator(t(operator.locale, 'clientCancelled', { client: clientName, title: html(title(operator.locale)) }));
+    else if (input.actor.kind === 'client')
+      toOperator(t(operator.locale, 'clientCancelled', { client: clientName, title: html(title(operator.locale)) }));
   }
 }
 
 function actorName(input: RenderInput): string {
-  return input.actor.kind === 'operator' && input.actor.id === input.operator.id ? displayName(input.operator) : input.actor.id === null ? 'system' : `id ${input.actor.id}`;
+  return input.actor.kind === 'operator' && input.actor.id === input.operator.id
+    ? displayName(input.operator)
+    : input.actor.id === null
+      ? 'system'
+      : `id ${input.actor.id}`;
 }
 
 /** Parameters of a refusal that repeat what the client sent: shown as short excerpts only. */
@@ -208,9 +249,14 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
       ? t(locale, 'stepAgainHeader', { title, step: stepLabel(step, locale, fallback) })
       : t(locale, 'stepHeader', { title, position: view.position, total: view.total });
   const lines = [`<b>${html(header)}</b>`];
-  if (view.reason && view.round > 1 && view.position === 1) lines.push(`🔁 ${html(t(locale, 'askAgainHeader', { reason: clip(view.reason, REASON_MAX) }))}`);
+  if (view.reason && view.round > 1 && view.position === 1)
+    lines.push(`🔁 ${html(t(locale, 'askAgainHeader', { reason: clip(view.reason, REASON_MAX) }))}`);
   lines.push('', html(pickText(step.prompt, locale, fallback)));
-  if (view.previous && view.previous.kind !== 'file') lines.push('', `<i>${html(t(locale, 'previousValue', { value: clip(formatValue(step, view.previous, locale, fallback), VALUE_MAX) }))}</i>`);
+  if (view.previous && view.previous.kind !== 'file')
+    lines.push(
+      '',
+      `<i>${html(t(locale, 'previousValue', { value: clip(formatValue(step, view.previous, locale, fallback), VALUE_MAX) }))}</i>`,
+    );
 
   const inline: InlineButton[][] = [];
   if (step.type === 'choice' && step.options) {
@@ -220,7 +266,8 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
     }));
     for (let i = 0; i < buttons.length; i += 2) inline.push(buttons.slice(i, i + 2));
   }
-  if (step.optional) inline.push([{ text: t(locale, 'skip'), callback_data: pack({ kind: 'skip', flow: input.flowId, version: input.version }) }]);
+  if (step.optional)
+    inline.push([{ text: t(locale, 'skip'), callback_data: pack({ kind: 'skip', flow: input.flowId, version: input.version }) }]);
   let replyMarkup: Record<string, unknown> | undefined;
   if (inline.length > 0) replyMarkup = { inline_keyboard: inline };
   else replyMarkup = phoneKeyboard(step, locale);
@@ -238,7 +285,9 @@ function summaryMessage(input: RenderInput, answers: readonly AnswerView[]): Out
     text: t(locale, 'edit', { label: stepLabel(a.step, locale, fallback) }),
     callback_data: pack({ kind: 'edit', flow: input.flowId, version: input.version, step: i }),
   }));
-  const rows: InlineButton[][] = [[{ text: t(locale, 'confirm'), callback_data: pack({ kind: 'confirm', flow: input.flowId, version: input.version }) }]];
+  const rows: InlineButton[][] = [
+    [{ text: t(locale, 'confirm'), callback_data: pack({ kind: 'confirm', flow: input.flowId, version: input.version }) }],
+  ];
   for (let i = 0; i < edits.length; i += 2) rows.push(edits.slice(i, i + 2));
   return {
     chatId: input.client.id,
@@ -268,7 +317,11 @@ export function answerLines(answers: readonly AnswerView[], locale: Locale, fall
   const max = Math.max(EXCERPT_MAX, Math.min(VALUE_MAX, share));
   return answers
     .map((a) => {
-      const value = a.value ? clip(formatValue(a.step, a.value, locale, fallback), max) : a.skipped ? t(locale, 'skipped') : t(locale, 'notAnswered');
+      const value = a.value
+        ? clip(formatValue(a.step, a.value, locale, fallback), max)
+        : a.skipped
+          ? t(locale, 'skipped')
+          : t(locale, 'notAnswered');
       return `<b>${html(stepLabel(a.step, locale, fallback))}</b>: ${html(value)}`;
     })
     .join('\n');
@@ -287,7 +340,11 @@ function fileMessages(input: RenderInput, answers: readonly AnswerView[]): OutMe
   const locale = input.operator.locale;
   return answers.flatMap((a): OutMessage[] => {
     if (a.value?.kind !== 'file') return [];
-    const caption = t(locale, 'fileCaption', { client: displayName(input.client), title: pickText(input.definition.title, locale, input.defaultLocale), step: stepLabel(a.step, locale, input.defaultLocale) });
+    const caption = t(locale, 'fileCaption', {
+      client: displayName(input.client),
+      title: pickText(input.definition.title, locale, input.defaultLocale),
+      step: stepLabel(a.step, locale, input.defaultLocale),
+    });
     return a.value.media === 'photo'
       ? [{ chatId: input.operator.id, method: 'sendPhoto', payload: { photo: a.value.fileId, caption } }]
       : [{ chatId: input.operator.id, method: 'sendDocument', payload: { document: a.value.fileId, caption } }];

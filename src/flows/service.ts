@@ -1,7 +1,13 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { pickText, readStoredDefinition, storedDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { persist, restore, step, initial, parkUnrestorable } from '../../machines/persist.js';
-import { createRequestMachine, type RequestEffect, type RequestEvent, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
+import {
+  createRequestMachine,
+  type RequestEffect,
+  type RequestEvent,
+  type RequestMachine,
+  type RequestSnapshot,
+} from '../../machines/request.machine.js';
 import { validateAnswer, type Answer, type StepValue } from '../../machines/steps.js';
 import { statusOf, viewOf, type RequestView } from '../../machines/view.js';
 import type { Catalogue } from '../config/catalogue.js';
@@ -10,7 +16,16 @@ import { answers as answersTable, flowEvents, flows } from '../db/schema.js';
 import { ACTIVE_STATUSES, isActive, isFinal, type FlowStatus } from './statuses.js';
 import { localeOf, t } from '../ui/i18n.js';
 import { displayName, html } from '../ui/format.js';
-import { clientRef, ERASED_NAME, eraseClient, purgeFinished, recordErasure, sentCardsOf, type ErasureCounts, type RetentionCounts } from './erasure.js';
+import {
+  clientRef,
+  ERASED_NAME,
+  eraseClient,
+  purgeFinished,
+  recordErasure,
+  sentCardsOf,
+  type ErasureCounts,
+  type RetentionCounts,
+} from './erasure.js';
 import { render } from './render.js';
 import {
   StaleWriteError,
@@ -100,9 +115,9 @@ export class FlowService {
    * runs in the same transaction once the flow is inserted (the request API records its idempotency key
    * there); whatever it throws undoes the start and reaches the caller.
    */
-  start(input: { operatorId: number; clientId: number; requestId: string; within?: (tx: Tx, flowId: number) => Promise<void> } & UpdateRef): Promise<
-    Outcome<{ flow: FlowSummary; queued: boolean; position: number }>
-  > {
+  start(
+    input: { operatorId: number; clientId: number; requestId: string; within?: (tx: Tx, flowId: number) => Promise<void> } & UpdateRef,
+  ): Promise<Outcome<{ flow: FlowSummary; queued: boolean; position: number }>> {
     return this.transact(async (tx) => {
       const { fresh, client } = await lockClient(tx, input.clientId, input.updateId ?? null);
       if (!fresh) return refuse({ code: 'duplicate_update' });
@@ -118,7 +133,12 @@ export class FlowService {
       // Queued requests start in order: a new one waits behind any queued before it.
       const busy = open.length > 0;
       const stranded = busy && !open.some((f) => isActive(f.status));
-      const id = await insertFlow(tx, { clientId: input.clientId, operatorId: input.operatorId, definition: storedDefinition(definition), status: 'queued' });
+      const id = await insertFlow(tx, {
+        clientId: input.clientId,
+        operatorId: input.operatorId,
+        definition: storedDefinition(definition),
+        status: 'queued',
+      });
       await input.within?.(tx, id);
       const actor: Actor = { kind: 'operator', id: input.operatorId };
       const plan = emptyPlan();
@@ -126,12 +146,27 @@ export class FlowService {
       let position = 0;
       if (busy) {
         position = open.filter((f) => f.status === 'queued').length + 1;
-        plan.events.push({ flowId: id, fromState: null, toState: 'queued', event: 'START', payload: null, actorId: actor.id, actorKind: actor.kind });
+        plan.events.push({
+          flowId: id,
+          fromState: null,
+          toState: 'queued',
+          event: 'START',
+          payload: null,
+          actorId: actor.id,
+          actorKind: actor.kind,
+        });
         plan.outbox.push({
           chatId: input.operatorId,
           flowId: id,
           method: 'sendMessage',
-          payload: { text: t(operatorInfo.locale, 'requestQueued', { client: html(displayName(clientInfo)), title: html(pickText(definition.title, operatorInfo.locale, this.defaultLocale)), position }), parse_mode: 'HTML' },
+          payload: {
+            text: t(operatorInfo.locale, 'requestQueued', {
+              client: html(displayName(clientInfo)),
+              title: html(pickText(definition.title, operatorInfo.locale, this.defaultLocale)),
+              position,
+            }),
+            parse_mode: 'HTML',
+          },
         });
       } else {
         status = this.activate(plan, { id, version: 0, definition, clientInfo, operatorInfo, actor });
@@ -184,8 +219,14 @@ export class FlowService {
   }
 
   /** Sends the client back to the given steps (ids; none or unknown: all) with the reason. */
-  askAgain(input: { operatorId: number; flowId: number; version?: number; reason: string; stepIds?: readonly string[] } & UpdateRef): Promise<Outcome<FlowSummary>> {
-    return this.operatorCommand(input, () => ({ type: 'ASK_AGAIN', reason: input.reason.trim() || '—', stepIds: [...(input.stepIds ?? [])] }));
+  askAgain(
+    input: { operatorId: number; flowId: number; version?: number; reason: string; stepIds?: readonly string[] } & UpdateRef,
+  ): Promise<Outcome<FlowSummary>> {
+    return this.operatorCommand(input, () => ({
+      type: 'ASK_AGAIN',
+      reason: input.reason.trim() || '—',
+      stepIds: [...(input.stepIds ?? [])],
+    }));
   }
 
   reset(input: { actor: Actor; flowId: number; version?: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
@@ -217,11 +258,15 @@ export class FlowService {
       const snapshot = restored.ok ? restored.snapshot : parkUnrestorable(machine, flow.definition, flow.snapshot);
       const view = viewOf(flow.definition, snapshot);
       const effects: RequestEffect[] =
-        view.kind === 'prompt' ? [{ type: 'prompt', params: { stepId: view.step.id } }]
-        : view.kind === 'confirm' ? [{ type: 'presentSummary' }]
-        : view.kind === 'review' ? [{ type: 'requestReview' }]
-        : view.kind === 'needs_operator' ? [{ type: 'notifyOperator' }]
-        : [];
+        view.kind === 'prompt'
+          ? [{ type: 'prompt', params: { stepId: view.step.id } }]
+          : view.kind === 'confirm'
+            ? [{ type: 'presentSummary' }]
+            : view.kind === 'review'
+              ? [{ type: 'requestReview' }]
+              : view.kind === 'needs_operator'
+                ? [{ type: 'notifyOperator' }]
+                : [];
       // A review or an alert goes to the operator who asks for it; a prompt or summary to the client only.
       const forOperator = view.kind === 'review' || view.kind === 'needs_operator';
       const audience = forOperator ? input.operatorId : flow.clientId;
@@ -230,9 +275,30 @@ export class FlowService {
       const operatorInfo = personInfo(presser, input.operatorId, this.defaultLocale);
       const actor: Actor = { kind: 'operator', id: input.operatorId };
       const plan = emptyPlan();
-      const messages = render({ flowId: flow.id, version: flow.version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor, effects, view, before: null, invalid: null, defaultLocale: this.defaultLocale });
+      const messages = render({
+        flowId: flow.id,
+        version: flow.version,
+        definition: flow.definition,
+        client: clientInfo,
+        operator: operatorInfo,
+        event: null,
+        actor,
+        effects,
+        view,
+        before: null,
+        invalid: null,
+        defaultLocale: this.defaultLocale,
+      });
       plan.outbox.push(...messages.filter((m) => m.chatId === audience).map((m) => ({ ...m, flowId: flow.id })));
-      plan.events.push({ flowId: flow.id, fromState: stateName(snapshot.value), toState: stateName(snapshot.value), event: 'RESEND', payload: null, actorId: actor.id, actorKind: actor.kind });
+      plan.events.push({
+        flowId: flow.id,
+        fromState: stateName(snapshot.value),
+        toState: stateName(snapshot.value),
+        event: 'RESEND',
+        payload: null,
+        actorId: actor.id,
+        actorKind: actor.kind,
+      });
       await write(tx, plan);
       return { ok: true, value: summaryOf(flow) };
     });
@@ -250,8 +316,19 @@ export class FlowService {
       const client = personInfo(locked.client, clientId, this.defaultLocale);
       const operator = personInfo(locked.operator, flow.operatorId, this.defaultLocale);
       const plan = emptyPlan();
-      plan.events.push({ flowId: flow.id, fromState: flow.status, toState: flow.status, event: 'CLIENT_BLOCKED', payload: null, actorId: clientId, actorKind: 'client' });
-      const text = t(operator.locale, 'clientBlockedNotice', { client: html(displayName(client)), title: html(pickText(flow.definition.title, operator.locale, this.defaultLocale)) });
+      plan.events.push({
+        flowId: flow.id,
+        fromState: flow.status,
+        toState: flow.status,
+        event: 'CLIENT_BLOCKED',
+        payload: null,
+        actorId: clientId,
+        actorKind: 'client',
+      });
+      const text = t(operator.locale, 'clientBlockedNotice', {
+        client: html(displayName(client)),
+        title: html(pickText(flow.definition.title, operator.locale, this.defaultLocale)),
+      });
       plan.outbox.push({ chatId: operator.id, flowId: flow.id, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } });
       await this.routeToOperators(tx, plan, flow.operatorId);
       await write(tx, plan);
@@ -270,14 +347,35 @@ export class FlowService {
       if (!flow) return false;
       const client = personInfo(locked.client, flow.clientId, this.defaultLocale);
       const toOperator = input.chatId !== flow.clientId;
-      const recipients = toOperator ? (await this.staffIds(tx)).filter((id) => id !== input.chatId) : await this.operatorsFor(flow.operatorId, tx);
+      const recipients = toOperator
+        ? (await this.staffIds(tx)).filter((id) => id !== input.chatId)
+        : await this.operatorsFor(flow.operatorId, tx);
       const addressee = toOperator ? personInfo(await personById(tx, input.chatId), input.chatId, this.defaultLocale) : client;
       const plan = emptyPlan();
       const reason = input.reason.slice(0, 200);
-      plan.events.push({ flowId: flow.id, fromState: flow.status, toState: flow.status, event: 'DELIVERY_FAILED', payload: { chatId: input.chatId, reason }, actorId: null, actorKind: 'system' });
+      plan.events.push({
+        flowId: flow.id,
+        fromState: flow.status,
+        toState: flow.status,
+        event: 'DELIVERY_FAILED',
+        payload: { chatId: input.chatId, reason },
+        actorId: null,
+        actorKind: 'system',
+      });
       for (const chatId of recipients) {
-        const locale = chatId === flow.operatorId ? personInfo(locked.operator, chatId, this.defaultLocale).locale : personInfo(await personById(tx, chatId), chatId, this.defaultLocale).locale;
-        plan.outbox.push({ chatId, flowId: flow.id, method: 'sendMessage', payload: { text: t(locale, 'deliveryFailed', { client: html(displayName(addressee)), reason: html(reason) }), parse_mode: 'HTML' } });
+        const locale =
+          chatId === flow.operatorId
+            ? personInfo(locked.operator, chatId, this.defaultLocale).locale
+            : personInfo(await personById(tx, chatId), chatId, this.defaultLocale).locale;
+        plan.outbox.push({
+          chatId,
+          flowId: flow.id,
+          method: 'sendMessage',
+          payload: {
+            text: t(locale, 'deliveryFailed', { client: html(displayName(addressee)), reason: html(reason) }),
+            parse_mode: 'HTML',
+          },
+        });
       }
       await write(tx, plan);
       return recipients.length > 0;
@@ -325,7 +423,8 @@ export class FlowService {
           notices.push({ chatId, flowId: flow.id, method: 'sendMessage', payload: { text }, cardKey: null });
         }
       }
-      const name = client.firstName === ERASED_NAME ? [] : [[client.firstName, client.lastName].filter((s) => s && s.trim() !== '').join(' ')];
+      const name =
+        client.firstName === ERASED_NAME ? [] : [[client.firstName, client.lastName].filter((s) => s && s.trim() !== '').join(' ')];
       const names = [...name, ...(client.username ? [`@${client.username}`] : [])].filter((n) => n.length >= 3);
       const removed = await eraseClient(tx, { clientId: input.clientId, staffIds: staff, names, notices });
       const counts: ErasureCounts = { requestsCancelled: open.length, ...removed };
@@ -343,7 +442,7 @@ export class FlowService {
     const total = { requests: 0, answers: 0, messages: 0 };
     if (!this.retentionDays) return total;
     const cutoff = new Date(now.getTime() - this.retentionDays * 86_400_000);
-    for (let more = true; more; ) {
+    for (let more = true; more;) {
       const batch = await this.transact((tx) => purgeFinished(tx, cutoff, RETENTION_BATCH));
       total.requests += batch.requests;
       total.answers += batch.answers;
@@ -380,7 +479,9 @@ export class FlowService {
           select 1 from flows a where a.client_id = q.client_id and a.status in (${sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '))}))`),
     );
     // Done inbox rows only guard against re-delivery, which Telegram stops after a day.
-    await this.db.execute(sql`delete from inbox where status = 'done' and done_at < ${new Date(now.getTime() - 7 * 86_400_000).toISOString()}::timestamptz`);
+    await this.db.execute(
+      sql`delete from inbox where status = 'done' and done_at < ${new Date(now.getTime() - 7 * 86_400_000).toISOString()}::timestamptz`,
+    );
     let activated = 0;
     for (const row of stranded) {
       const started = await this.transact((tx) => this.startNextQueued(tx, Number(row.client_id), { kind: 'system', id: null }, null));
@@ -428,7 +529,12 @@ export class FlowService {
 
   /** Active flows (all clients), most recently changed first. */
   async activeFlows(limit = 100): Promise<FlowSummary[]> {
-    const rows = await this.db.select().from(flows).where(inArray(flows.status, [...ACTIVE_STATUSES])).orderBy(desc(flows.updatedAt)).limit(limit);
+    const rows = await this.db
+      .select()
+      .from(flows)
+      .where(inArray(flows.status, [...ACTIVE_STATUSES]))
+      .orderBy(desc(flows.updatedAt))
+      .limit(limit);
     return rows.map(toSummary);
   }
 
@@ -521,15 +627,44 @@ export class FlowService {
       // A snapshot that no longer fits its machine: park it and alert the operator instead of failing.
       before = parkUnrestorable(machine, flow.definition, flow.snapshot);
       const parked = viewOf(flow.definition, before);
-      plan.events.push({ flowId: flow.id, fromState: null, toState: 'needs_operator', event: 'RESTORE_FAILED', payload: restored.error, actorId: null, actorKind: 'system' });
-      const alert = render({ flowId: flow.id, version: flow.version + 1, definition: flow.definition, client: clientInfo, operator: operatorInfo, event: null, actor: { kind: 'system', id: null }, effects: [{ type: 'notifyOperator' }], view: parked, before: null, invalid: null, defaultLocale: this.defaultLocale });
+      plan.events.push({
+        flowId: flow.id,
+        fromState: null,
+        toState: 'needs_operator',
+        event: 'RESTORE_FAILED',
+        payload: restored.error,
+        actorId: null,
+        actorKind: 'system',
+      });
+      const alert = render({
+        flowId: flow.id,
+        version: flow.version + 1,
+        definition: flow.definition,
+        client: clientInfo,
+        operator: operatorInfo,
+        event: null,
+        actor: { kind: 'system', id: null },
+        effects: [{ type: 'notifyOperator' }],
+        view: parked,
+        before: null,
+        invalid: null,
+        defaultLocale: this.defaultLocale,
+      });
       plan.outbox.push(...alert.map((m) => ({ ...m, flowId: flow.id })));
     }
     const result = step(machine, before, event);
     if (!result.handled) {
       if (!restored.ok) {
         // Keep the parking even though this event is refused (the caller logs its own message).
-        plan.flows.push({ id: flow.id, version: flow.version, snapshot: persist(machine, before), status: 'needs_operator', remindAt: null, expireAt: null, finished: false });
+        plan.flows.push({
+          id: flow.id,
+          version: flow.version,
+          snapshot: persist(machine, before),
+          status: 'needs_operator',
+          remindAt: null,
+          expireAt: null,
+          finished: false,
+        });
         await write(tx, { ...plan, messages: [] });
       }
       return refuse(refusalFor(statusOf(before), flow.status));
@@ -554,7 +689,14 @@ export class FlowService {
       }
     }
     plan.answerChanges.push(...answerChangesFor(flow.id, event, next, flow.definition, status));
-    plan.flows.push({ id: flow.id, version: flow.version, snapshot: persist(machine, next), status, ...this.timers(flow, status, before, event, now), finished: isFinal(status) });
+    plan.flows.push({
+      id: flow.id,
+      version: flow.version,
+      snapshot: persist(machine, next),
+      status,
+      ...this.timers(flow, status, before, event, now),
+      finished: isFinal(status),
+    });
     if (status === 'completed' && this.results) {
       const body = this.results.body({
         flowId: flow.id,
@@ -578,7 +720,20 @@ export class FlowService {
       actorId: actor.id,
       actorKind: actor.kind,
     });
-    for (const message of render({ flowId: flow.id, version, definition: flow.definition, client: clientInfo, operator: operatorInfo, event, actor, effects: result.actions, view, before: viewOf(flow.definition, before), invalid, defaultLocale: this.defaultLocale })) {
+    for (const message of render({
+      flowId: flow.id,
+      version,
+      definition: flow.definition,
+      client: clientInfo,
+      operator: operatorInfo,
+      event,
+      actor,
+      effects: result.actions,
+      view,
+      before: viewOf(flow.definition, before),
+      invalid,
+      defaultLocale: this.defaultLocale,
+    })) {
       plan.outbox.push({ ...message, flowId: flow.id });
     }
     await this.routeToOperators(tx, plan, flow.operatorId);
@@ -611,7 +766,14 @@ export class FlowService {
   /** Adds the first snapshot, prompt and audit row of a flow that starts now. */
   private activate(
     plan: MutablePlan,
-    args: { id: number; version: number; definition: RequestDefinition; clientInfo: ReturnType<typeof personInfo>; operatorInfo: ReturnType<typeof personInfo>; actor: Actor },
+    args: {
+      id: number;
+      version: number;
+      definition: RequestDefinition;
+      clientInfo: ReturnType<typeof personInfo>;
+      operatorInfo: ReturnType<typeof personInfo>;
+      actor: Actor;
+    },
   ): FlowStatus {
     const machine = this.machineFor(args.definition);
     const { snapshot, actions } = initial(machine);
@@ -626,9 +788,30 @@ export class FlowService {
       expireAt: args.definition.expireAfterMs === null ? null : new Date(now.getTime() + args.definition.expireAfterMs),
       finished: false,
     });
-    plan.events.push({ flowId: args.id, fromState: args.version === 0 ? 'queued' : null, toState: stateName(snapshot.value), event: 'START', payload: null, actorId: args.actor.id, actorKind: args.actor.kind });
+    plan.events.push({
+      flowId: args.id,
+      fromState: args.version === 0 ? 'queued' : null,
+      toState: stateName(snapshot.value),
+      event: 'START',
+      payload: null,
+      actorId: args.actor.id,
+      actorKind: args.actor.kind,
+    });
     const view = viewOf(args.definition, snapshot);
-    for (const message of render({ flowId: args.id, version: args.version + 1, definition: args.definition, client: args.clientInfo, operator: args.operatorInfo, event: null, actor: args.actor, effects: actions, view, before: null, invalid: null, defaultLocale: this.defaultLocale })) {
+    for (const message of render({
+      flowId: args.id,
+      version: args.version + 1,
+      definition: args.definition,
+      client: args.clientInfo,
+      operator: args.operatorInfo,
+      event: null,
+      actor: args.actor,
+      effects: actions,
+      view,
+      before: null,
+      invalid: null,
+      defaultLocale: this.defaultLocale,
+    })) {
       plan.outbox.push({ ...message, flowId: args.id });
     }
     return status;
@@ -636,8 +819,24 @@ export class FlowService {
 
   private async dropQueued(tx: Tx, flow: FlowRow, actor: Actor): Promise<Outcome<FlowSummary & { status: FlowStatus }>> {
     const plan = emptyPlan();
-    plan.flows.push({ id: flow.id, version: flow.version, snapshot: null, status: 'cancelled', remindAt: null, expireAt: null, finished: true });
-    plan.events.push({ flowId: flow.id, fromState: 'queued', toState: 'cancelled', event: 'CANCEL', payload: null, actorId: actor.id, actorKind: actor.kind });
+    plan.flows.push({
+      id: flow.id,
+      version: flow.version,
+      snapshot: null,
+      status: 'cancelled',
+      remindAt: null,
+      expireAt: null,
+      finished: true,
+    });
+    plan.events.push({
+      flowId: flow.id,
+      fromState: 'queued',
+      toState: 'cancelled',
+      event: 'CANCEL',
+      payload: null,
+      actorId: actor.id,
+      actorKind: actor.kind,
+    });
     await write(tx, plan);
     return { ok: true, value: { ...summaryOf(flow), status: 'cancelled', version: flow.version + 1 } };
   }
@@ -653,13 +852,20 @@ export class FlowService {
   }
 
   /** When to remind and expire: only while the client is the one to act. */
-  private timers(flow: FlowRow, status: FlowStatus, before: RequestSnapshot, event: RequestEvent, now: Date): { remindAt: Date | null; expireAt: Date | null } {
+  private timers(
+    flow: FlowRow,
+    status: FlowStatus,
+    before: RequestSnapshot,
+    event: RequestEvent,
+    now: Date,
+  ): { remindAt: Date | null; expireAt: Date | null } {
     const waitingClient = status === 'collecting' || status === 'confirming';
     if (!waitingClient) return { remindAt: null, expireAt: null };
     const def = flow.definition;
     const wasWaitingClient = ['collecting', 'confirming'].includes(statusOf(before)); // the client is the one to act
     const remindAt = event.type === 'REMIND' || def.remindAfterMs === null ? null : new Date(now.getTime() + def.remindAfterMs);
-    const expireAt = wasWaitingClient && flow.expireAt ? flow.expireAt : def.expireAfterMs === null ? null : new Date(now.getTime() + def.expireAfterMs);
+    const expireAt =
+      wasWaitingClient && flow.expireAt ? flow.expireAt : def.expireAfterMs === null ? null : new Date(now.getTime() + def.expireAfterMs);
     return { remindAt, expireAt };
   }
 
@@ -721,15 +927,23 @@ function emptyPlan(): MutablePlan {
 }
 
 /** Tells the operator their request reached the client (at once, or when it left the queue). */
-function startedNotice(flowId: number, definition: RequestDefinition, client: PersonInfo, operator: PersonInfo, defaultLocale: Locale): OutMessage & { flowId: number } {
-  const text = t(operator.locale, 'requestStarted', { client: html(displayName(client)), title: html(pickText(definition.title, operator.locale, defaultLocale)) });
+function startedNotice(
+  flowId: number,
+  definition: RequestDefinition,
+  client: PersonInfo,
+  operator: PersonInfo,
+  defaultLocale: Locale,
+): OutMessage & { flowId: number } {
+  const text = t(operator.locale, 'requestStarted', {
+    client: html(displayName(client)),
+    title: html(pickText(definition.title, operator.locale, defaultLocale)),
+  });
   return { chatId: operator.id, flowId, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } };
 }
 
 function refuse(refusal: Refusal): { ok: false; refusal: Refusal } {
   return { ok: false, refusal };
 }
-
 
 function refusalFor(machineStatus: FlowStatus, stored: FlowStatus): Refusal {
   const status = stored === 'queued' ? stored : machineStatus;
@@ -749,7 +963,13 @@ function isRetryable(error: unknown): boolean {
   return false;
 }
 
-function answerChangesFor(flowId: number, event: RequestEvent, next: RequestSnapshot, definition: RequestDefinition, status: FlowStatus): AnswerStatusChange[] {
+function answerChangesFor(
+  flowId: number,
+  event: RequestEvent,
+  next: RequestSnapshot,
+  definition: RequestDefinition,
+  status: FlowStatus,
+): AnswerStatusChange[] {
   switch (event.type) {
     case 'ACCEPT':
       return [{ flowId, stepId: null, from: 'pending', to: 'accepted' }];

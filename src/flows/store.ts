@@ -49,7 +49,12 @@ function dedupe(updateId: number | null): SQL {
 
 /** Locks the client's active flow (if any), records the update id, and reads the people involved. */
 export async function lockActiveFlow(tx: Tx, clientId: number, updateId: number | null): Promise<Locked> {
-  return lockWith(tx, sql`select * from flows where client_id = ${clientId}::bigint and status in (${ACTIVE}) for update`, clientId, updateId);
+  return lockWith(
+    tx,
+    sql`select * from flows where client_id = ${clientId}::bigint and status in (${ACTIVE}) for update`,
+    clientId,
+    updateId,
+  );
 }
 
 /** Locks one flow by id (any status), records the update id, and reads the people involved. */
@@ -218,7 +223,13 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
     actor_id: e.actorId,
     actor_kind: e.actorKind,
   }));
-  const outbox = plan.outbox.map((o) => ({ chat_id: o.chatId, flow_id: o.flowId, method: o.method, payload: o.payload, card_key: o.cardKey ?? null }));
+  const outbox = plan.outbox.map((o) => ({
+    chat_id: o.chatId,
+    flow_id: o.flowId,
+    method: o.method,
+    payload: o.payload,
+    card_key: o.cardKey ?? null,
+  }));
   const messages = plan.messages.map((m) => ({
     chat_id: m.chatId,
     kind: m.kind,

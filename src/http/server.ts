@@ -50,7 +50,11 @@ export async function startHttpServer(options: HttpOptions): Promise<Server> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new StartupError(`port ${options.port} is already in use: stop the other process or set PORT`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new StartupError(`port ${options.port} is already in use: stop the other process or set PORT`)
+          : error,
+      ),
     );
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
@@ -93,7 +97,12 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
  * update, and committed to the inbox before the 200 (Telegram re-sends anything else). A malformed body
  * gets a 4xx; a database that cannot take it, a 503 so that Telegram tries again.
  */
-async function takeUpdate(options: HttpOptions, ingest: (update: Update) => Promise<void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function takeUpdate(
+  options: HttpOptions,
+  ingest: (update: Update) => Promise<void>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const body = await readBody(req, limit);
   if (body === 'too_large') {
@@ -111,7 +120,10 @@ async function takeUpdate(options: HttpOptions, ingest: (update: Update) => Prom
   try {
     await ingest(parsed.update);
   } catch (error) {
-    options.logger.error({ err: errorSummary(error), updateId: parsed.update.update_id }, 'webhook update not committed: Telegram will send it again');
+    options.logger.error(
+      { err: errorSummary(error), updateId: parsed.update.update_id },
+      'webhook update not committed: Telegram will send it again',
+    );
     return send(res, 503, 'text/plain', 'try again later');
   }
   send(res, 200, 'application/json', '{"ok":true}');

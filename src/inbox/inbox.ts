@@ -87,15 +87,16 @@ export class Inbox {
     // PostgreSQL cannot store a NUL character (JSON writes it as \u0000): removed on arrival (rare, so checked on the whole batch).
     if (json.includes('\\u0000')) json = JSON.stringify(stripNul(rows));
     try {
-      const inserted = rowsOf<{ n: number }>(
-        await this.deps.db.execute(sql`
+      const inserted =
+        rowsOf<{ n: number }>(
+          await this.deps.db.execute(sql`
           with ins as (
             insert into inbox (update_id, chat_id, payload)
             select update_id, chat_id, payload from jsonb_to_recordset(${json}::jsonb) as x(update_id bigint, chat_id bigint, payload jsonb)
             on conflict (update_id) do nothing
             returning 1)
           select count(*)::int as n from ins`),
-      )[0]?.n ?? 0;
+        )[0]?.n ?? 0;
       this.counters.accepted += inserted;
       this.counters.duplicate += rows.length - inserted;
     } catch (error) {
@@ -131,7 +132,15 @@ export class Inbox {
 
   /** Updates that failed `maxAttempts` times, oldest first (kinds only, never their content). */
   async deadLetters(limit = 20): Promise<{ total: number; items: DeadLetter[] }> {
-    const rows = rowsOf<{ update_id: number | string; chat_id: number | string; payload: Update; attempts: number; last_error: string | null; received_at: string | Date; total: number }>(
+    const rows = rowsOf<{
+      update_id: number | string;
+      chat_id: number | string;
+      payload: Update;
+      attempts: number;
+      last_error: string | null;
+      received_at: string | Date;
+      total: number;
+    }>(
       await this.deps.db.execute(sql`
         select update_id, chat_id, payload, attempts, last_error, received_at, count(*) over ()::int as total
         from inbox where status = 'dead' order by update_id limit ${limit}`),
@@ -197,7 +206,9 @@ export class Inbox {
     const workers = Array.from({ length: Math.min(this.deps.concurrency ?? 16, queue.length) }, async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         // A chat whose bookkeeping failed (the database went away) is tried again on a later pass.
-        await this.applyChat(next[0], next[1]).catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'inbox chat pass failed'));
+        await this.applyChat(next[0], next[1]).catch((error: unknown) =>
+          this.deps.logger.error({ err: errorSummary(error) }, 'inbox chat pass failed'),
+        );
       }
     });
     await Promise.all(workers);
@@ -215,7 +226,9 @@ export class Inbox {
         continue;
       }
       // A flow command marks its update done in its own transaction; this covers every other update.
-      await this.deps.db.execute(sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${updateId} and status = 'pending'`);
+      await this.deps.db.execute(
+        sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${updateId} and status = 'pending'`,
+      );
       this.counters.applied++;
       this.delayed.delete(chatId);
     }
@@ -241,7 +254,9 @@ export class Inbox {
         sql`update inbox set status = 'dead', attempts = ${attempts}, last_error = ${description} where update_id = ${updateId} and status = 'pending'`,
       );
       this.counters.dead++;
-      await this.deps.onDead?.(1).catch((e: unknown) => this.deps.logger.warn({ err: errorSummary(e) }, 'admins not told about a dead letter'));
+      await this.deps
+        .onDead?.(1)
+        .catch((e: unknown) => this.deps.logger.warn({ err: errorSummary(e) }, 'admins not told about a dead letter'));
       return false;
     }
     const delaySeconds = Math.min(60, 2 ** (attempts - 1));
@@ -258,12 +273,18 @@ export class Inbox {
   private async tellDelayed(chatId: number, update: Update): Promise<void> {
     if (this.delayed.has(chatId) || !this.deps.onDelayed) return;
     this.delayed.add(chatId);
-    await this.deps.onDelayed(update).catch((error: unknown) => this.deps.logger.warn({ err: errorSummary(error) }, 'delay notice not sent'));
+    await this.deps
+      .onDelayed(update)
+      .catch((error: unknown) => this.deps.logger.warn({ err: errorSummary(error) }, 'delay notice not sent'));
   }
 
   /** Says once that the bot works in private chats only, and leaves; both through the outbox, with the update. */
   private async leave(updateId: number, chatId: number, languageCode: string | undefined): Promise<void> {
-    const rows = (this.deps.leaveGroup?.(chatId, languageCode) ?? [{ method: 'leaveChat', payload: {} }]).map((r) => ({ chat_id: chatId, method: r.method, payload: r.payload }));
+    const rows = (this.deps.leaveGroup?.(chatId, languageCode) ?? [{ method: 'leaveChat', payload: {} }]).map((r) => ({
+      chat_id: chatId,
+      method: r.method,
+      payload: r.payload,
+    }));
     const [row] = rowsOf<{ n: number }>(
       await this.deps.db.execute(sql`
         with seen as (

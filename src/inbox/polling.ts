@@ -41,7 +41,10 @@ export function startPolling(options: PollingOptions): { stop(): Promise<void> }
         if (abort.signal.aborted) break;
         failures++;
         const unauthorized = error instanceof TelegramError && error.code === 401;
-        options.logger[failures === 1 || unauthorized ? 'error' : 'warn']({ err: errorSummary(error), failures }, 'polling: updates not taken yet');
+        options.logger[failures === 1 || unauthorized ? 'error' : 'warn'](
+          { err: errorSummary(error), failures },
+          'polling: updates not taken yet',
+        );
         await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)), undefined, { signal: abort.signal }).catch(() => {});
       }
     }

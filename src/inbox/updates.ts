@@ -31,7 +31,8 @@ interface ChatLike {
  */
 export function routeOf(update: Update): Route {
   const u = update as unknown as Partial<Record<string, unknown>>;
-  const member = u.my_chat_member as { chat?: ChatLike; from?: { language_code?: string }; new_chat_member?: { status?: string } } | undefined;
+  const member = u.my_chat_member as
+    { chat?: ChatLike; from?: { language_code?: string }; new_chat_member?: { status?: string } } | undefined;
   if (member?.chat) {
     if (member.chat.type === 'private') return { kind: 'private', chatId: member.chat.id };
     const status = member.new_chat_member?.status;
@@ -41,11 +42,21 @@ export function routeOf(update: Update): Route {
   }
   const chat = chatOf(u);
   if (!chat) return { kind: 'dropped', reason: 'no_chat' };
-  return chat.type === 'private' && Number.isSafeInteger(chat.id) ? { kind: 'private', chatId: chat.id } : { kind: 'dropped', reason: 'not_private' };
+  return chat.type === 'private' && Number.isSafeInteger(chat.id)
+    ? { kind: 'private', chatId: chat.id }
+    : { kind: 'dropped', reason: 'not_private' };
 }
 
 function chatOf(u: Partial<Record<string, unknown>>): ChatLike | undefined {
-  for (const key of ['message', 'edited_message', 'channel_post', 'edited_channel_post', 'chat_member', 'chat_join_request', 'message_reaction']) {
+  for (const key of [
+    'message',
+    'edited_message',
+    'channel_post',
+    'edited_channel_post',
+    'chat_member',
+    'chat_join_request',
+    'message_reaction',
+  ]) {
     const chat = (u[key] as { chat?: ChatLike } | undefined)?.chat;
     if (chat) return chat;
   }

@@ -29,7 +29,11 @@ export class MessageLog {
   }
 
   ofFlow(flowId: number) {
-    return this.db.select().from(messages).where(and(eq(messages.flowId, flowId))).orderBy(messages.id);
+    return this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.flowId, flowId)))
+      .orderBy(messages.id);
   }
 }
 
@@ -51,9 +55,22 @@ export function describeMessage(message: unknown): LoggedMessage | null {
   for (const kind of ['animation', 'document', 'voice', 'video', 'video_note', 'audio', 'sticker'] as const) {
     if (isRecord(message[kind])) return file(kind, message[kind]);
   }
-  if (isRecord(message.contact)) return { ...base, kind: 'contact', text: typeof message.contact.phone_number === 'string' ? message.contact.phone_number : '', fileId: null, fileUniqueId: null };
+  if (isRecord(message.contact))
+    return {
+      ...base,
+      kind: 'contact',
+      text: typeof message.contact.phone_number === 'string' ? message.contact.phone_number : '',
+      fileId: null,
+      fileUniqueId: null,
+    };
   if (isRecord(message.location)) {
-    return { ...base, kind: 'location', text: `${String(message.location.latitude)},${String(message.location.longitude)}`, fileId: null, fileUniqueId: null };
+    return {
+      ...base,
+      kind: 'location',
+      text: `${String(message.location.latitude)},${String(message.location.longitude)}`,
+      fileId: null,
+      fileUniqueId: null,
+    };
   }
   if (text !== null) return { ...base, kind: text.startsWith('/') ? 'command' : 'text', text, fileId: null, fileUniqueId: null };
   return { ...base, kind: 'other', text: null, fileId: null, fileUniqueId: null };

@@ -97,7 +97,10 @@ export class Directory {
 
   /** `q`: a transaction to read through (inside one, on PGlite, the database itself cannot be used). */
   async staffIds(q: Queryable = this.db): Promise<number[]> {
-    const rows = await q.select({ id: people.id }).from(people).where(inArray(people.role, ['operator', 'admin']));
+    const rows = await q
+      .select({ id: people.id })
+      .from(people)
+      .where(inArray(people.role, ['operator', 'admin']));
     return [...new Set([...this.staff.adminIds, ...this.staff.operatorIds, ...rows.map((r) => r.id)])];
   }
 
@@ -134,14 +137,23 @@ export class Directory {
 
   /** The client's operator, set once (by an invite or the first request). */
   async bindClient(clientId: number, operatorId: number): Promise<void> {
-    await this.db.update(people).set({ operatorId }).where(and(eq(people.id, clientId), isNull(people.operatorId)));
+    await this.db
+      .update(people)
+      .set({ operatorId })
+      .where(and(eq(people.id, clientId), isNull(people.operatorId)));
   }
 
   /** Clients, newest activity first, with the status of their active request. */
   async clients(options: { page: number; pageSize: number; query?: string }): Promise<{ items: ClientListItem[]; total: number }> {
     const staffIds = await this.staffIds();
     const filters = [ne(people.role, 'operator'), ne(people.role, 'admin')];
-    if (staffIds.length > 0) filters.push(sql`${people.id} not in (${sql.join(staffIds.map((id) => sql`${id}`), sql`, `)})`);
+    if (staffIds.length > 0)
+      filters.push(
+        sql`${people.id} not in (${sql.join(
+          staffIds.map((id) => sql`${id}`),
+          sql`, `,
+        )})`,
+      );
     const query = options.query?.trim().replace(/^@/, '');
     if (query) {
       const like = `%${query.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
@@ -149,7 +161,10 @@ export class Directory {
       filters.push(or(ilike(people.firstName, like), ilike(people.lastName, like), ilike(people.username, like), ...byId)!);
     }
     const where = and(...filters);
-    const [count] = await this.db.select({ n: sql<number>`count(*)::int` }).from(people).where(where);
+    const [count] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(people)
+      .where(where);
     const rows = await this.db
       .select()
       .from(people)
@@ -158,10 +173,13 @@ export class Directory {
       .limit(options.pageSize)
       .offset(options.page * options.pageSize);
     const ids = rows.map((r) => r.id);
-    const open = ids.length === 0 ? [] : await this.db
-      .select({ clientId: flows.clientId, status: flows.status })
-      .from(flows)
-      .where(and(inArray(flows.clientId, ids), inArray(flows.status, [...OPEN_STATUSES])));
+    const open =
+      ids.length === 0
+        ? []
+        : await this.db
+            .select({ clientId: flows.clientId, status: flows.status })
+            .from(flows)
+            .where(and(inArray(flows.clientId, ids), inArray(flows.status, [...OPEN_STATUSES])));
     const items = rows.map((person) => ({
       person,
       status: open.find((f) => f.clientId === person.id && f.status !== 'queued')?.status ?? null,

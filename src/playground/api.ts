@@ -97,7 +97,10 @@ export class PlaygroundApi {
       bot,
       locale,
       operator: personView(operator),
-      clients: emulator.users().filter((user) => user.id !== operator.id).map(personView),
+      clients: emulator
+        .users()
+        .filter((user) => user.id !== operator.id)
+        .map(personView),
       catalogue: app ? app.catalogue().requests.map((r) => ({ id: r.id, title: r.title[locale] })) : [],
       database: app?.database.description ?? null,
       resetRefusal: this.host.resetRefusal,
@@ -137,7 +140,12 @@ export class PlaygroundApi {
 }
 
 function personView(user: EmulatedUser): PersonView {
-  return { id: user.id, name: nameOf(user) ?? String(user.id), username: user.info.username ?? null, languageCode: user.info.language_code ?? null };
+  return {
+    id: user.id,
+    name: nameOf(user) ?? String(user.id),
+    username: user.info.username ?? null,
+    languageCode: user.info.language_code ?? null,
+  };
 }
 
 function nameOf(user: EmulatedUser | undefined): string | undefined {
@@ -171,6 +179,10 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+  });
   res.end(payload);
 }

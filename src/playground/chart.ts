@@ -96,7 +96,8 @@ function guardLabel(guard: unknown): string {
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'function') return guard.name || 'guard';
   if (typeof guard === 'object' && guard !== null && 'type' in guard) {
-    const params = 'params' in guard && typeof guard.params === 'object' && guard.params !== null ? Object.values(guard.params).map(String) : [];
+    const params =
+      'params' in guard && typeof guard.params === 'object' && guard.params !== null ? Object.values(guard.params).map(String) : [];
     return `${String(guard.type)}${params.length > 0 ? `(${params.join(', ')})` : ''}`;
   }
   return '';

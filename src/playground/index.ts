@@ -42,7 +42,11 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
     const running = emulator;
     // eslint-disable-next-line prefer-const -- read by the store's callback, made before it is assigned
     let world: World | undefined;
-    const store = new PlaygroundStore(env.dataDir, (): PlaygroundSave => ({ operatorId: world?.operator.id ?? 0, emulator: running.exportState() }), logger);
+    const store = new PlaygroundStore(
+      env.dataDir,
+      (): PlaygroundSave => ({ operatorId: world?.operator.id ?? 0, emulator: running.exportState() }),
+      logger,
+    );
     const saved = await store.load();
     await warnIfOutOfStep(database, saved !== undefined, store.dir, logger);
     world = saved ? restoreWorld(running, saved) : createWorld(running, env);
@@ -85,7 +89,10 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
       defaultLocale: env.defaultLocale,
       port: env.port,
       host: '127.0.0.1',
-      results: env.resultWebhookUrl && env.resultWebhookSecret ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl } : undefined,
+      results:
+        env.resultWebhookUrl && env.resultWebhookSecret
+          ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl }
+          : undefined,
       apiToken: env.apiToken,
       retentionDays: env.retentionDays,
       logger,
@@ -119,7 +126,12 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
 
 function createWorld(emulator: Emulator, env: Env): World {
   const bot = emulator.createBot(BOT);
-  const operator = emulator.createUser({ firstName: 'Olga', lastName: 'Operator', username: 'olga_operator', languageCode: env.defaultLocale });
+  const operator = emulator.createUser({
+    firstName: 'Olga',
+    lastName: 'Operator',
+    username: 'olga_operator',
+    languageCode: env.defaultLocale,
+  });
   return { operator, bot: { token: bot.token, username: bot.username, name: BOT.firstName } };
 }
 

@@ -10,7 +10,8 @@ export function proxyToEmulator(apiRoot: string, req: IncomingMessage, res: Serv
   });
   upstream.on('error', (error) => {
     if (res.headersSent) res.destroy();
-    else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `emulator unreachable: ${error.message}` }));
+    else
+      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `emulator unreachable: ${error.message}` }));
   });
   // The page went away (an event stream closed): stop the upstream request too.
   res.on('close', () => upstream.destroy());

@@ -116,7 +116,9 @@ export class PlaygroundStore {
   }
 
   private save(): Promise<void> {
-    this.saving = this.saving.then(() => this.write()).catch((error: unknown) => this.logger.error({ err: error }, 'playground state not saved'));
+    this.saving = this.saving
+      .then(() => this.write())
+      .catch((error: unknown) => this.logger.error({ err: error }, 'playground state not saved'));
     return this.saving;
   }
 

@@ -16,7 +16,12 @@ export function resultBody(request: CompletedRequest, options: { locale: Locale;
     accepted_by: { kind: request.actor.kind, id: request.actor.id },
     accepted_at: isoUtc(request.at),
     answers: request.definition.steps.map((step) =>
-      answerJson(step, request.answers[step.id] ?? null, options.locale, links ? (s) => links.url(request.flowId, s.id, request.at) : undefined),
+      answerJson(
+        step,
+        request.answers[step.id] ?? null,
+        options.locale,
+        links ? (s) => links.url(request.flowId, s.id, request.at) : undefined,
+      ),
     ),
   };
 }

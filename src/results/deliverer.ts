@@ -89,9 +89,17 @@ export class ResultDeliverer {
       .select({ status: resultDeliveries.status, n: sql<number>`count(*)::int` })
       .from(resultDeliveries)
       .groupBy(resultDeliveries.status);
-    const counts = Object.fromEntries(RESULT_DELIVERY_STATUSES.map((s) => [s, rows.find((r) => r.status === s)?.n ?? 0])) as Record<ResultDeliveryStatus, number>;
+    const counts = Object.fromEntries(RESULT_DELIVERY_STATUSES.map((s) => [s, rows.find((r) => r.status === s)?.n ?? 0])) as Record<
+      ResultDeliveryStatus,
+      number
+    >;
     const [last] = await this.deps.db
-      .select({ id: resultDeliveries.id, flowId: resultDeliveries.flowId, error: resultDeliveries.lastError, at: resultDeliveries.lastAttemptAt })
+      .select({
+        id: resultDeliveries.id,
+        flowId: resultDeliveries.flowId,
+        error: resultDeliveries.lastError,
+        at: resultDeliveries.lastAttemptAt,
+      })
       .from(resultDeliveries)
       .where(and(inArray(resultDeliveries.status, ['pending', 'failed']), isNotNull(resultDeliveries.lastError)))
       .orderBy(sql`${resultDeliveries.lastAttemptAt} desc nulls last`, desc(resultDeliveries.id))
@@ -113,7 +121,12 @@ export class ResultDeliverer {
   private async pass(): Promise<boolean> {
     if (this.deps.leads && !(await this.deps.leads())) return false;
     const rows: Row[] = await this.deps.db
-      .select({ id: resultDeliveries.id, flowId: resultDeliveries.flowId, body: resultDeliveries.body, attempts: resultDeliveries.attempts })
+      .select({
+        id: resultDeliveries.id,
+        flowId: resultDeliveries.flowId,
+        body: resultDeliveries.body,
+        attempts: resultDeliveries.attempts,
+      })
       .from(resultDeliveries)
       .where(and(eq(resultDeliveries.status, 'pending'), lte(resultDeliveries.nextAttemptAt, this.clock())))
       .orderBy(asc(resultDeliveries.id))
@@ -140,16 +153,25 @@ export class ResultDeliverer {
     const attempts = row.attempts + 1;
     if (outcome.ok) {
       // Delivered: the receiver has it now, and this copy of the answers is not kept.
-      await this.deps.db.update(resultDeliveries).set({ status: 'delivered', attempts, body: null, lastAttemptAt: at, deliveredAt: at }).where(pending);
+      await this.deps.db
+        .update(resultDeliveries)
+        .set({ status: 'delivered', attempts, body: null, lastAttemptAt: at, deliveredAt: at })
+        .where(pending);
       return 'delivered';
     }
     if (outcome.permanent || attempts >= (this.deps.maxAttempts ?? 12)) {
       this.deps.logger.error({ deliveryId: row.id, flowId: row.flowId, attempts, error: outcome.error }, 'result not delivered: gave up');
-      await this.deps.db.update(resultDeliveries).set({ status: 'failed', attempts, lastError: outcome.error, lastAttemptAt: at }).where(pending);
+      await this.deps.db
+        .update(resultDeliveries)
+        .set({ status: 'failed', attempts, lastError: outcome.error, lastAttemptAt: at })
+        .where(pending);
       return 'failed';
     }
     const delayMs = Math.min(MAX_DELAY_MS, Math.max(FIRST_DELAY_MS * 2 ** (attempts - 1), outcome.waitMs ?? 0));
-    this.deps.logger.warn({ deliveryId: row.id, flowId: row.flowId, attempts, error: outcome.error, retryInSeconds: delayMs / 1000 }, 'result not delivered: will retry');
+    this.deps.logger.warn(
+      { deliveryId: row.id, flowId: row.flowId, attempts, error: outcome.error, retryInSeconds: delayMs / 1000 },
+      'result not delivered: will retry',
+    );
     await this.deps.db
       .update(resultDeliveries)
       .set({ attempts, lastError: outcome.error, lastAttemptAt: at, nextAttemptAt: new Date(at.getTime() + delayMs) })

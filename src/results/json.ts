@@ -137,7 +137,12 @@ export function requestTypeJson(definition: RequestDefinition, locale: Locale): 
 }
 
 /** One step's value as JSON; `link` makes a file's download URL (when links are configured). */
-export function answerJson(step: StepDefinition, value: StepValue | null, locale: Locale, link?: (step: StepDefinition) => string | undefined): AnswerJson {
+export function answerJson(
+  step: StepDefinition,
+  value: StepValue | null,
+  locale: Locale,
+  link?: (step: StepDefinition) => string | undefined,
+): AnswerJson {
   let file: FileJson | null = null;
   if (value?.kind === 'file') {
     const url = link?.(step);

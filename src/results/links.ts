@@ -67,7 +67,10 @@ export function fileRoute(deps: FileRouteDeps): (req: IncomingMessage, res: Serv
     try {
       bytes = await deps.download(answer.fileId ?? answer.value.fileId);
     } catch (error) {
-      deps.logger.warn({ flowId, err: errorSummary(error), reason: error instanceof DownloadError ? error.message : undefined }, 'result file not downloaded');
+      deps.logger.warn(
+        { flowId, err: errorSummary(error), reason: error instanceof DownloadError ? error.message : undefined },
+        'result file not downloaded',
+      );
       return plain(res, 502, 'the file could not be fetched from Telegram; try again later');
     }
     const value = answer.value;

@@ -53,7 +53,11 @@ export function formatValue(step: StepDefinition | undefined, value: StepValue, 
     case 'email':
       return value.email;
     case 'file':
-      return value.media === 'photo' ? (locale === 'ru' ? '📷 фото' : '📷 photo') : `📄 ${value.fileName ?? (locale === 'ru' ? 'файл' : 'file')}`;
+      return value.media === 'photo'
+        ? locale === 'ru'
+          ? '📷 фото'
+          : '📷 photo'
+        : `📄 ${value.fileName ?? (locale === 'ru' ? 'файл' : 'file')}`;
     default:
       return unknownKind(value);
   }

@@ -140,7 +140,10 @@ export function fitHtml(source: string, max: number = TEXT_MAX): string {
         break;
     }
   }
-  return `${out.trimEnd()}${ELLIPSIS}${open.reverse().map((name) => `</${name}>`).join('')}`;
+  return `${out.trimEnd()}${ELLIPSIS}${open
+    .reverse()
+    .map((name) => `</${name}>`)
+    .join('')}`;
 }
 
 /** A plain text (a caption without parse mode) cut the same way: at most `max` UTF-16 units. */

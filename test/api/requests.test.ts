@@ -13,7 +13,11 @@ function client(h: Harness, token: string | null = TOKEN) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, {
       method,
-      headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -37,7 +41,12 @@ describe.each(ENGINES)('request API on %s', (engine) => {
   it('answers 404 on every /api route without API_TOKEN', async () => {
     h = await startHarness(engine);
     const call = client(h);
-    for (const [method, path] of [['GET', '/api/openapi.json'], ['POST', '/api/requests'], ['GET', '/api/requests/1'], ['POST', '/api/requests/1/cancel']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/openapi.json'],
+      ['POST', '/api/requests'],
+      ['GET', '/api/requests/1'],
+      ['POST', '/api/requests/1/cancel'],
+    ] as const) {
       const response = await call(method, path, method === 'POST' ? {} : undefined);
       expect(response.status, path).toBe(404);
       expect(errorCode(response.json)).toBe('not_found');
@@ -79,7 +88,9 @@ describe.each(ENGINES)('request API on %s', (engine) => {
     await h.admin.waitForMessage(/“Personal data” was sent to Anna/);
 
     // Another operator, named; and a second request for Anna queues behind the first.
-    const forBoris = state((await call('POST', '/api/requests', { client_id: boris.id, request_id: 'passport_photo', operator_id: h.operator.id })).json);
+    const forBoris = state(
+      (await call('POST', '/api/requests', { client_id: boris.id, request_id: 'passport_photo', operator_id: h.operator.id })).json,
+    );
     expect(forBoris.operator.id).toBe(h.operator.id);
     await boris.waitForMessage(/Passport photo · step 1 of 1/);
     const queued = await call('POST', '/api/requests', { client_id: anna.id, request_id: 'passport_photo' });
@@ -112,7 +123,11 @@ describe.each(ENGINES)('request API on %s', (engine) => {
     expect(await h.app.flows.flowsOf(anna.id)).toHaveLength(1);
 
     // Five at once with one key: one request, five identical answers.
-    const together = await Promise.all(Array.from({ length: 5 }, () => call('POST', '/api/requests', { client_id: boris.id, request_id: 'passport_photo' }, { 'idempotency-key': 'boris-once' })));
+    const together = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call('POST', '/api/requests', { client_id: boris.id, request_id: 'passport_photo' }, { 'idempotency-key': 'boris-once' }),
+      ),
+    );
     expect(together.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(together.map((r) => state(r.json).id)).size).toBe(1);
     expect(await h.app.flows.flowsOf(boris.id)).toHaveLength(1);
@@ -134,7 +149,14 @@ describe.each(ENGINES)('request API on %s', (engine) => {
       ['POST', '/api/requests', { client_id: anna.id }, {}, 400, 'invalid_body'],
       ['POST', '/api/requests', { client_id: anna.id, request_id: 'personal_data', colour: 'red' }, {}, 400, 'invalid_body'],
       ['POST', '/api/requests', { client_id: -1, request_id: 'personal_data' }, {}, 400, 'invalid_body'],
-      ['POST', '/api/requests', { client_id: anna.id, request_id: 'personal_data' }, { 'idempotency-key': 'x'.repeat(300) }, 400, 'invalid_idempotency_key'],
+      [
+        'POST',
+        '/api/requests',
+        { client_id: anna.id, request_id: 'personal_data' },
+        { 'idempotency-key': 'x'.repeat(300) },
+        400,
+        'invalid_idempotency_key',
+      ],
       ['POST', '/api/requests', { client_id: 424242, request_id: 'personal_data' }, {}, 404, 'client_not_found'],
       ['POST', '/api/requests', { client_id: anna.id, request_id: 'tax_return' }, {}, 422, 'unknown_request_type'],
       ['POST', '/api/requests', { client_id: anna.id, request_id: 'personal_data', operator_id: anna.id }, {}, 422, 'operator_not_staff'],
@@ -163,7 +185,9 @@ describe.each(ENGINES)('request API on %s', (engine) => {
     h = await startHarness(engine, { app: { apiToken: TOKEN } });
     const anna = await h.client('Anna');
     const call = client(h);
-    const { id } = state((await call('POST', '/api/requests', { client_id: anna.id, request_id: 'personal_data', operator_id: h.operator.id })).json);
+    const { id } = state(
+      (await call('POST', '/api/requests', { client_id: anna.id, request_id: 'personal_data', operator_id: h.operator.id })).json,
+    );
     await anna.waitForMessage(/step 1 of 3/);
     await anna.send('Anna Petrova');
     await anna.waitForMessage(/step 2 of 3/);
@@ -174,7 +198,18 @@ describe.each(ENGINES)('request API on %s', (engine) => {
       id,
       status: 'collecting',
       current_step: 'city',
-      answers: [{ step_id: 'full_name', step_label: 'Full name', type: 'text', round: 1, status: 'pending', value: { kind: 'text', text: 'Anna Petrova' }, text: 'Anna Petrova', file: null }],
+      answers: [
+        {
+          step_id: 'full_name',
+          step_label: 'Full name',
+          type: 'text',
+          round: 1,
+          status: 'pending',
+          value: { kind: 'text', text: 'Anna Petrova' },
+          text: 'Anna Petrova',
+          file: null,
+        },
+      ],
     });
 
     const cancelled = await call('POST', `/api/requests/${id}/cancel`, { operator_id: h.operator.id });
@@ -206,14 +241,40 @@ describe.each(ENGINES)('request API on %s', (engine) => {
       components: { schemas: Record<string, { type?: string; properties?: Record<string, unknown>; required?: string[] }> };
     };
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths).sort()).toEqual(['/api/openapi.json', '/api/requests', '/api/requests/{id}', '/api/requests/{id}/cancel']);
-    expect(Object.keys(document.paths['/api/requests']?.['post']?.responses ?? {}).sort()).toEqual(['201', '400', '401', '404', '409', '413', '422']);
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/api/openapi.json',
+      '/api/requests',
+      '/api/requests/{id}',
+      '/api/requests/{id}/cancel',
+    ]);
+    expect(Object.keys(document.paths['/api/requests']?.['post']?.responses ?? {}).sort()).toEqual([
+      '201',
+      '400',
+      '401',
+      '404',
+      '409',
+      '413',
+      '422',
+    ]);
     expect(Object.keys(document.webhooks)).toEqual(['requestCompleted']);
     const schemas = document.components.schemas;
-    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['StartRequest', 'CancelRequest', 'RequestState', 'Result', 'Answer', 'AnswerRecord', 'File', 'Person', 'Error']));
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'StartRequest',
+        'CancelRequest',
+        'RequestState',
+        'Result',
+        'Answer',
+        'AnswerRecord',
+        'File',
+        'Person',
+        'Error',
+      ]),
+    );
     expect(schemas['StartRequest']?.required).toEqual(['client_id', 'request_id']);
     expect(Object.keys(schemas['RequestState']?.properties ?? {})).toEqual(Object.keys(requestStateSchema.shape));
     // Every schema it points to is there.
-    for (const [, target] of JSON.stringify(document).matchAll(/"#\/components\/schemas\/([A-Za-z]+)"/g)) expect(schemas, target).toHaveProperty(target ?? '');
+    for (const [, target] of JSON.stringify(document).matchAll(/"#\/components\/schemas\/([A-Za-z]+)"/g))
+      expect(schemas, target).toHaveProperty(target ?? '');
   });
 });

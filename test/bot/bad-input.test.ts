@@ -87,7 +87,12 @@ describe.each(ENGINES)('answers that are too long, albums and other people’s c
     const answers = await h.app.flows.answersOf(flow?.id ?? 0);
     expect(answers.map((a) => [a.stepId, a.fileId])).toEqual([['passport', album[0]?.photo]]);
     // The operator got the one photo and one card.
-    expect(operator.messages().filter((m) => m.photo !== undefined).map((m) => m.photo)).toEqual([album[0]?.photo]);
+    expect(
+      operator
+        .messages()
+        .filter((m) => m.photo !== undefined)
+        .map((m) => m.photo),
+    ).toEqual([album[0]?.photo]);
     expect(operator.messages().filter((m) => /📥 Passport photo from Anna/.test(m.text ?? ''))).toHaveLength(1);
 
     await operator.press('✅ Accept');
@@ -102,8 +107,17 @@ describe.each(ENGINES)('answers that are too long, albums and other people’s c
     await sendRequest(operator, 'Boris', 'Signed contract');
     await client.waitForMessage(/Подписанный договор · шаг 1 из 2/);
 
-    const album = await client.sendAlbum([1, 2, 3].map((n) => ({ type: 'document' as const, bytes: Buffer.from(`%PDF-1.4 page ${n}`), fileName: `contract-${n}.pdf`, mimeType: 'application/pdf' })));
-    await client.waitForMessage('Из альбома мы взяли только первый файл, остальные не учтены. Присылайте, пожалуйста, по одному файлу на каждый шаг.');
+    const album = await client.sendAlbum(
+      [1, 2, 3].map((n) => ({
+        type: 'document' as const,
+        bytes: Buffer.from(`%PDF-1.4 page ${n}`),
+        fileName: `contract-${n}.pdf`,
+        mimeType: 'application/pdf',
+      })),
+    );
+    await client.waitForMessage(
+      'Из альбома мы взяли только первый файл, остальные не учтены. Присылайте, пожалуйста, по одному файлу на каждый шаг.',
+    );
     await client.waitForMessage(/шаг 2 из 2[\s\S]*Дата подписания/);
     await client.send('01.02.2024');
     await client.waitForMessage(/Ответы отправлены оператору/);
@@ -134,7 +148,9 @@ describe.each(ENGINES)('answers that are too long, albums and other people’s c
 
     await client.sendContact({ phoneNumber: '+44 20 7946 0958', firstName: 'Boris', userId: client.id + 1000 });
     const refusal = await client.waitForMessage(/someone else’s contact/);
-    expect(refusal.text).toBe('❗ This is someone else’s contact. We need your own number: tap “📱 Share my number” or type it.\nAttempts left: 2.');
+    expect(refusal.text).toBe(
+      '❗ This is someone else’s contact. We need your own number: tap “📱 Share my number” or type it.\nAttempts left: 2.',
+    );
     // The button is offered again.
     await client.pressReplyButton('📱 Share my number');
     await client.waitForMessage(/step 2 of 3[\s\S]*e-mail/);
@@ -152,7 +168,9 @@ describe.each(ENGINES)('answers that are too long, albums and other people’s c
     await client.waitForMessage(/Контактные данные · шаг 1 из 3/);
 
     await client.sendContact({ phoneNumber: '79990001122', firstName: 'Мама', userId: client.id + 1000 });
-    await client.waitForMessage('❗ Это чужой контакт. Нужен ваш собственный номер: нажмите «📱 Поделиться номером» или напишите его.\nОсталось попыток: 2.');
+    await client.waitForMessage(
+      '❗ Это чужой контакт. Нужен ваш собственный номер: нажмите «📱 Поделиться номером» или напишите его.\nОсталось попыток: 2.',
+    );
     await client.send('+7 900 123-45-67');
     await client.waitForMessage(/шаг 2 из 3/);
     await vi.waitFor(async () => {

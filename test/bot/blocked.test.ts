@@ -55,17 +55,27 @@ describe.each(ENGINES)('a client who blocked the bot on %s', (engine) => {
     expect(await sendRequest(operator, 'Anna', 'Personal data')).toBe('“Personal data” sent to Anna.');
     const db = h.app.database.db;
     const failed = await vi.waitFor(async () => {
-      const rows = await db.select().from(outbox).where(and(eq(outbox.chatId, client.id), eq(outbox.status, 'failed')));
+      const rows = await db
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.chatId, client.id), eq(outbox.status, 'failed')));
       expect(rows).toHaveLength(1);
       return rows[0];
     });
-    expect(failed).toMatchObject({ method: 'sendMessage', attempts: 1, lastError: expect.stringMatching(/Forbidden: bot was blocked by the user/) });
+    expect(failed).toMatchObject({
+      method: 'sendMessage',
+      attempts: 1,
+      lastError: expect.stringMatching(/Forbidden: bot was blocked by the user/),
+    });
     expect(await isBlocked(client.id)).toBe(true);
     await operator.waitForMessage(/Anna has blocked the bot, so “Personal data” cannot go on/);
 
     // Another pass does not try it again.
     await h.app.sender.flush();
-    const [again] = await db.select().from(outbox).where(eq(outbox.id, failed?.id ?? 0));
+    const [again] = await db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.id, failed?.id ?? 0));
     expect(again).toMatchObject({ status: 'failed', attempts: 1 });
 
     // The bot carries on for everyone else, and the card shows the block.

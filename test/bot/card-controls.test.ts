@@ -21,7 +21,9 @@ describe.each(ENGINES)('controls on the client card on %s', (engine) => {
     await openClientCard(operator, 'Anna');
     const card = operator.lastMessage();
     expect(card?.text).toMatch(/Now: Personal data — ✍️ answering \(3\/3\)/);
-    const buttons = (card?.replyMarkup && 'inline_keyboard' in card.replyMarkup ? card.replyMarkup.inline_keyboard : []).flat().map((b) => b.text);
+    const buttons = (card?.replyMarkup && 'inline_keyboard' in card.replyMarkup ? card.replyMarkup.inline_keyboard : [])
+      .flat()
+      .map((b) => b.text);
     expect(buttons.slice(0, 4)).toEqual(['🔄 Resend prompt', '🔂 Retry step', '⏮ Reset', '✖️ Cancel']);
 
     // Resend prompt: the same step again, nothing changes.

@@ -39,7 +39,8 @@ describe.each(ENGINES)('odd things clients send on %s', (engine) => {
 
     await client.send('Hello, when do I send the documents?');
     await client.waitForMessage(/There is nothing to answer right now/);
-    for (const staff of [olga, oleg, h.admin]) await staff.waitForMessage(/💬 Anna wrote \(no active request\):\nHello, when do I send the documents\?/);
+    for (const staff of [olga, oleg, h.admin])
+      await staff.waitForMessage(/💬 Anna wrote \(no active request\):\nHello, when do I send the documents\?/);
 
     await client.send('Hello?');
     for (const staff of [olga, oleg, h.admin]) await staff.waitForMessage(/💬 Anna wrote \(no active request\):\nHello\?/);
@@ -47,9 +48,11 @@ describe.each(ENGINES)('odd things clients send on %s', (engine) => {
     for (const staff of [olga, oleg, h.admin]) await staff.waitForMessage(/💬 Anna wrote \(no active request\):\n📎/);
     // The operators were told about all three; the client got one reply only.
     expect(client.messages().filter((m) => /nothing to answer/.test(m.text ?? ''))).toHaveLength(1);
-    expect(client.messages().filter((m) => m.from === 'bot').map((m) => m.text)).toEqual([
-      expect.stringMatching(/^Hello, Anna/),
-      expect.stringMatching(/^There is nothing to answer right now/),
-    ]);
+    expect(
+      client
+        .messages()
+        .filter((m) => m.from === 'bot')
+        .map((m) => m.text),
+    ).toEqual([expect.stringMatching(/^Hello, Anna/), expect.stringMatching(/^There is nothing to answer right now/)]);
   });
 });

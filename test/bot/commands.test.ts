@@ -8,7 +8,10 @@ describe('commands shown in Telegram', () => {
   it('registers client commands per locale and staff commands per staff chat and locale', async () => {
     h = await startHarness('pglite');
     const telegram = h.app.bot.telegram;
-    expect((await telegram.getMyCommands({ language_code: 'ru' })).map((c) => c.description)).toEqual(['Начать', 'Что сейчас нужно сделать']);
+    expect((await telegram.getMyCommands({ language_code: 'ru' })).map((c) => c.description)).toEqual([
+      'Начать',
+      'Что сейчас нужно сделать',
+    ]);
     expect((await telegram.getMyCommands()).map((c) => c.command)).toEqual(['start', 'help']);
     const operatorRu = await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.operator.id }, language_code: 'ru' });
     expect(operatorRu).toEqual([

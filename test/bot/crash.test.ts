@@ -124,7 +124,9 @@ describe.runIf(ENGINES.includes('postgres'))('the bot process killed at random p
     expect(rows.map((r) => r.status)).toEqual(clients.map(() => 'in_review'));
     const seen = clients.length;
     const events = rowsOf<{ event: string; n: number }>(
-      await db.execute(sql`select event, count(*)::int as n from flow_events where event in ('ANSWER', 'CONFIRM') group by event order by event`),
+      await db.execute(
+        sql`select event, count(*)::int as n from flow_events where event in ('ANSWER', 'CONFIRM') group by event order by event`,
+      ),
     );
     expect(events).toEqual([
       { event: 'ANSWER', n: 3 * seen },
@@ -134,8 +136,14 @@ describe.runIf(ENGINES.includes('postgres'))('the bot process killed at random p
     expect(answersPerStep.every((r) => r.n === 1)).toBe(true);
     let repeated = 0;
     for (const client of clients) {
-      const texts = client.messages().filter((m) => m.from === 'bot').map((m) => m.text ?? '');
-      expect(texts.filter((t) => /went wrong|try again/i.test(t)), `seed ${seed}`).toEqual([]);
+      const texts = client
+        .messages()
+        .filter((m) => m.from === 'bot')
+        .map((m) => m.text ?? '');
+      expect(
+        texts.filter((t) => /went wrong|try again/i.test(t)),
+        `seed ${seed}`,
+      ).toEqual([]);
       const repeats = texts.length - new Set(texts).size;
       repeated += repeats;
       expect(repeats, `messages repeated to ${client.info.first_name} (seed ${seed}): ${texts.join(' | ')}`).toBeLessThanOrEqual(kills);

@@ -32,7 +32,9 @@ describe.runIf(canRun)('a database outage during answers (a PostgreSQL server of
     const operator = emu.createUser({ firstName: 'Olga', languageCode: 'en' });
     const client = emu.createUser({ firstName: 'Anna', languageCode: 'en' });
     database = await openDatabase({ databaseUrl: cluster.url, poolSize: 4 });
-    app = await startApp(appOptions({ token, apiRoot: emu.apiRoot, operatorIds: [operator.id], adminIds: [], database, pollTimeoutSeconds: 1 }));
+    app = await startApp(
+      appOptions({ token, apiRoot: emu.apiRoot, operatorIds: [operator.id], adminIds: [], database, pollTimeoutSeconds: 1 }),
+    );
     await client.send('/start');
     await client.waitForMessage(/Hello/);
     const started = await app.flows.start({ operatorId: operator.id, clientId: client.id, requestId: 'personal_data' });
@@ -50,7 +52,11 @@ describe.runIf(canRun)('a database outage during answers (a PostgreSQL server of
 
     await client.waitForMessage(/please check your answers/, { timeoutMs: 60_000 });
     const [flow] = await database.db.select().from(flows).where(eq(flows.clientId, client.id));
-    const stored = await database.db.select().from(answers).where(eq(answers.flowId, flow?.id ?? 0)).orderBy(asc(answers.id));
+    const stored = await database.db
+      .select()
+      .from(answers)
+      .where(eq(answers.flowId, flow?.id ?? 0))
+      .orderBy(asc(answers.id));
     expect(stored.map((a) => [a.stepId, a.value])).toEqual([
       ['full_name', { kind: 'text', text: 'Anna Karenina' }],
       ['city', { kind: 'text', text: 'Moscow' }],

@@ -85,8 +85,13 @@ describe.each(ENGINES)('export and archives through the bot on %s', (engine) => 
 
     // Staff see /export in Telegram's command menu, in their language; clients do not, and have no /export.
     const telegram = h.app.bot.telegram;
-    expect(await telegram.getMyCommands({ scope: { type: 'chat', chat_id: olga.id }, language_code: 'ru' })).toContainEqual({ command: 'export', description: 'Выгрузка ответов (CSV)' });
-    expect((await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.admin.id }, language_code: 'en' })).map((c) => c.command)).toContain('export');
+    expect(await telegram.getMyCommands({ scope: { type: 'chat', chat_id: olga.id }, language_code: 'ru' })).toContainEqual({
+      command: 'export',
+      description: 'Выгрузка ответов (CSV)',
+    });
+    expect(
+      (await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.admin.id }, language_code: 'en' })).map((c) => c.command),
+    ).toContain('export');
     expect((await telegram.getMyCommands()).map((c) => c.command)).not.toContain('export');
     await anna.send('/export');
     await anna.waitForMessage(/Your operator will send you a request here/);
@@ -130,7 +135,11 @@ describe.each(ENGINES)('export and archives through the bot on %s', (engine) => 
 
     const json = JSON.parse(zip.get('answers.json')?.toString('utf8') ?? '{}') as {
       files_included: boolean;
-      requests: { flow_id: number; request_id: string; answers: { step_id: string; round: number; status: string; value: { fileId: string }; file?: { path: string | null } }[] }[];
+      requests: {
+        flow_id: number;
+        request_id: string;
+        answers: { step_id: string; round: number; status: string; value: { fileId: string }; file?: { path: string | null } }[];
+      }[];
     };
     expect(json.files_included).toBe(true);
     const [passport, address] = json.requests;

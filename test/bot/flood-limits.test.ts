@@ -53,7 +53,11 @@ describe("Telegram's flood limits", () => {
     h.app.sender.kick();
     // Direct replies share the same limiter.
     for (const client of clients.slice(0, 10)) await client.send('/help');
-    const notices = (c: EmulatedUser) => c.messages().map((m) => m.text ?? '').filter((t) => t.startsWith('notice'));
+    const notices = (c: EmulatedUser) =>
+      c
+        .messages()
+        .map((m) => m.text ?? '')
+        .filter((t) => t.startsWith('notice'));
     const helped = (c: EmulatedUser) => c.messages().some((m) => /Your operator will send you a request here/.test(m.text ?? ''));
     await until(h, () => clients.every((c) => notices(c).length === 3) && clients.slice(0, 10).every(helped));
     for (const client of clients) expect(notices(client)).toEqual(['notice 1', 'notice 2', 'notice 3']);
@@ -63,10 +67,23 @@ describe("Telegram's flood limits", () => {
     expect(sent).toHaveLength(190);
     // Only the 15 injected 429s: the emulator never had to refuse a message for exceeding a limit.
     expect(calls.filter((c) => c.errorCode === 429)).toHaveLength(15);
-    expect(busiest(sent.map((c) => c.at), 1_000)).toBeLessThanOrEqual(30);
-    for (const client of clients) expect(busiest(sent.filter((c) => c.chatId === client.id).map((c) => c.at), 3_000)).toBeLessThanOrEqual(3);
+    expect(
+      busiest(
+        sent.map((c) => c.at),
+        1_000,
+      ),
+    ).toBeLessThanOrEqual(30);
+    for (const client of clients)
+      expect(
+        busiest(
+          sent.filter((c) => c.chatId === client.id).map((c) => c.at),
+          3_000,
+        ),
+      ).toBeLessThanOrEqual(3);
     await h.app.sender.flush(); // a row is marked sent just after Telegram took it
     const rows = await db.select().from(outbox).where(eq(outbox.method, 'sendMessage'));
-    expect(rows.filter((r) => r.payload && /notice/.test(JSON.stringify(r.payload))).every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
+    expect(
+      rows.filter((r) => r.payload && /notice/.test(JSON.stringify(r.payload))).every((r) => r.status === 'sent' && r.attempts === 1),
+    ).toBe(true);
   }, 300_000);
 });

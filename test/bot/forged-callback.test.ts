@@ -25,7 +25,12 @@ describe.each(ENGINES)('a forged button press on %s', (engine) => {
     expect(before.status).toBe('in_review');
     const ref = { flow: before.id, version: before.version };
 
-    for (const data of [pack({ kind: 'accept', ...ref }), pack({ kind: 'reset', ...ref }), pack({ kind: 'cancel', ...ref }), pack({ kind: 'send', client: client.id, requestRef: 0 })]) {
+    for (const data of [
+      pack({ kind: 'accept', ...ref }),
+      pack({ kind: 'reset', ...ref }),
+      pack({ kind: 'cancel', ...ref }),
+      pack({ kind: 'send', client: client.id, requestRef: 0 }),
+    ]) {
       const query = await client.pressData(data, prompt.messageId);
       const answer = await client.waitForCallbackAnswer(query);
       expect(answer).toMatchObject({ text: 'Sorry, this is not available to you.', showAlert: true });

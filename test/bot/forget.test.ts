@@ -62,7 +62,9 @@ describe.each(ENGINES)('/forget on %s', (engine) => {
     await admin.send(`/forget ${anna.id}`);
     await admin.waitForMessage(/Erase the data of Anna/);
     await admin.press('🗑 Erase');
-    const done = await admin.waitForMessage(new RegExp(`🗑 Client ${anna.id} erased: answers 3, logged messages \\d+, .*requests cancelled: 1\\. Erasure record #\\d+\\.`));
+    const done = await admin.waitForMessage(
+      new RegExp(`🗑 Client ${anna.id} erased: answers 3, logged messages \\d+, .*requests cancelled: 1\\. Erasure record #\\d+\\.`),
+    );
     expect(done.text).not.toMatch(/Anna/);
 
     // The operator's review card of Anna's request no longer shows her answers; the cancelled one is reported.
@@ -77,16 +79,26 @@ describe.each(ENGINES)('/forget on %s', (engine) => {
     expect(annaAfter.answers).toEqual([]);
     expect(annaAfter.messages.length).toBeGreaterThan(0);
     // What is left of her requests in the log is the staff's notice of the erasure.
-    expect(annaAfter.messages.filter((m) => (m.text !== null && !/the client’s data was erased/.test(m.text)) || m.fileId !== null)).toEqual([]);
+    expect(
+      annaAfter.messages.filter((m) => (m.text !== null && !/the client’s data was erased/.test(m.text)) || m.fileId !== null),
+    ).toEqual([]);
     expect(annaAfter.flows.map((f) => f.status)).toEqual(['completed', 'cancelled']);
     const all = await everything(db);
     for (const trace of ['Anna Petrova', 'Kaliningrad', 'Erase the data of Anna']) expect(all, trace).not.toContain(trace);
-    expect(await db.select({ actorKind: erasures.actorKind, actorId: erasures.actorId }).from(erasures)).toEqual([{ actorKind: 'admin', actorId: admin.id }]);
+    expect(await db.select({ actorKind: erasures.actorKind, actorId: erasures.actorId }).from(erasures)).toEqual([
+      { actorKind: 'admin', actorId: admin.id },
+    ]);
 
     // Boris: untouched, and his request goes on.
     const borisAfter = await traces(db, boris.id);
     expect({ ...borisAfter, outbox: borisAfter.outbox.length }).toEqual({ ...borisBefore, outbox: borisBefore.outbox.length });
-    await olga.press('✅ Accept', { messageId: olga.messages().filter((m) => /Personal data from Boris/.test(m.text ?? '')).at(-1)?.messageId ?? 0 });
+    await olga.press('✅ Accept', {
+      messageId:
+        olga
+          .messages()
+          .filter((m) => /Personal data from Boris/.test(m.text ?? ''))
+          .at(-1)?.messageId ?? 0,
+    });
     await olga.waitForMessage(/Accepted by Olga/);
     expect(await db.select().from(answers).where(eq(answers.status, 'accepted'))).toHaveLength(3);
   });

@@ -140,7 +140,12 @@ describe.each(ENGINES)("the operator's history on %s", (engine) => {
     const anna = await h.client('Anna');
     // Ten notes of three long answers of markup characters (as HTML five times as long as they read):
     // more than one message holds.
-    for (let i = 0; i < 10; i++) await complete(anna, 'note', ['first', 'second', 'third'].map((part) => text(`note ${i} ${part} ${'&<'.repeat(400)}`)));
+    for (let i = 0; i < 10; i++)
+      await complete(
+        anna,
+        'note',
+        ['first', 'second', 'third'].map((part) => text(`note ${i} ${part} ${'&<'.repeat(400)}`)),
+      );
     await anna.waitFor((messages) => messages.filter((m) => /“Note” is done/.test(m.text ?? '')).length === 10);
 
     const message = await openHistory('Anna');

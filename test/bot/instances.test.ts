@@ -45,7 +45,10 @@ describe.runIf(ENGINES.includes('postgres'))('two webhook instances on one Postg
         const port = (apps[index]?.http.address() as AddressInfo | null)?.port;
         void fetch(`http://127.0.0.1:${port}${req.url ?? '/'}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': String(req.headers['x-telegram-bot-api-secret-token'] ?? '') },
+          headers: {
+            'content-type': 'application/json',
+            'x-telegram-bot-api-secret-token': String(req.headers['x-telegram-bot-api-secret-token'] ?? ''),
+          },
           body: Buffer.concat(chunks),
         })
           .then(async (r) => res.writeHead(r.status).end(await r.text()))
@@ -55,7 +58,11 @@ describe.runIf(ENGINES.includes('postgres'))('two webhook instances on one Postg
     await new Promise<void>((resolve) => balancer?.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(balancer.address() as AddressInfo).port}/telegram/webhook`;
     for (const database of [test.current(), second]) {
-      apps.push(await startApp(appOptions({ token, apiRoot: emu.apiRoot, operatorIds: [operator.id], adminIds: [], webhook: { url, secret: SECRET }, database })));
+      apps.push(
+        await startApp(
+          appOptions({ token, apiRoot: emu.apiRoot, operatorIds: [operator.id], adminIds: [], webhook: { url, secret: SECRET }, database }),
+        ),
+      );
     }
     const [first] = apps;
     if (!first) throw new Error('no app');
@@ -84,11 +91,23 @@ describe.runIf(ENGINES.includes('postgres'))('two webhook instances on one Postg
     expect(received[0]).toBeGreaterThan(10);
     expect(received[1]).toBeGreaterThan(10);
     const db = first.database.db;
-    const rows = await db.select().from(flows).where(inArray(flows.clientId, clients.map((c) => c.id)));
+    const rows = await db
+      .select()
+      .from(flows)
+      .where(
+        inArray(
+          flows.clientId,
+          clients.map((c) => c.id),
+        ),
+      );
     expect(rows.map((r) => r.status)).toEqual(clients.map(() => 'confirming'));
     for (const [i, client] of clients.entries()) {
       const flow = rows.find((r) => r.clientId === client.id);
-      const stored = await db.select().from(answers).where(eq(answers.flowId, flow?.id ?? 0)).orderBy(asc(answers.id));
+      const stored = await db
+        .select()
+        .from(answers)
+        .where(eq(answers.flowId, flow?.id ?? 0))
+        .orderBy(asc(answers.id));
       expect(stored.map((a) => [a.stepId, a.value])).toEqual([
         ['full_name', { kind: 'text', text: `${NAMES[i]} Karenina` }],
         ['city', { kind: 'text', text: `City of ${NAMES[i]}` }],

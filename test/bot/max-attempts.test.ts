@@ -22,7 +22,9 @@ describe.each(ENGINES)('too many invalid answers on %s', (engine) => {
 
     const alert = await operator.waitForMessage(/Anna could not answer “Full name” of “Personal data” after 3 attempts/);
     expect(alert.text).toContain('last problem: Letters, spaces, hyphens and apostrophes only');
-    const buttons = (alert.replyMarkup && 'inline_keyboard' in alert.replyMarkup ? alert.replyMarkup.inline_keyboard : []).flat().map((b) => b.text);
+    const buttons = (alert.replyMarkup && 'inline_keyboard' in alert.replyMarkup ? alert.replyMarkup.inline_keyboard : [])
+      .flat()
+      .map((b) => b.text);
     expect(buttons).toEqual(['🔂 Retry step', '⏮ Reset', '✖️ Cancel']);
 
     // While parked, the client's answers are not taken.

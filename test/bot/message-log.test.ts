@@ -36,14 +36,25 @@ describe.each(ENGINES)('the message log on %s', (engine) => {
       rows.map((r) => `${r.direction}:${r.telegramMessageId}`).sort();
     const logged = await vi.waitFor(async () => {
       const rows = await h.app.database.db.select().from(messages).where(eq(messages.chatId, client.id)).orderBy(asc(messages.id));
-      expect(seen(rows.filter((m) => m.kind !== 'callback'))).toEqual(seen(chat.map((m) => ({ direction: m.from === 'user' ? 'in' : 'out', telegramMessageId: m.messageId }))));
+      expect(seen(rows.filter((m) => m.kind !== 'callback'))).toEqual(
+        seen(chat.map((m) => ({ direction: m.from === 'user' ? 'in' : 'out', telegramMessageId: m.messageId }))),
+      );
       return rows;
     });
     const photoIn = chat.find((m) => m.from === 'user' && m.photo);
-    expect(logged.find((m) => m.direction === 'in' && m.kind === 'photo')).toMatchObject({ telegramMessageId: photoIn?.messageId, fileId: photoIn?.photo, fileUniqueId: expect.any(String) });
+    expect(logged.find((m) => m.direction === 'in' && m.kind === 'photo')).toMatchObject({
+      telegramMessageId: photoIn?.messageId,
+      fileId: photoIn?.photo,
+      fileUniqueId: expect.any(String),
+    });
     expect(logged.find((m) => m.direction === 'in' && m.kind === 'sticker')?.fileId).toEqual(expect.any(String));
-    expect(logged.find((m) => m.direction === 'in' && m.text === 'Anna Smirnova')).toMatchObject({ kind: 'text', flowId: expect.any(Number) });
-    expect(logged.filter((m) => m.direction === 'out').map((m) => m.text)).toEqual(client.messages().map((m) => m.text ?? m.caption ?? null));
+    expect(logged.find((m) => m.direction === 'in' && m.text === 'Anna Smirnova')).toMatchObject({
+      kind: 'text',
+      flowId: expect.any(Number),
+    });
+    expect(logged.filter((m) => m.direction === 'out').map((m) => m.text)).toEqual(
+      client.messages().map((m) => m.text ?? m.caption ?? null),
+    );
 
     // The photo went on to the operator by file id; that is logged in the operator's chat.
     const toOperator = await h.app.database.db.select().from(messages).where(eq(messages.chatId, operator.id));

@@ -36,7 +36,12 @@ describe.each(ENGINES)('private chats only, on %s', (engine) => {
       await h.app.inbox.drain();
       await h.app.sender.flush();
       expect(group.botIsMember()).toBe(false);
-      expect(group.messages().filter((m) => m.from === 'bot').map((m) => m.text)).toEqual(['I work in private chats only. Please write to me directly.']);
+      expect(
+        group
+          .messages()
+          .filter((m) => m.from === 'bot')
+          .map((m) => m.text),
+      ).toEqual(['I work in private chats only. Please write to me directly.']);
     }
 
     // Nothing of it stored as an answer, logged, or passed on; the stranger is no client.
@@ -44,9 +49,17 @@ describe.each(ENGINES)('private chats only, on %s', (engine) => {
     expect(await h.app.flows.answersOf(flow?.id ?? 0)).toEqual([]);
     const db = h.app.database.db;
     expect(await db.select().from(people).where(eq(people.id, stranger.id))).toEqual([]);
-    const logged = await db.select().from(messages).where(inArray(messages.chatId, [anna.id, stranger.id]));
+    const logged = await db
+      .select()
+      .from(messages)
+      .where(inArray(messages.chatId, [anna.id, stranger.id]));
     expect(logged.map((m) => m.text).filter((t) => /Karenina|Moscow|hello everyone/.test(t ?? ''))).toEqual([]);
-    expect(operator.messages().slice(operatorSeen).map((m) => m.text)).toEqual([]);
+    expect(
+      operator
+        .messages()
+        .slice(operatorSeen)
+        .map((m) => m.text),
+    ).toEqual([]);
     expect(h.app.inbox.counters.dropped.not_private).toBeGreaterThanOrEqual(8);
     // Anna's request is where it was.
     await anna.send('Anna Karenina');

@@ -20,7 +20,9 @@ describe.each(ENGINES)('a second request queues on %s', (engine) => {
     expect((await operator.waitForCallbackAnswer(second)).text).toBe('“Personal data” queued for Anna (position 1).');
     const card = await operator.waitForMessage(/Queued: Personal data/);
     expect(card.text).toMatch(/Now: Passport photo/);
-    await operator.waitFor((messages) => messages.find((m) => /Anna is answering another request; “Personal data” is queued \(position 1\)/.test(m.text ?? '')));
+    await operator.waitFor((messages) =>
+      messages.find((m) => /Anna is answering another request; “Personal data” is queued \(position 1\)/.test(m.text ?? '')),
+    );
 
     await client.waitForMessage(/Passport photo · step 1 of 1/);
     await client.sendPhoto({ bytes: samplePhoto() });

@@ -23,7 +23,12 @@ const client: PersonInfo = { id: 100, firstName: 'Anna', lastName: null, usernam
 const operator: PersonInfo = { id: 1, firstName: 'Olga', lastName: 'Operator', username: null, locale: 'en' };
 
 /** One command as the flow service applies it: the event, then the messages render makes of it. */
-function apply(definition: RequestDefinition, before: RequestSnapshot, event: RequestEvent, options: { client?: PersonInfo; actor?: Actor } = {}) {
+function apply(
+  definition: RequestDefinition,
+  before: RequestSnapshot,
+  event: RequestEvent,
+  options: { client?: PersonInfo; actor?: Actor } = {},
+) {
   const machine = createRequestMachine(definition);
   const result = step(machine, before, event);
   if (!result.handled) throw new Error(`${event.type} not handled`);
@@ -75,7 +80,10 @@ function expectWithinLimits(messages: readonly OutMessage[]): void {
 }
 
 const birthDateStep = (definition: RequestDefinition): RequestSnapshot =>
-  run(createRequestMachine(definition), start(definition), [answerEvent({ kind: 'text', text: 'Anna Petrova' }), answerEvent({ kind: 'text', text: 'Kazan' })]);
+  run(createRequestMachine(definition), start(definition), [
+    answerEvent({ kind: 'text', text: 'Anna Petrova' }),
+    answerEvent({ kind: 'text', text: 'Kazan' }),
+  ]);
 
 describe('a 5,000-character answer at a date step, three times', () => {
   it('each refusal echoes a short excerpt only; the parked notice too; everything fits', () => {
@@ -96,7 +104,9 @@ describe('a 5,000-character answer at a date step, three times', () => {
     }
     expect(textOf(to(sent, client).at(-1) ?? refusals[0]!)).toMatch(/Too many attempts/);
     const alert = to(sent, operator).at(-1);
-    expect(textOf(alert!)).toMatch(/could not answer “birth_date” of “Personal data” after 3 attempts \(last problem: “1{49}…” is not a date/);
+    expect(textOf(alert!)).toMatch(
+      /could not answer “birth_date” of “Personal data” after 3 attempts \(last problem: “1{49}…” is not a date/,
+    );
     expect(textOf(alert!).length).toBeLessThan(600);
   });
 
@@ -119,13 +129,18 @@ describe('summaries and review cards of long answers', () => {
   it('each answer is cut for display, the whole summary and card fit, and the full values stay in the snapshot', () => {
     const value = (i: number) => `${String(i)}${'é'.repeat(3999)}`;
     const machine = createRequestMachine(essay);
-    const lastButOne = run(machine, start(essay), essay.steps.slice(0, -1).map((_, i) => answerEvent({ kind: 'text', text: value(i) })));
+    const lastButOne = run(
+      machine,
+      start(essay),
+      essay.steps.slice(0, -1).map((_, i) => answerEvent({ kind: 'text', text: value(i) })),
+    );
     const summary = apply(essay, lastButOne, answerEvent({ kind: 'text', text: value(4) }));
     expect(summary.next.value).toBe('confirming');
     expect(summary.next.context.answers['extra']).toEqual({ kind: 'text', text: value(4) });
     const [message] = to(summary.messages, client);
     expect(textOf(message!)).toMatch(/^<b>Essay: please check your answers<\/b>/);
-    for (const label of ['INTRO', 'BODY', 'CONCLUSION', 'NOTES', 'EXTRA']) expect(textOf(message!)).toMatch(new RegExp(`<b>${label}</b>: \\dé+…`));
+    for (const label of ['INTRO', 'BODY', 'CONCLUSION', 'NOTES', 'EXTRA'])
+      expect(textOf(message!)).toMatch(new RegExp(`<b>${label}</b>: \\dé+…`));
     expectWithinLimits(summary.messages);
 
     const review = apply(essay, summary.next, { type: 'CONFIRM' });
@@ -133,15 +148,28 @@ describe('summaries and review cards of long answers', () => {
     expect(textOf(card!).match(/é+…/g)).toHaveLength(5);
     expectWithinLimits(review.messages);
 
-    const again = apply(essay, review.next, { type: 'ASK_AGAIN', reason: 'r'.repeat(5000) }, { actor: { kind: 'operator', id: operator.id } });
+    const again = apply(
+      essay,
+      review.next,
+      { type: 'ASK_AGAIN', reason: 'r'.repeat(5000) },
+      { actor: { kind: 'operator', id: operator.id } },
+    );
     expectWithinLimits(again.messages);
     expect(to(again.messages, client).map(textOf).join('\n')).toMatch(/send this again: r+…/);
   });
 
   it('with many steps each answer gets a fair share, and nothing goes over the limit', () => {
-    const many = requestDef({ id: 'many', confirm: true, steps: Array.from({ length: 40 }, (_, i) => stepDef({ id: `step_${i}`, type: 'text' })) });
+    const many = requestDef({
+      id: 'many',
+      confirm: true,
+      steps: Array.from({ length: 40 }, (_, i) => stepDef({ id: `step_${i}`, type: 'text' })),
+    });
     const machine = createRequestMachine(many);
-    const before = run(machine, start(many), many.steps.slice(0, -1).map(() => answerEvent({ kind: 'text', text: 'x'.repeat(4000) })));
+    const before = run(
+      machine,
+      start(many),
+      many.steps.slice(0, -1).map(() => answerEvent({ kind: 'text', text: 'x'.repeat(4000) })),
+    );
     const { messages } = apply(many, before, answerEvent({ kind: 'text', text: 'x'.repeat(4000) }));
     const [summary] = to(messages, client);
     // Every step is still listed: the values are shortened, not the list.
@@ -163,7 +191,9 @@ describe('summaries and review cards of long answers', () => {
 
   it('a client with a very long name still gets a card and captions within the limits', () => {
     const longName: PersonInfo = { ...client, firstName: 'Anna'.repeat(1000) };
-    const { messages } = apply(passportPhoto, start(passportPhoto), answerEvent({ kind: 'photo', fileId: 'f', fileUniqueId: 'u' }), { client: longName });
+    const { messages } = apply(passportPhoto, start(passportPhoto), answerEvent({ kind: 'photo', fileId: 'f', fileUniqueId: 'u' }), {
+      client: longName,
+    });
     expect(messages.some((m) => m.method === 'sendPhoto')).toBe(true);
     expectWithinLimits(messages);
   });
@@ -171,14 +201,23 @@ describe('summaries and review cards of long answers', () => {
 
 describe('album and contact notices', () => {
   it('the first photo of an album answers the step and the client is told, once, that the others were left out', () => {
-    const { messages } = apply(passportPhoto, start(passportPhoto), answerEvent({ kind: 'photo', fileId: 'f1', fileUniqueId: 'u1', mediaGroupId: 'g1' }));
+    const { messages } = apply(
+      passportPhoto,
+      start(passportPhoto),
+      answerEvent({ kind: 'photo', fileId: 'f1', fileUniqueId: 'u1', mediaGroupId: 'g1' }),
+    );
     expect(to(messages, client).map(textOf)).toEqual([
       'We kept the first photo of your album; the others were not used. Please send one file per step.',
       expect.stringMatching(/^Thank you! Your answers were sent to the operator/),
     ]);
-    const ru = apply(passportPhoto, start(passportPhoto), answerEvent({ kind: 'document', fileId: 'f1', fileUniqueId: 'u1', mimeType: 'image/jpeg', mediaGroupId: 'g1' }), {
-      client: { ...client, locale: 'ru' },
-    });
+    const ru = apply(
+      passportPhoto,
+      start(passportPhoto),
+      answerEvent({ kind: 'document', fileId: 'f1', fileUniqueId: 'u1', mimeType: 'image/jpeg', mediaGroupId: 'g1' }),
+      {
+        client: { ...client, locale: 'ru' },
+      },
+    );
     // A document album at a photo step: refused as usual, and no album notice.
     expect(to(ru.messages, client).map(textOf)).toEqual([expect.stringMatching(/^❗ Пришлите, пожалуйста, как фото/)]);
     const taken = apply(personalData, start(personalData), answerEvent({ kind: 'text', text: 'Anna Petrova' }));
@@ -186,11 +225,25 @@ describe('album and contact notices', () => {
   });
 
   it("someone else's contact is refused with the share button offered again", () => {
-    const { messages } = apply(contactInfo, start(contactInfo), answerEvent({ kind: 'contact', phone: '+79991234567', ownContact: false }, TODAY));
+    const { messages } = apply(
+      contactInfo,
+      start(contactInfo),
+      answerEvent({ kind: 'contact', phone: '+79991234567', ownContact: false }, TODAY),
+    );
     const [refusal] = to(messages, client);
-    expect(textOf(refusal!)).toBe('❗ This is someone else’s contact. We need your own number: tap “📱 Share my number” or type it.\nAttempts left: 1.');
-    expect(refusal?.payload['reply_markup']).toEqual({ keyboard: [[{ text: '📱 Share my number', request_contact: true }]], resize_keyboard: true, one_time_keyboard: true });
-    const ru = apply(contactInfo, start(contactInfo), answerEvent({ kind: 'contact', phone: '+79991234567', ownContact: false }), { client: { ...client, locale: 'ru' } });
-    expect(textOf(to(ru.messages, client)[0]!)).toMatch(/^❗ Это чужой контакт\. Нужен ваш собственный номер: нажмите «📱 Поделиться номером» или напишите его\./);
+    expect(textOf(refusal!)).toBe(
+      '❗ This is someone else’s contact. We need your own number: tap “📱 Share my number” or type it.\nAttempts left: 1.',
+    );
+    expect(refusal?.payload['reply_markup']).toEqual({
+      keyboard: [[{ text: '📱 Share my number', request_contact: true }]],
+      resize_keyboard: true,
+      one_time_keyboard: true,
+    });
+    const ru = apply(contactInfo, start(contactInfo), answerEvent({ kind: 'contact', phone: '+79991234567', ownContact: false }), {
+      client: { ...client, locale: 'ru' },
+    });
+    expect(textOf(to(ru.messages, client)[0]!)).toMatch(
+      /^❗ Это чужой контакт\. Нужен ваш собственный номер: нажмите «📱 Поделиться номером» или напишите его\./,
+    );
   });
 });

@@ -31,6 +31,11 @@ describe.each(ENGINES)('a restart in the middle of a request on %s', (engine) =>
     await client.waitForMessage(/accepted “Personal data”/);
 
     // Every prompt went out exactly once.
-    expect(client.messages().filter((m) => /step \d of 3/.test(m.text ?? '')).map((m) => /step (\d)/.exec(m.text ?? '')?.[1])).toEqual(['1', '2', '3']);
+    expect(
+      client
+        .messages()
+        .filter((m) => /step \d of 3/.test(m.text ?? ''))
+        .map((m) => /step (\d)/.exec(m.text ?? '')?.[1]),
+    ).toEqual(['1', '2', '3']);
   });
 });

@@ -34,7 +34,10 @@ function buttonsOf(message: ChatMessage | undefined): string[] {
 
 /** The client card the operator has open now (the menu message the card replaced, or a new one). */
 function cardOf(operator: EmulatedUser, name: string): ChatMessage {
-  const card = operator.messages().filter((m) => (m.text ?? '').startsWith(`👤 ${name}`)).at(-1);
+  const card = operator
+    .messages()
+    .filter((m) => (m.text ?? '').startsWith(`👤 ${name}`))
+    .at(-1);
   if (!card) throw new Error(`no card of ${name}`);
   return card;
 }
@@ -58,7 +61,9 @@ requests:
   - { id: second, title: Second, steps: [{ id: a, type: text, prompt: A }] }
 `;
     const before = parseCatalogue(yaml);
-    const after = parseCatalogue(yaml.replace('requests:\n', 'requests:\n  - { id: zero, title: Zero, steps: [{ id: a, type: text, prompt: A }] }\n'));
+    const after = parseCatalogue(
+      yaml.replace('requests:\n', 'requests:\n  - { id: zero, title: Zero, steps: [{ id: a, type: text, prompt: A }] }\n'),
+    );
     expect(requestByRef(before, requestRef('second'))?.id).toBe('second');
     expect(requestByRef(after, requestRef('second'))?.id).toBe('second');
     expect(requestByRef(before, requestRef('zero'))).toBeUndefined();
@@ -80,7 +85,9 @@ requests:
       if (!(error instanceof CatalogueError)) throw error;
       problems = error.problems;
     }
-    expect(problems).toEqual([{ path: 'requests[1].id', line: 4, message: expect.stringMatching(/"ra6cd" and "r7wzx" would share one button reference/) }]);
+    expect(problems).toEqual([
+      { path: 'requests[1].id', line: 4, message: expect.stringMatching(/"ra6cd" and "r7wzx" would share one button reference/) },
+    ]);
   });
 });
 
@@ -148,7 +155,10 @@ describe.each(ENGINES)('buttons across a catalogue reload on %s', (engine) => {
     await client.waitForMessage(/Contact details · step 1 of 3/);
 
     const query = await operator.press('Passport photo', { messageId: second.messageId });
-    expect(await operator.waitForCallbackAnswer(query)).toMatchObject({ text: 'This request type has changed; here is the current list.', showAlert: true });
+    expect(await operator.waitForCallbackAnswer(query)).toMatchObject({
+      text: 'This request type has changed; here is the current list.',
+      showAlert: true,
+    });
     const refreshed = await operator.waitForMessage((m) => m.messageId === second.messageId && !buttonsOf(m).includes('Passport photo'));
     expect(refreshed.text).toMatch(/👤 Anna/);
     expect(refreshed.text).toMatch(/Now: Contact details/);
@@ -172,7 +182,10 @@ describe.each(ENGINES)('buttons across a catalogue reload on %s', (engine) => {
     expect(invite.text).toMatch(/starts “Proof of address”/);
 
     const stale = await operator.press('🔗 + Passport photo', { messageId: menu.messageId });
-    expect(await operator.waitForCallbackAnswer(stale)).toMatchObject({ text: 'This request type has changed; here is the current list.', showAlert: true });
+    expect(await operator.waitForCallbackAnswer(stale)).toMatchObject({
+      text: 'This request type has changed; here is the current list.',
+      showAlert: true,
+    });
     const refreshed = await operator.waitForMessage((m) => m.messageId === menu.messageId && !buttonsOf(m).includes('🔗 + Passport photo'));
     expect(buttonsOf(refreshed)).toContain('🔗 + Proof of address');
     expect(operator.messages().filter((m) => /Invite link/.test(m.text ?? ''))).toHaveLength(1);

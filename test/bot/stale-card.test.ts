@@ -35,7 +35,9 @@ describe.each(ENGINES)('a stale review card on %s', (engine) => {
     expect((await operator.waitForCallbackAnswer(query)).text).toBe('This request has changed.');
     const refreshed = await operator.waitForMessage((m) => m.messageId === oldCard.messageId && /answering/.test(m.text ?? ''));
     expect(refreshed.text).toMatch(/Passport photo · Anna\n✍️ answering/);
-    const buttons = (refreshed.replyMarkup && 'inline_keyboard' in refreshed.replyMarkup ? refreshed.replyMarkup.inline_keyboard : []).flat().map((b) => b.text);
+    const buttons = (refreshed.replyMarkup && 'inline_keyboard' in refreshed.replyMarkup ? refreshed.replyMarkup.inline_keyboard : [])
+      .flat()
+      .map((b) => b.text);
     expect(buttons).not.toContain('✅ Accept');
 
     const [flow] = await h.app.flows.flowsOf(client.id);

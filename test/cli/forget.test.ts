@@ -18,7 +18,11 @@ async function run(args: string[], deps: Parameters<typeof forgetCommand>[1] = {
 }
 
 describe('npm run forget: bad arguments', () => {
-  const unreachable = { env: () => { throw new Error('the environment was read'); } };
+  const unreachable = {
+    env: () => {
+      throw new Error('the environment was read');
+    },
+  };
 
   it.each([
     [[], /^forget: missing --client: whose data to erase/],
@@ -32,13 +36,17 @@ describe('npm run forget: bad arguments', () => {
   });
 
   it('exits with 1 and says what is wrong', async () => {
-    const failed = await promisify(execFile)('npm', ['run', '--silent', 'forget', '--', '--client', '0'], { cwd: path.resolve(import.meta.dirname, '../..') }).then(
+    const failed = await promisify(execFile)('npm', ['run', '--silent', 'forget', '--', '--client', '0'], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+    }).then(
       () => null,
       (error: { code?: number; stdout?: string; stderr?: string }) => error,
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stdout).toBe('');
-    expect(failed?.stderr?.split('\n').filter((l) => l.startsWith('forget:'))).toEqual(['forget: --client must be a positive whole number, got "0"']);
+    expect(failed?.stderr?.split('\n').filter((l) => l.startsWith('forget:'))).toEqual([
+      'forget: --client must be a positive whole number, got "0"',
+    ]);
   });
 });
 
@@ -53,10 +61,20 @@ describe.each(ENGINES)('npm run forget on %s', (engine) => {
     await addOperator(db);
     const current = await catalogue();
     const flows = new FlowService({ db, catalogue: () => current, defaultLocale: 'en' });
-    for (const [id, name] of [[41, 'Anna'], [42, 'Boris']] as const) {
+    for (const [id, name] of [
+      [41, 'Anna'],
+      [42, 'Boris'],
+    ] as const) {
       await addClient(db, id, { name });
       await flows.start({ operatorId: OPERATOR, clientId: id, requestId: 'personal_data', updateId: updateId() });
-      const message = { chatId: id, kind: 'text' as const, text: `${name} Secretname`, fileId: null, fileUniqueId: null, telegramMessageId: id };
+      const message = {
+        chatId: id,
+        kind: 'text' as const,
+        text: `${name} Secretname`,
+        fileId: null,
+        fileUniqueId: null,
+        telegramMessageId: id,
+      };
       await flows.answer({ clientId: id, answer: text(`${name} Secretname`), message, updateId: updateId() });
     }
     const boris = await traces(db, 42);
@@ -66,14 +84,18 @@ describe.each(ENGINES)('npm run forget on %s', (engine) => {
     expect(erased.err).toEqual([]);
     expect(erased.code).toBe(0);
     expect(erased.out).toEqual([
-      expect.stringMatching(/^erased client 41: 1 answer, 1 logged message, 0 incoming updates, \d+ outgoing messages, 0 result deliveries; 1 request cancelled \(erasure record #\d+\)$/),
+      expect.stringMatching(
+        /^erased client 41: 1 answer, 1 logged message, 0 incoming updates, \d+ outgoing messages, 0 result deliveries; 1 request cancelled \(erasure record #\d+\)$/,
+      ),
     ]);
     expect(await traces(db, 42)).toEqual(boris);
     expect((await traces(db, 41)).answers).toEqual([]);
     const all = await everything(db);
     expect(all).not.toContain('Anna Secretname');
     expect(all).toContain('Boris Secretname');
-    expect(await db.select({ actorKind: erasures.actorKind, actorId: erasures.actorId }).from(erasures)).toEqual([{ actorKind: 'command_line', actorId: null }]);
+    expect(await db.select({ actorKind: erasures.actorKind, actorId: erasures.actorId }).from(erasures)).toEqual([
+      { actorKind: 'command_line', actorId: null },
+    ]);
 
     // Staff and unknown ids are refused, and nothing changes.
     await db.insert(people).values({ id: 77, firstName: 'Alex', role: 'admin' });

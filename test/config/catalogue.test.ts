@@ -92,7 +92,11 @@ requests:
 describe('catalogue errors', () => {
   it('reports a bad step type with its path and line', () => {
     expect(problemsOf(minimal('      - id: s\n        type: video\n        prompt: P'))).toEqual([
-      { path: 'requests[0].steps[0].type', line: 7, message: expect.stringMatching(/^expected one of photo, document, photo_or_document, text, date, choice/) },
+      {
+        path: 'requests[0].steps[0].type',
+        line: 7,
+        message: expect.stringMatching(/^expected one of photo, document, photo_or_document, text, date, choice/),
+      },
     ]);
   });
 
@@ -124,14 +128,49 @@ requests:
     ['a missing title', minimal('      - { id: s, type: text, prompt: P }').replace('    title: R\n', ''), 'requests[0].title', /expected/],
     ['an empty prompt', minimal('      - { id: s, type: text, prompt: "" }'), 'requests[0].steps[0].prompt', /must not be empty/],
     ['a bad id', minimal('      - { id: Bad Id, type: text, prompt: P }'), 'requests[0].steps[0].id', /lowercase letters/],
-    ['a bad duration', minimal('      - { id: s, type: text, prompt: P }', '\n    remind_after: tomorrow'), 'requests[0].remind_after', /duration/],
-    ['min_length over max_length', minimal('      - { id: s, type: text, prompt: P, min_length: 9, max_length: 2 }'), 'requests[0].steps[0].min_length', /greater than max_length/],
-    ['a broken pattern', minimal('      - { id: s, type: text, prompt: P, pattern: "([a-z" }'), 'requests[0].steps[0].pattern', /not a valid regular expression/],
-    ['min_age over max_age', minimal('      - { id: s, type: date, prompt: P, min_age: 50, max_age: 20 }'), 'requests[0].steps[0].min_age', /greater than max_age/],
-    ['an unreal date limit', minimal('      - { id: s, type: date, prompt: P, min: 2023-02-30 }'), 'requests[0].steps[0].min', /not a real date/],
-    ['a bad mime type', minimal('      - { id: s, type: document, prompt: P, mime_types: [pdf] }'), 'requests[0].steps[0].mime_types[0]', /mime type/],
+    [
+      'a bad duration',
+      minimal('      - { id: s, type: text, prompt: P }', '\n    remind_after: tomorrow'),
+      'requests[0].remind_after',
+      /duration/,
+    ],
+    [
+      'min_length over max_length',
+      minimal('      - { id: s, type: text, prompt: P, min_length: 9, max_length: 2 }'),
+      'requests[0].steps[0].min_length',
+      /greater than max_length/,
+    ],
+    [
+      'a broken pattern',
+      minimal('      - { id: s, type: text, prompt: P, pattern: "([a-z" }'),
+      'requests[0].steps[0].pattern',
+      /not a valid regular expression/,
+    ],
+    [
+      'min_age over max_age',
+      minimal('      - { id: s, type: date, prompt: P, min_age: 50, max_age: 20 }'),
+      'requests[0].steps[0].min_age',
+      /greater than max_age/,
+    ],
+    [
+      'an unreal date limit',
+      minimal('      - { id: s, type: date, prompt: P, min: 2023-02-30 }'),
+      'requests[0].steps[0].min',
+      /not a real date/,
+    ],
+    [
+      'a bad mime type',
+      minimal('      - { id: s, type: document, prompt: P, mime_types: [pdf] }'),
+      'requests[0].steps[0].mime_types[0]',
+      /mime type/,
+    ],
     ['an unknown locale', minimal('      - { id: s, type: text, prompt: { de: Hallo } }'), 'requests[0].steps[0].prompt.de', /unknown key/],
-    ['a text in no locale', minimal('      - { id: s, type: text, prompt: { de: Hallo } }'), 'requests[0].steps[0].prompt', /at least one locale/],
+    [
+      'a text in no locale',
+      minimal('      - { id: s, type: text, prompt: { de: Hallo } }'),
+      'requests[0].steps[0].prompt',
+      /at least one locale/,
+    ],
     ['a wrong version', minimal('      - { id: s, type: text, prompt: P }').replace('version: 1', 'version: 2'), 'version', /version: 1/],
     ['no requests', 'version: 1\nrequests: []\n', 'requests', /at least one request/],
   ])('reports %s', (_name, yaml, path, message) => {

@@ -93,7 +93,11 @@ describe('loadEnv', () => {
   });
 
   it('requires a secret and a token for webhooks', () => {
-    expect(problemsOf({ WEBHOOK_URL: 'https://x.example/hook' }).map((p) => p.name).sort()).toEqual(['WEBHOOK_SECRET', 'WEBHOOK_URL']);
+    expect(
+      problemsOf({ WEBHOOK_URL: 'https://x.example/hook' })
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['WEBHOOK_SECRET', 'WEBHOOK_URL']);
     expect(problemsOf({ BOT_TOKEN: '1:a', OPERATOR_IDS: '1', WEBHOOK_URL: 'ftp://x.example/hook', WEBHOOK_SECRET: 'abc' })).toEqual([
       { name: 'WEBHOOK_URL', message: 'must be an http(s) URL' },
     ]);
@@ -115,17 +119,30 @@ describe('loadEnv', () => {
       retentionDays: 90,
     });
     expect(loadEnv({})).toMatchObject({ resultWebhookUrl: undefined, apiToken: undefined, retentionDays: undefined });
-    expect(problemsOf({ RESULT_WEBHOOK_URL: 'https://crm.example.com/hook' })).toEqual([{ name: 'RESULT_WEBHOOK_SECRET', message: expect.stringMatching(/required when RESULT_WEBHOOK_URL/) }]);
-    expect(problemsOf({ RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual([{ name: 'RESULT_WEBHOOK_URL', message: expect.stringMatching(/required when RESULT_WEBHOOK_SECRET/) }]);
-    expect(problemsOf({ RESULT_LINKS_URL: 'https://bot.example.com' })).toEqual([{ name: 'RESULT_LINKS_URL', message: expect.stringMatching(/only used with RESULT_WEBHOOK_URL/) }]);
+    expect(problemsOf({ RESULT_WEBHOOK_URL: 'https://crm.example.com/hook' })).toEqual([
+      { name: 'RESULT_WEBHOOK_SECRET', message: expect.stringMatching(/required when RESULT_WEBHOOK_URL/) },
+    ]);
+    expect(problemsOf({ RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual([
+      { name: 'RESULT_WEBHOOK_URL', message: expect.stringMatching(/required when RESULT_WEBHOOK_SECRET/) },
+    ]);
+    expect(problemsOf({ RESULT_LINKS_URL: 'https://bot.example.com' })).toEqual([
+      { name: 'RESULT_LINKS_URL', message: expect.stringMatching(/only used with RESULT_WEBHOOK_URL/) },
+    ]);
     expect(problemsOf({ RESULT_WEBHOOK_URL: 'ftp://crm.example.com', RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual([
       { name: 'RESULT_WEBHOOK_URL', message: 'must be an http(s) URL' },
     ]);
   });
 
   it('never echoes secrets in its messages', () => {
-    for (const [name, value] of [['API_TOKEN', 'short secret'], ['RESULT_WEBHOOK_SECRET', 'short secret'], ['RESULT_WEBHOOK_URL', 'https//user:secret@x']] as const) {
-      expect(problemsOf({ [name]: value, ...(name === 'RESULT_WEBHOOK_URL' ? { RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' } : {}) })[0]?.message ?? '').not.toContain(value);
+    for (const [name, value] of [
+      ['API_TOKEN', 'short secret'],
+      ['RESULT_WEBHOOK_SECRET', 'short secret'],
+      ['RESULT_WEBHOOK_URL', 'https//user:secret@x'],
+    ] as const) {
+      expect(
+        problemsOf({ [name]: value, ...(name === 'RESULT_WEBHOOK_URL' ? { RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' } : {}) })[0]
+          ?.message ?? '',
+      ).not.toContain(value);
     }
     const problems = problemsOf({ WEBHOOK_SECRET: 'top secret value' });
     expect(problems[0]?.message).not.toContain('top secret value');

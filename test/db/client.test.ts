@@ -8,7 +8,20 @@ import { openDatabase, rowsOf as rows, type Database } from '../../src/db/client
 import { flows as schemaFlows, people } from '../../src/db/schema.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 
-const TABLES = ['answers', 'bot_sessions', 'flow_events', 'flows', 'inbox', 'invites', 'messages', 'outbox', 'people'];
+const TABLES = [
+  'answers',
+  'api_requests',
+  'bot_sessions',
+  'erasures',
+  'flow_events',
+  'flows',
+  'inbox',
+  'invites',
+  'messages',
+  'outbox',
+  'people',
+  'result_deliveries',
+];
 
 describe.each(ENGINES)('database on %s', (engine) => {
   let test: TestDatabase | undefined;
@@ -27,7 +40,9 @@ describe.each(ENGINES)('database on %s', (engine) => {
     await db.insert(people).values({ id: 42, firstName: 'Anna' });
     const before = rows<{ n: number }>(await db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
     const again = await test.restart(); // opening runs migrate() again
-    const after = rows<{ n: number }>(await again.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+    const after = rows<{ n: number }>(
+      await again.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`),
+    );
     expect(after).toEqual(before);
     expect(await again.db.select().from(people)).toHaveLength(1);
   });
@@ -111,7 +126,9 @@ describe.runIf(inject('postgresTemplate'))('migrations on an empty PostgreSQL da
     url.pathname = `/${name}`;
     try {
       const [a, b] = await Promise.all([openDatabase({ databaseUrl: url.toString() }), openDatabase({ databaseUrl: url.toString() })]);
-      const applied = rows<{ n: number }>(await a.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+      const applied = rows<{ n: number }>(
+        await a.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`),
+      );
       expect(applied[0]?.n).toBeGreaterThan(0);
       await Promise.all([a.close(), b.close()]);
       const c = await openDatabase({ databaseUrl: url.toString() });
@@ -123,4 +140,3 @@ describe.runIf(inject('postgresTemplate'))('migrations on an empty PostgreSQL da
     }
   });
 });
-

@@ -24,7 +24,10 @@ describe('rate limiter', () => {
     const all: number[] = [];
     const perChat = new Map<number, number[]>();
     // 60 chats get 3 messages each, then one chat gets 10 more.
-    const chats = [...Array.from({ length: 3 }, () => Array.from({ length: 60 }, (_, i) => 100 + i)).flat(), ...Array.from({ length: 10 }, () => 100)];
+    const chats = [
+      ...Array.from({ length: 3 }, () => Array.from({ length: 60 }, (_, i) => 100 + i)).flat(),
+      ...Array.from({ length: 10 }, () => 100),
+    ];
     for (const chat of chats) {
       await limiter.acquire(chat);
       all.push(now());

@@ -54,7 +54,10 @@ describe('outbox sender', () => {
     const [waiting] = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
     expect(waiting).toMatchObject({ status: 'pending', attempts: 0, lastError: 'flood wait' });
     // retry_after has passed (moved in the database rather than waited for).
-    await db.update(outbox).set({ nextAttemptAt: sql`now()` }).where(eq(outbox.chatId, anna.id));
+    await db
+      .update(outbox)
+      .set({ nextAttemptAt: sql`now()` })
+      .where(eq(outbox.chatId, anna.id));
     await sender.flush();
     expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
     const rows = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
@@ -67,7 +70,9 @@ describe('outbox sender', () => {
 
   it('sends a message Telegram refuses (bad markup, too long) again as plain text within the limit', async () => {
     const { db, sender, anna } = await setup();
-    await db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: '<b>Name: Anna & <i>co</b>', parse_mode: 'HTML' } });
+    await db
+      .insert(outbox)
+      .values({ chatId: anna.id, method: 'sendMessage', payload: { text: '<b>Name: Anna & <i>co</b>', parse_mode: 'HTML' } });
     await db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: 'x'.repeat(5_000) } });
     await sender.flush();
     const texts = anna.messages().map((m) => m.text ?? '');
@@ -93,7 +98,9 @@ describe('outbox sender', () => {
     });
     // Anna never opened this bot: Telegram refuses every message to her, plain or not.
     emu.faults.failNext('sendMessage', 3, { code: 400, description: 'Bad Request: chat not found' });
-    await db.insert(outbox).values({ chatId: anna.id, flowId: 42, method: 'sendMessage', payload: { text: 'Step 1 of 3', parse_mode: 'HTML' } });
+    await db
+      .insert(outbox)
+      .values({ chatId: anna.id, flowId: 42, method: 'sendMessage', payload: { text: 'Step 1 of 3', parse_mode: 'HTML' } });
     await sender.flush();
     expect(refused).toEqual([{ chatId: anna.id, flowId: 42, description: 'Bad Request: chat not found' }]);
     const [row] = await db.select().from(outbox).where(eq(outbox.chatId, anna.id));
@@ -145,7 +152,8 @@ describe.runIf(ENGINES.includes('postgres'))('outbox senders of several instance
         leads: () => database.leads('outbox'),
       });
     const [a, b] = [senderOf(first), senderOf(second)];
-    for (let i = 1; i <= 20; i++) await first.db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: `m${i}` } });
+    for (let i = 1; i <= 20; i++)
+      await first.db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: `m${i}` } });
     await Promise.all([a.flush(), b.flush(), a.flush(), b.flush()]);
     expect(anna.messages().map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i + 1}`));
     expect(await first.leads('outbox')).not.toBe(await second.leads('outbox'));
@@ -153,13 +161,19 @@ describe.runIf(ENGINES.includes('postgres'))('outbox senders of several instance
     // The leader's process goes away: its lock goes with its connection, and the other delivers.
     const leaderIsFirst = await first.leads('outbox');
     const [survivor, survivorSender] = leaderIsFirst ? [second, b] : [first, a];
-    if (leaderIsFirst) await test.restart(); // closes the first instance's connections
+    if (leaderIsFirst)
+      await test.restart(); // closes the first instance's connections
     else {
       await second.close();
       second = undefined;
     }
     await survivor.db.insert(outbox).values({ chatId: anna.id, method: 'sendMessage', payload: { text: 'after' } });
     await survivorSender.flush();
-    expect(anna.messages().map((m) => m.text).at(-1)).toBe('after');
+    expect(
+      anna
+        .messages()
+        .map((m) => m.text)
+        .at(-1),
+    ).toBe('after');
   });
 });

@@ -7,7 +7,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
 import { samplePdf } from '../helpers/telegram.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const RESULTS = 'test-results';
 const DOCS_SCREENSHOT = 'docs/images/playground.png';
 const CHROMIUM = '/usr/bin/chromium';
@@ -16,7 +25,8 @@ const CHROMIUM = '/usr/bin/chromium';
 // skip these tests; elsewhere they are skipped, loudly, when it is missing.
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
-  if (process.env.E2E_REQUIRED === '1') throw new Error(`${CHROMIUM} is missing: the browser tests are required here (apt-get install chromium)`);
+  if (process.env.E2E_REQUIRED === '1')
+    throw new Error(`${CHROMIUM} is missing: the browser tests are required here (apt-get install chromium)`);
   console.warn(`\n[test] Browser tests SKIPPED: ${CHROMIUM} not found (apt-get install chromium, or run .ci/run).\n`);
 }
 
@@ -76,7 +86,11 @@ describe.skipIf(!hasChromium)('playground page', () => {
     const list = operator().locator(`.msg[data-message-id="${await menu.getAttribute('data-message-id')}"]`);
     await list.locator('.ikb button', { hasText: 'Clients' }).click();
     await list.locator('.ikb button', { hasText: client }).click();
-    await operator().locator('.msg', { hasText: `👤 ${client}` }).last().locator('.ikb button', { hasText: request }).click();
+    await operator()
+      .locator('.msg', { hasText: `👤 ${client}` })
+      .last()
+      .locator('.ikb button', { hasText: request })
+      .click();
     await message(operator(), new RegExp(`was sent to ${client}`)).waitFor();
   }
 
@@ -91,7 +105,9 @@ describe.skipIf(!hasChromium)('playground page', () => {
     await chat.locator('.msg.out .photo img').waitFor();
     await message(chat, /sent to the operator/).waitFor();
 
-    const card = operator().locator('.msg.in', { has: page.locator('.photo img') }).last();
+    const card = operator()
+      .locator('.msg.in', { has: page.locator('.photo img') })
+      .last();
     await card.waitFor();
     expect(await card.textContent()).toContain(`${name} · Passport photo`);
     // The photo the operator sees is the sample the client sent.
@@ -169,7 +185,10 @@ describe.skipIf(!hasChromium)('playground page', () => {
     await sendRequest(name, 'Signed contract');
     await message(chat, /Signed contract · step 1 of 2/).waitFor();
     await chat.locator('button.attach').click();
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), chat.locator('.attach-menu button', { hasText: 'File…' }).click()]);
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      chat.locator('.attach-menu button', { hasText: 'File…' }).click(),
+    ]);
     await chooser.setFiles({ name: 'contract.pdf', mimeType: 'application/pdf', buffer: samplePdf('Signed') });
     await chat.locator('.msg.out .document', { hasText: 'contract.pdf' }).waitFor();
     await message(chat, /step 2 of 2/).waitFor();
@@ -179,7 +198,11 @@ describe.skipIf(!hasChromium)('playground page', () => {
     await file.waitFor();
     const href = await file.getAttribute('href');
     const download = await fetch(new URL(href ?? '', playground.current.url));
-    expect(Buffer.from(await download.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      Buffer.from(await download.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
     await panel.locator('.current-state', { hasText: 'in_review' }).waitFor();
   });
 

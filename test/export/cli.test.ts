@@ -31,14 +31,24 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 describe('export and archive commands: bad arguments', () => {
   // None of these gets as far as the environment or the database.
-  const unreachable = { env: () => { throw new Error('the environment was read'); } };
+  const unreachable = {
+    env: () => {
+      throw new Error('the environment was read');
+    },
+  };
 
   it.each([
     [['--request', 'personal_data'], /^export: missing --out: where to write the CSV/],
     [['--out', 'x.csv'], /^export: missing --request/],
-    [['--request', 'personal_data', '--since', '2026-02-30', '--out', 'x.csv'], /^export: --since must be a real date as YYYY-MM-DD, got "2026-02-30"$/],
+    [
+      ['--request', 'personal_data', '--since', '2026-02-30', '--out', 'x.csv'],
+      /^export: --since must be a real date as YYYY-MM-DD, got "2026-02-30"$/,
+    ],
     [['--request', 'personal_data', '--since', '30.01.2026', '--out', 'x.csv'], /^export: --since must be a real date/],
-    [['--request', 'personal_data', '--out', 'x.csv', '--colour', 'red'], /^export: unknown argument "--colour" \(usage: npm run export -- /],
+    [
+      ['--request', 'personal_data', '--out', 'x.csv', '--colour', 'red'],
+      /^export: unknown argument "--colour" \(usage: npm run export -- /,
+    ],
     [['--request', '--out', 'x.csv'], /^export: --request needs a value/],
     [['--request', 'a', '--request', 'b', '--out', 'x.csv'], /^export: --request is given twice/],
     [['--request', 'personal_data', '--locale', 'de', '--out', 'x.csv'], /^export: --locale must be one of ru, en, got "de"$/],
@@ -62,16 +72,22 @@ describe('export and archive commands: bad arguments', () => {
   });
 
   it('npm run export exits with 1 and says what is wrong', async () => {
-    const failed = await promisify(execFile)('npm', ['run', '--silent', 'export', '--', '--request', 'personal_data', '--since', '2026-13-01', '--out', path.join(dir, 'x.csv')], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-    }).then(
+    const failed = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'export', '--', '--request', 'personal_data', '--since', '2026-13-01', '--out', path.join(dir, 'x.csv')],
+      {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+      },
+    ).then(
       () => null,
       (error: { code?: number; stdout?: string; stderr?: string }) => error,
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stdout).toBe('');
     // Node may add a line of its own when there is no .env file.
-    expect(failed?.stderr?.split('\n').filter((l) => l.startsWith('export:'))).toEqual(['export: --since must be a real date as YYYY-MM-DD, got "2026-13-01"']);
+    expect(failed?.stderr?.split('\n').filter((l) => l.startsWith('export:'))).toEqual([
+      'export: --since must be a real date as YYYY-MM-DD, got "2026-13-01"',
+    ]);
   });
 });
 
@@ -97,7 +113,8 @@ requests:
     await addOperator(database.db);
     const clientId = await addClient(database.db, 42, { name: 'Анна' });
     const start = async (requestId: string) => expect((await flows.start({ operatorId: OPERATOR, clientId, requestId })).ok).toBe(true);
-    const answer = async (value: Parameters<FlowService['answer']>[0]['answer']) => expect((await flows.answer({ clientId, answer: value, updateId: updateId() })).ok).toBe(true);
+    const answer = async (value: Parameters<FlowService['answer']>[0]['answer']) =>
+      expect((await flows.answer({ clientId, answer: value, updateId: updateId() })).ok).toBe(true);
     await start('old_survey');
     await answer(text('yes'));
     current = shipped;
@@ -114,10 +131,15 @@ requests:
   it('writes the CSV and prints one line; a request type that is neither in the catalogue nor in any flow is refused', async () => {
     await seed();
     const out = path.join(dir, 'requests.csv');
-    const written = await run(exportCommand, ['--request', 'personal_data', '--since', '2020-01-01', '--out', out, '--locale', 'ru'], { env, database });
+    const written = await run(exportCommand, ['--request', 'personal_data', '--since', '2020-01-01', '--out', out, '--locale', 'ru'], {
+      env,
+      database,
+    });
     expect(written).toEqual({ code: 0, out: [`wrote ${out}: 1 request of personal_data created since 2020-01-01`], err: [] });
     const { rows } = readCsvFile(await readFile(out));
-    expect(rows.map((r) => [r['request_title'], r['client_name'], r['full_name'], r['city'], r['birth_date']])).toEqual([['Личные данные', 'Анна', 'Анна Петрова', 'Москва', '01.01.1990']]);
+    expect(rows.map((r) => [r['request_title'], r['client_name'], r['full_name'], r['city'], r['birth_date']])).toEqual([
+      ['Личные данные', 'Анна', 'Анна Петрова', 'Москва', '01.01.1990'],
+    ]);
 
     // Removed from the catalogue, but flows of it exist: still exportable.
     const retired = await run(exportCommand, [`--out=${path.join(dir, 'old.csv')}`, '--request=old_survey'], { env, database });
@@ -126,7 +148,9 @@ requests:
 
     const unknown = await run(exportCommand, ['--request', 'pasport_photo', '--out', path.join(dir, 'x.csv')], { env, database });
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toEqual([expect.stringMatching(/^export: unknown request type "pasport_photo" \(the catalogue has passport_photo, personal_data, /)]);
+    expect(unknown.err).toEqual([
+      expect.stringMatching(/^export: unknown request type "pasport_photo" \(the catalogue has passport_photo, personal_data, /),
+    ]);
     await expect(readFile(path.join(dir, 'x.csv'))).rejects.toThrow();
   });
 
@@ -137,7 +161,10 @@ requests:
     expect(written).toEqual({ code: 0, out: [`wrote ${out}: 3 requests, 5 answers; files not included: BOT_TOKEN is not set`], err: [] });
     const zip = readZip(await readFile(out));
     expect([...zip.keys()]).toEqual(['answers.json', 'answers.csv']);
-    const json = JSON.parse(zip.get('answers.json')?.toString('utf8') ?? '{}') as { files_included: boolean; requests: { request_id: string; answers: { file?: { path: null; missing: string; file_unique_id: string } }[] }[] };
+    const json = JSON.parse(zip.get('answers.json')?.toString('utf8') ?? '{}') as {
+      files_included: boolean;
+      requests: { request_id: string; answers: { file?: { path: null; missing: string; file_unique_id: string } }[] }[];
+    };
     expect(json.files_included).toBe(false);
     expect(json.requests.map((r) => r.request_id)).toEqual(['old_survey', 'personal_data', 'passport_photo']);
     expect(json.requests[2]?.answers[0]?.file).toMatchObject({ path: null, missing: 'files not included', file_unique_id: 'uphoto-3' });
@@ -156,7 +183,13 @@ describe.each(ENGINES)('archive command with BOT_TOKEN on %s', (engine) => {
     const anna = await h.client('Anna');
     const boris = await h.client('Boris');
     const env = () =>
-      loadEnv({ BOT_TOKEN: h.token, TELEGRAM_API_ROOT: h.emu.apiRoot, OPERATOR_IDS: String(h.operator.id), CATALOGUE_PATH: 'config/catalogue.yaml', DEFAULT_LOCALE: 'en' });
+      loadEnv({
+        BOT_TOKEN: h.token,
+        TELEGRAM_API_ROOT: h.emu.apiRoot,
+        OPERATOR_IDS: String(h.operator.id),
+        CATALOGUE_PATH: 'config/catalogue.yaml',
+        DEFAULT_LOCALE: 'en',
+      });
     const database = h.db.current();
 
     await sendRequest(h.operator, 'Anna', 'Passport photo');
@@ -180,7 +213,10 @@ describe.each(ENGINES)('archive command with BOT_TOKEN on %s', (engine) => {
     const partial = path.join(dir, 'boris.zip');
     const result = await run(archiveCommand, ['--client', String(boris.id), '--out', partial], { env, database });
     expect(result.out).toEqual([`wrote ${partial}: 1 request, 1 answer, 0 files; 1 file could not be downloaded (see answers.json)`]);
-    const json = readZip(await readFile(partial)).get('answers.json')?.toString('utf8') ?? '';
+    const json =
+      readZip(await readFile(partial))
+        .get('answers.json')
+        ?.toString('utf8') ?? '';
     const archived = JSON.parse(json) as { requests: { answers: { file?: { path: string | null; missing?: string } }[] }[] };
     const listed = archived.requests[0]?.answers[0]?.file;
     expect(listed?.path).toBeNull();

@@ -105,7 +105,15 @@ describe.each(ENGINES)('request export (CSV) on %s', (engine) => {
     await answer(2, text('-Kazan'));
     // Oleg's client, accepted.
     const carl = await start(OLEG, 3);
-    for (const value of [text('Carl Jung'), { kind: 'choice' as const, optionId: 'morning' }, text('Basel'), text('26.07.1975'), photo(8), text('+41 61 123 45 67')]) await answer(3, value);
+    for (const value of [
+      text('Carl Jung'),
+      { kind: 'choice' as const, optionId: 'morning' },
+      text('Basel'),
+      text('26.07.1975'),
+      photo(8),
+      text('+41 61 123 45 67'),
+    ])
+      await answer(3, value);
     const accepted = await flows.accept({ operatorId: OLEG, flowId: carl });
     expect(accepted.ok).toBe(true);
     return { exporter: new Exporter({ db, catalogue: () => catalogue }), ids: { anna, boris, carl } };
@@ -161,11 +169,22 @@ describe.each(ENGINES)('request export (CSV) on %s', (engine) => {
       nickname: '',
       finished_at: '',
     });
-    expect(carl).toMatchObject({ status: 'completed', operator_id: String(OLEG), operator_name: 'Oleg', client_username: 'carl', best_time: 'Утро', city: 'Basel' });
+    expect(carl).toMatchObject({
+      status: 'completed',
+      operator_id: String(OLEG),
+      operator_name: 'Oleg',
+      client_username: 'carl',
+      best_time: 'Утро',
+      city: 'Basel',
+    });
 
     // In English, the titles and labels are English.
     const english = readCsvFile((await exporter.requestCsv({ requestId: 'profile', since: null, viewer: null, locale: 'en' })).bytes);
-    expect(english.rows.map((r) => [r['request_title'], r['best_time']])).toEqual([['Profile', ''], ['Profile', 'Evening'], ['Profile', 'Morning']]);
+    expect(english.rows.map((r) => [r['request_title'], r['best_time']])).toEqual([
+      ['Profile', ''],
+      ['Profile', 'Evening'],
+      ['Profile', 'Morning'],
+    ]);
   });
 
   it('an operator gets only the requests they sent; a period leaves older ones out', async () => {
@@ -186,7 +205,12 @@ describe('CSV cells', () => {
   it('a quote before cells that start with = + - @, a tab or a carriage return, and nothing else', () => {
     const risky = ['=1+1', '+7900', '-5', '@SUM(A1)', '\tx', '\rx'];
     const safe = ['', 'Анна', 'a=b', ' =1', '1-2', "'quoted"];
-    const [row] = readCsvFile(toCsv([[...risky, ...safe], [...risky, ...safe]])).rows;
+    const [row] = readCsvFile(
+      toCsv([
+        [...risky, ...safe],
+        [...risky, ...safe],
+      ]),
+    ).rows;
     expect(Object.values(row ?? {})).toEqual([...risky.map((cell) => `'${cell}`), ...safe]);
   });
 

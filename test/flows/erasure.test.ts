@@ -35,34 +35,70 @@ describe.each(ENGINES)('erasing a client on %s', (engine) => {
       staffIds: async () => [OPERATOR, ADMIN],
     });
     let telegramMessage = 100;
-    for (const [id, first, last, username] of [[ANNA, 'Anna', 'Petrova', 'anna_p'], [BORIS, 'Boris', 'Ivanov', 'boris_i']] as const) {
-      await db.insert(people).values({ id, firstName: first, lastName: last, username, languageCode: 'en', startedAt: new Date(), operatorId: OPERATOR });
+    for (const [id, first, last, username] of [
+      [ANNA, 'Anna', 'Petrova', 'anna_p'],
+      [BORIS, 'Boris', 'Ivanov', 'boris_i'],
+    ] as const) {
+      await db
+        .insert(people)
+        .values({ id, firstName: first, lastName: last, username, languageCode: 'en', startedAt: new Date(), operatorId: OPERATOR });
       const started = await flows.start({ operatorId: OPERATOR, clientId: id, requestId: 'personal_data', updateId: updateId() });
       if (!started.ok) throw new Error(started.refusal.code);
       for (const answer of [`${first} ${last}`, `${first}'s city`, '15.06.1990']) {
-        const message = { chatId: id, kind: 'text' as const, text: answer, fileId: null, fileUniqueId: null, telegramMessageId: ++telegramMessage };
+        const message = {
+          chatId: id,
+          kind: 'text' as const,
+          text: answer,
+          fileId: null,
+          fileUniqueId: null,
+          telegramMessageId: ++telegramMessage,
+        };
         await flows.answer({ clientId: id, answer: text(answer), message, updateId: updateId() });
       }
       await flows.confirm({ clientId: id, updateId: updateId() });
       await flows.accept({ operatorId: OPERATOR, flowId: started.value.flow.id, updateId: updateId() });
       // What the sender does: every row so far sent, and logged.
-      await db.update(outbox).set({ status: 'sent', telegramMessageId: sql`${outbox.id} + 1000` }).where(eq(outbox.status, 'pending'));
+      await db
+        .update(outbox)
+        .set({ status: 'sent', telegramMessageId: sql`${outbox.id} + 1000` })
+        .where(eq(outbox.status, 'pending'));
       await db.insert(messages).values({ chatId: id, direction: 'out', kind: 'text', text: `Hello, ${first}!`, flowId: null });
       await db.insert(inbox).values([
         { updateId: updateId() + 10_000, chatId: id, payload: { message: { text: `${first} writes` } }, status: 'pending' },
-        { updateId: updateId() + 10_000, chatId: id, payload: { message: { text: `${first} failed` } }, status: 'dead', lastError: 'Error' },
+        {
+          updateId: updateId() + 10_000,
+          chatId: id,
+          payload: { message: { text: `${first} failed` } },
+          status: 'dead',
+          lastError: 'Error',
+        },
         { updateId: updateId() + 10_000, chatId: id, payload: null, status: 'done' },
       ]);
     }
     // Anna: a passport photo on its way, and one more request queued behind it.
     await flows.start({ operatorId: OPERATOR, clientId: ANNA, requestId: 'passport_photo', updateId: updateId() });
-    const message = { chatId: ANNA, kind: 'photo' as const, text: null, fileId: 'photo-5', fileUniqueId: 'uphoto-5', telegramMessageId: 150 };
+    const message = {
+      chatId: ANNA,
+      kind: 'photo' as const,
+      text: null,
+      fileId: 'photo-5',
+      fileUniqueId: 'uphoto-5',
+      telegramMessageId: 150,
+    };
     await flows.answer({ clientId: ANNA, answer: photo(5), message, updateId: updateId() });
     await flows.start({ operatorId: OPERATOR, clientId: ANNA, requestId: 'proof_of_address', updateId: updateId() });
     // Staff chats: a client card of each, an admin's command with Anna's id, and a message about nobody.
     await db.insert(messages).values([
       { chatId: OPERATOR, direction: 'out', kind: 'text', text: '👤 Anna Petrova (@anna_p)', flowId: null },
-      { chatId: OPERATOR, direction: 'out', kind: 'document', text: '📦 Anna Petrova (@anna_p) · requests: 2 · files: 1', fileId: 'zip-1', fileUniqueId: 'uzip-1', flowId: null },
+      {
+        chatId: OPERATOR,
+        direction: 'out',
+        kind: 'document',
+        text: '📦 Anna Petrova (@anna_p) · requests: 2 · files: 1',
+        fileId: 'zip-1',
+        fileUniqueId: 'uzip-1',
+        flowId: null,
+      },
       { chatId: ADMIN, direction: 'in', kind: 'command', text: `/forget ${ANNA}`, flowId: null },
       { chatId: OPERATOR, direction: 'out', kind: 'text', text: '👤 Boris Ivanov (@boris_i)', flowId: null },
       { chatId: OPERATOR, direction: 'out', kind: 'text', text: 'Operator menu', flowId: null },
@@ -123,12 +159,20 @@ describe.each(ENGINES)('erasing a client on %s', (engine) => {
 
     // Nowhere in the database any more, but in the hash of the record.
     const all = await everything(db);
-    for (const trace of ['Petrova', 'anna_p', "Anna's city", 'photo-5', 'uphoto-5', 'zip-1', 'Anna writes', 'Anna failed']) expect(all, trace).not.toContain(trace);
+    for (const trace of ['Petrova', 'anna_p', "Anna's city", 'photo-5', 'uphoto-5', 'zip-1', 'Anna writes', 'Anna failed'])
+      expect(all, trace).not.toContain(trace);
     expect(all).toContain('Boris Ivanov');
     const [record] = await db.select().from(erasures);
     expect(record).toMatchObject({ id: erased.value.erasureId, clientRef: clientRef(ANNA), actorKind: 'admin', actorId: ADMIN });
     expect(record?.clientRef).toMatch(/^scrypt1:[0-9a-f]{64}$/);
-    expect(record?.counts).toEqual({ requestsCancelled: 2, answers: 4, messages: 8, inboxUpdates: 2, outboxMessages: anna.outbox.length + 2, resultDeliveries: 1 });
+    expect(record?.counts).toEqual({
+      requestsCancelled: 2,
+      answers: 4,
+      messages: 8,
+      inboxUpdates: 2,
+      outboxMessages: anna.outbox.length + 2,
+      resultDeliveries: 1,
+    });
 
     // The audit trail says who cancelled; the flows still count.
     const cancels = await db.execute(sql`select count(*)::int as n from flow_events where event = 'CANCEL' and actor_id = ${ADMIN}`);
@@ -139,14 +183,20 @@ describe.each(ENGINES)('erasing a client on %s', (engine) => {
     const { db, flows } = await setup();
     const press = updateId();
     expect((await flows.forget({ clientId: ANNA, by: { kind: 'admin', id: ADMIN }, updateId: press })).ok).toBe(true);
-    expect(await flows.forget({ clientId: ANNA, by: { kind: 'admin', id: ADMIN }, updateId: press })).toEqual({ ok: false, refusal: { code: 'duplicate_update' } });
+    expect(await flows.forget({ clientId: ANNA, by: { kind: 'admin', id: ADMIN }, updateId: press })).toEqual({
+      ok: false,
+      refusal: { code: 'duplicate_update' },
+    });
     const again = await flows.forget({ clientId: ANNA, by: { kind: 'command_line' } });
     expect(again.ok && again.value).toMatchObject({ requestsCancelled: 0, answers: 0, messages: 0, inboxUpdates: 0, resultDeliveries: 0 });
     expect(await db.select({ kind: erasures.actorKind, actor: erasures.actorId }).from(erasures).orderBy(asc(erasures.id))).toEqual([
       { kind: 'admin', actor: ADMIN },
       { kind: 'command_line', actor: null },
     ]);
-    expect(await flows.forget({ clientId: 424242, by: { kind: 'command_line' } })).toEqual({ ok: false, refusal: { code: 'client_not_found' } });
+    expect(await flows.forget({ clientId: 424242, by: { kind: 'command_line' } })).toEqual({
+      ok: false,
+      refusal: { code: 'client_not_found' },
+    });
     expect(await db.select().from(answers).where(eq(answers.stepId, 'full_name'))).toHaveLength(1);
   });
 });

@@ -5,13 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DEFINITION_FORMAT,
-  pickText,
-  readStoredDefinition,
-  storedDefinition,
-  type RequestDefinition,
-} from '../../machines/definition.js';
+import { DEFINITION_FORMAT, pickText, readStoredDefinition, storedDefinition, type RequestDefinition } from '../../machines/definition.js';
 import { flows } from '../../src/db/schema.js';
 import { ENGINES } from '../helpers/db.js';
 import { openClientCard, sendRequest, startHarness, type Harness } from '../helpers/bot.js';
@@ -76,8 +70,15 @@ describe.each(ENGINES)('a flow frozen before English existed on %s', (engine) =>
     const rows = await db.select().from(flows).where(eq(flows.clientId, anna.id));
     expect(rows.map((r) => (r.definition as RequestDefinition).format)).toEqual([DEFINITION_FORMAT, DEFINITION_FORMAT]);
     // Turn both into what an older version stored.
-    for (const row of rows) await db.update(flows).set({ definition: asStoredLongAgo(row.definition) }).where(eq(flows.id, row.id));
-    const [stored] = await db.select().from(flows).where(eq(flows.id, rows[0]?.id ?? 0));
+    for (const row of rows)
+      await db
+        .update(flows)
+        .set({ definition: asStoredLongAgo(row.definition) })
+        .where(eq(flows.id, row.id));
+    const [stored] = await db
+      .select()
+      .from(flows)
+      .where(eq(flows.id, rows[0]?.id ?? 0));
     expect(stored?.definition).not.toHaveProperty('format');
     expect(JSON.stringify(stored?.definition)).not.toMatch(/Personal data|Full name/);
 
@@ -111,6 +112,8 @@ describe.each(ENGINES)('a flow frozen before English existed on %s', (engine) =>
     await operator.press('🕘 History');
     const history = await operator.waitForMessage(/^History of Anna/);
     expect(history.text).toMatch(/• Фото паспорта — ✍️ answering/);
-    expect(history.text).toMatch(/• Личные данные — ✅ done[^\n]*\n {3}ФИО: Anna Petrova\n {3}Город: Moscow\n {3}Дата рождения: 31\.12\.1990/);
+    expect(history.text).toMatch(
+      /• Личные данные — ✅ done[^\n]*\n {3}ФИО: Anna Petrova\n {3}Город: Moscow\n {3}Дата рождения: 31\.12\.1990/,
+    );
   });
 });

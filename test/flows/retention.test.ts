@@ -34,7 +34,12 @@ describe.each(ENGINES)('retention on %s', (engine) => {
   }
 
   /** A client answers Personal data (with the messages logged); `finish`: and the operator accepts it. */
-  async function personalData(db: Awaited<ReturnType<typeof setup>>['db'], flows: FlowService, clientId: number, finish: boolean): Promise<number> {
+  async function personalData(
+    db: Awaited<ReturnType<typeof setup>>['db'],
+    flows: FlowService,
+    clientId: number,
+    finish: boolean,
+  ): Promise<number> {
     await addClient(db, clientId);
     const started = await flows.start({ operatorId: OPERATOR, clientId, requestId: 'personal_data', updateId: updateId() });
     if (!started.ok) throw new Error(started.refusal.code);
@@ -64,13 +69,20 @@ describe.each(ENGINES)('retention on %s', (engine) => {
     expect(await flows.applyRetention()).toEqual({ requests: 1, answers: 3, messages: expect.any(Number) });
     expect(await db.select().from(answers).where(eq(answers.flowId, old))).toEqual([]);
     expect(await db.select().from(answers).where(eq(answers.flowId, open))).toHaveLength(3);
-    const logged = await db.select().from(messages).where(inArray(messages.flowId, [old, open]));
+    const logged = await db
+      .select()
+      .from(messages)
+      .where(inArray(messages.flowId, [old, open]));
     expect(logged.filter((m) => m.flowId === old).every((m) => m.text === null)).toBe(true);
     expect(logged.filter((m) => m.flowId === open).map((m) => m.text)).toEqual(['Anna Petrova', 'Moscow', '15.06.1990']);
     const rows = await db.select().from(outbox).where(eq(outbox.flowId, old));
     expect(rows.every((o) => JSON.stringify(o.payload) === '{}')).toBe(true);
-    expect((await db.select().from(outbox).where(eq(outbox.flowId, open))).some((o) => JSON.stringify(o.payload).includes('Moscow'))).toBe(true);
-    expect(await db.select({ status: resultDeliveries.status, body: resultDeliveries.body }).from(resultDeliveries)).toEqual([{ status: 'erased', body: null }]);
+    expect((await db.select().from(outbox).where(eq(outbox.flowId, open))).some((o) => JSON.stringify(o.payload).includes('Moscow'))).toBe(
+      true,
+    );
+    expect(await db.select({ status: resultDeliveries.status, body: resultDeliveries.body }).from(resultDeliveries)).toEqual([
+      { status: 'erased', body: null },
+    ]);
     const [flow] = await db.select().from(flowsTable).where(eq(flowsTable.id, old));
     expect(flow).toMatchObject({ status: 'completed' });
     expect(flow?.purgedAt).not.toBeNull();
@@ -78,7 +90,11 @@ describe.each(ENGINES)('retention on %s', (engine) => {
     // The flow still reads (its view, without answers).
     const view = (await flows.flow(old))?.view;
     expect(view?.kind).toBe('completed');
-    expect(view && 'answers' in view ? view.answers.map((a) => [a.step.id, a.value]) : null).toEqual([['full_name', null], ['city', null], ['birth_date', null]]);
+    expect(view && 'answers' in view ? view.answers.map((a) => [a.step.id, a.value]) : null).toEqual([
+      ['full_name', null],
+      ['city', null],
+      ['birth_date', null],
+    ]);
 
     // Done once: the next pass finds nothing.
     at(60);
@@ -108,7 +124,13 @@ describe.each(ENGINES)('retention on %s', (engine) => {
         done();
       },
     });
-    const scheduler = startScheduler({ flows, logger: pino({ level: 'info' }, destination), onWork: () => {}, retention: true, intervalMs: 60_000 });
+    const scheduler = startScheduler({
+      flows,
+      logger: pino({ level: 'info' }, destination),
+      onWork: () => {},
+      retention: true,
+      intervalMs: 60_000,
+    });
     const line = await retention;
     await scheduler.stop();
     expect(line).toMatchObject({ msg: 'retention: answers and message contents of finished requests removed', requests: 1, answers: 3 });

@@ -35,7 +35,12 @@ describe.runIf(ENGINES.includes('postgres'))('round trips per client command on 
     const viaProxy = new URL(target);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
-    counted = await openDatabase({ databaseUrl: viaProxy.toString(), poolSize: 1, migrate: false, debug: (_c, query) => statements.push(query) });
+    counted = await openDatabase({
+      databaseUrl: viaProxy.toString(),
+      poolSize: 1,
+      migrate: false,
+      debug: (_c, query) => statements.push(query),
+    });
     const { db } = counted;
     await addOperator(db);
     const client = await addClient(db, 42);

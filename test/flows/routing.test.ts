@@ -19,7 +19,9 @@ describe.each(ENGINES)('who gets a request card, on %s', (engine) => {
       operatorsFor: async (id, q) => ((await directory.roleOf(id, q)) === 'client' ? directory.staffIds(q) : [id]),
       staffIds: (q) => directory.staffIds(q),
     });
-    expect((await flows.start({ operatorId: operator, clientId: client, requestId: 'passport_photo', updateId: updateId() })).ok).toBe(true);
+    expect((await flows.start({ operatorId: operator, clientId: client, requestId: 'passport_photo', updateId: updateId() })).ok).toBe(
+      true,
+    );
     const step = (await catalogue()).byId.get('passport_photo')?.steps[0];
     if (!step) throw new Error('no passport step');
     const answered = await flows.answer({ clientId: client, answer: validAnswer(step), updateId: updateId() });

@@ -52,10 +52,12 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
       const flowId = started.ok ? started.value.flow.id : 0;
       const finished = await flows.flow(flowId);
       expect(finished?.status, request.id).toBe('completed');
-      const accepted = await test.current().db.select().from(answers).where(and(eq(answers.flowId, flowId), eq(answers.status, 'accepted')));
-      expect(accepted.map((a) => a.stepId).sort(), request.id).toEqual(
-        request.steps.map((s) => s.id).sort(),
-      );
+      const accepted = await test
+        .current()
+        .db.select()
+        .from(answers)
+        .where(and(eq(answers.flowId, flowId), eq(answers.status, 'accepted')));
+      expect(accepted.map((a) => a.stepId).sort(), request.id).toEqual(request.steps.map((s) => s.id).sort());
     }
   });
 
@@ -70,7 +72,13 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     await flows.answer({ clientId: client, answer: text('15.06.1990'), updateId: updateId() });
     await flows.confirm({ clientId: client, updateId: updateId() });
     for (let round = 2; round <= 4; round++) {
-      const again = await flows.askAgain({ operatorId: OPERATOR, flowId: id, reason: `typo ${round}`, stepIds: ['city'], updateId: updateId() });
+      const again = await flows.askAgain({
+        operatorId: OPERATOR,
+        flowId: id,
+        reason: `typo ${round}`,
+        stepIds: ['city'],
+        updateId: updateId(),
+      });
       expect(again.ok && again.value.status).toBe('collecting');
       const active = await flows.activeFlow(client);
       expect(active?.view).toMatchObject({ kind: 'prompt', step: { id: 'city' }, position: 1, total: 1, reason: `typo ${round}`, round });
@@ -141,7 +149,14 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     const { db, flows } = await setup();
     const client = await addClient(db, 15);
     const definition = (await catalogue()).byId.get('selfie_with_document');
-    await db.insert(flowsTable).values({ clientId: client, operatorId: OPERATOR, requestId: 'selfie_with_document', definition, definitionHash: definition?.hash ?? '', status: 'queued' });
+    await db.insert(flowsTable).values({
+      clientId: client,
+      operatorId: OPERATOR,
+      requestId: 'selfie_with_document',
+      definition,
+      definitionHash: definition?.hash ?? '',
+      status: 'queued',
+    });
     const started = await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'passport_photo', updateId: updateId() });
     expect(started.ok && started.value.queued).toBe(true);
     expect((await flows.activeFlow(client))?.requestId).toBe('selfie_with_document');
@@ -159,7 +174,10 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'passport_photo', updateId: updateId() });
     await flows.answer({ clientId: client, answer: photo(), updateId: updateId() });
     for (const id of stillStaff) {
-      expect(await outboxTexts(db, id)).toEqual([expect.stringMatching(/^sendPhoto: Client 16 · Passport photo/), expect.stringMatching(/Passport photo from Client 16/)]);
+      expect(await outboxTexts(db, id)).toEqual([
+        expect.stringMatching(/^sendPhoto: Client 16 · Passport photo/),
+        expect.stringMatching(/Passport photo from Client 16/),
+      ]);
     }
     expect((await outboxTexts(db, OPERATOR)).filter((m) => m.includes('from Client 16'))).toEqual([]);
   });
@@ -176,14 +194,26 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     const stale = await flows.accept({ operatorId: OPERATOR, flowId: id, version: 1, updateId: updateId() });
     expect(stale).toEqual({ ok: false, refusal: { code: 'stale', status: 'in_review' } });
     expect((await flows.accept({ operatorId: OPERATOR, flowId: id, version: 2, updateId: updateId() })).ok).toBe(true);
-    expect(await flows.accept({ operatorId: OPERATOR, flowId: id, updateId: updateId() })).toEqual({ ok: false, refusal: { code: 'already_accepted' } });
-    expect(await flows.askAgain({ operatorId: OPERATOR, flowId: id, reason: 'x', updateId: updateId() })).toEqual({ ok: false, refusal: { code: 'already_accepted' } });
+    expect(await flows.accept({ operatorId: OPERATOR, flowId: id, updateId: updateId() })).toEqual({
+      ok: false,
+      refusal: { code: 'already_accepted' },
+    });
+    expect(await flows.askAgain({ operatorId: OPERATOR, flowId: id, reason: 'x', updateId: updateId() })).toEqual({
+      ok: false,
+      refusal: { code: 'already_accepted' },
+    });
 
     const other = await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'passport_photo', updateId: updateId() });
     if (!other.ok) throw new Error(other.refusal.code);
     await flows.cancel({ actor: { kind: 'operator', id: OPERATOR }, flowId: other.value.flow.id, updateId: updateId() });
-    expect(await flows.accept({ operatorId: OPERATOR, flowId: other.value.flow.id, updateId: updateId() })).toEqual({ ok: false, refusal: { code: 'request_cancelled' } });
-    expect(await flows.accept({ operatorId: OPERATOR, flowId: 99_999, updateId: updateId() })).toEqual({ ok: false, refusal: { code: 'flow_not_found' } });
+    expect(await flows.accept({ operatorId: OPERATOR, flowId: other.value.flow.id, updateId: updateId() })).toEqual({
+      ok: false,
+      refusal: { code: 'request_cancelled' },
+    });
+    expect(await flows.accept({ operatorId: OPERATOR, flowId: 99_999, updateId: updateId() })).toEqual({
+      ok: false,
+      refusal: { code: 'flow_not_found' },
+    });
     expect(await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'no_such_request', updateId: updateId() })).toEqual({
       ok: false,
       refusal: { code: 'unknown_request_type', requestId: 'no_such_request' },
@@ -192,8 +222,14 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
       ok: false,
       refusal: { code: 'client_not_found' },
     });
-    expect(await flows.answer({ clientId: client, answer: photo(), updateId: updateId() })).toEqual({ ok: false, refusal: { code: 'no_active_request' } });
-    expect(await flows.cancelByClient({ clientId: client, updateId: updateId() })).toEqual({ ok: false, refusal: { code: 'no_active_request' } });
+    expect(await flows.answer({ clientId: client, answer: photo(), updateId: updateId() })).toEqual({
+      ok: false,
+      refusal: { code: 'no_active_request' },
+    });
+    expect(await flows.cancelByClient({ clientId: client, updateId: updateId() })).toEqual({
+      ok: false,
+      refusal: { code: 'no_active_request' },
+    });
   });
 
   it('applies the same update id once: one transition, one set of outbox rows', async () => {
@@ -202,7 +238,14 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'passport_photo', updateId: updateId() });
     const before = (await db.select().from(outbox)).length;
     const update = updateId();
-    const message = { chatId: client, kind: 'photo' as const, text: null, fileId: 'photo-1', fileUniqueId: 'uphoto-1', telegramMessageId: 5 };
+    const message = {
+      chatId: client,
+      kind: 'photo' as const,
+      text: null,
+      fileId: 'photo-1',
+      fileUniqueId: 'uphoto-1',
+      telegramMessageId: 5,
+    };
     const first = await flows.answer({ clientId: client, answer: photo(), message, updateId: update });
     const again = await flows.answer({ clientId: client, answer: photo(), message, updateId: update });
     expect(first.ok && first.value.status).toBe('in_review');
@@ -223,7 +266,14 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
         flows.answer({
           clientId: client,
           answer: photo(i),
-          message: { chatId: client, kind: 'photo', text: null, fileId: `photo-${i}`, fileUniqueId: `uphoto-${i}`, telegramMessageId: 100 + i },
+          message: {
+            chatId: client,
+            kind: 'photo',
+            text: null,
+            fileId: `photo-${i}`,
+            fileUniqueId: `uphoto-${i}`,
+            telegramMessageId: 100 + i,
+          },
           updateId: updateId(),
         }),
       ),
@@ -241,10 +291,16 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     const ids = Array.from({ length: 200 }, (_, i) => 5_000 + i);
     for (const id of ids) await addClient(db, id);
     const requests = ['passport_photo', 'personal_data', 'contact_details', 'proof_of_address'];
-    await Promise.all(ids.map((id, i) => flows.start({ operatorId: OPERATOR, clientId: id, requestId: requests[i % requests.length] ?? '', updateId: updateId() })));
+    await Promise.all(
+      ids.map((id, i) =>
+        flows.start({ operatorId: OPERATOR, clientId: id, requestId: requests[i % requests.length] ?? '', updateId: updateId() }),
+      ),
+    );
     const outcomes = await Promise.all(ids.map((id) => driveToEnd(flows, id)));
     expect(outcomes).toEqual(Array(200).fill('completed'));
-    const counts = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from flows group by status`));
+    const counts = rowsOf<{ status: string; n: number }>(
+      await db.execute(sql`select status, count(*)::int as n from flows group by status`),
+    );
     expect(counts).toEqual([{ status: 'completed', n: 200 }]);
   });
 
@@ -255,7 +311,12 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     const ids = Array.from({ length: 20 }, (_, i) => 7_000 + i);
     for (const [i, id] of ids.entries()) {
       await addClient(db, id);
-      await flows.start({ operatorId: OPERATOR, clientId: id, requestId: i % 2 === 0 ? 'personal_data' : 'passport_photo', updateId: updateId() });
+      await flows.start({
+        operatorId: OPERATOR,
+        clientId: id,
+        requestId: i % 2 === 0 ? 'personal_data' : 'passport_photo',
+        updateId: updateId(),
+      });
       await flows.answer({ clientId: id, answer: i % 2 === 0 ? text('Anna Petrova') : document('image/png'), updateId: updateId() });
     }
     // personal_data loses its city step and gains a required e-mail; passport_photo is removed.

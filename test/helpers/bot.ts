@@ -26,14 +26,19 @@ export interface Harness {
 
 /** The real app (bot, flows, delivery) against the emulator over HTTP, on a fresh test database. */
 /** The app's options for a test: the shipped catalogue, English, in-memory data, a free port on 127.0.0.1, quiet logs. */
-export function appOptions(options: Pick<AppOptions, 'token' | 'apiRoot' | 'operatorIds' | 'adminIds' | 'database'> & Partial<AppOptions>): AppOptions {
+export function appOptions(
+  options: Pick<AppOptions, 'token' | 'apiRoot' | 'operatorIds' | 'adminIds' | 'database'> & Partial<AppOptions>,
+): AppOptions {
   return {
     dataDir: 'memory://',
     cataloguePath: 'config/catalogue.yaml',
     defaultLocale: 'en',
     port: 0,
     host: '127.0.0.1',
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, process.env.TEST_LOG_FILE ? pino.destination(process.env.TEST_LOG_FILE) : undefined),
+    logger: pino(
+      { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
+      process.env.TEST_LOG_FILE ? pino.destination(process.env.TEST_LOG_FILE) : undefined,
+    ),
     ...options,
   };
 }
@@ -70,7 +75,9 @@ export async function startHarness(engine: Engine, options: HarnessOptions = {})
   );
   // Webhook mode: Telegram (the emulator) posts updates to the app's own HTTP server, so its port is fixed up front.
   const port = options.webhook ? await freePort() : 0;
-  const webhook = options.webhook ? { url: `http://127.0.0.1:${port}${options.webhook.path ?? '/telegram/webhook'}`, secret: options.webhook.secret } : undefined;
+  const webhook = options.webhook
+    ? { url: `http://127.0.0.1:${port}${options.webhook.path ?? '/telegram/webhook'}`, secret: options.webhook.secret }
+    : undefined;
   const start = (database: Database) =>
     startApp(
       appOptions({

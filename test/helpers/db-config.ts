@@ -38,7 +38,13 @@ export function newRunId(): RunId {
   const pid = process.pid;
   const processStart = processStartTicks(pid) ?? 0;
   const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const id = [host, pid.toString(36), processStart.toString(36), (startedAt.getTime() / 1000).toString(36), randomBytes(2).toString('hex')].join('_');
+  const id = [
+    host,
+    pid.toString(36),
+    processStart.toString(36),
+    (startedAt.getTime() / 1000).toString(36),
+    randomBytes(2).toString('hex'),
+  ].join('_');
   return { id, host, pid, processStart, startedAt };
 }
 
@@ -98,7 +104,8 @@ function hostKey(): string | undefined {
     try {
       const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
       const pidNamespace = readlinkSync('/proc/self/ns/pid');
-      cachedHostKey = bootId && pidNamespace ? createHash('sha256').update(`${bootId}\0${pidNamespace}\0${hostname()}`).digest('hex').slice(0, 8) : null;
+      cachedHostKey =
+        bootId && pidNamespace ? createHash('sha256').update(`${bootId}\0${pidNamespace}\0${hostname()}`).digest('hex').slice(0, 8) : null;
     } catch {
       cachedHostKey = null;
     }
@@ -123,7 +130,8 @@ function processStartTicks(pid: number): number | undefined {
  * In a test worker: the PGlite template dump of this run (the global setup provides the run's paths).
  * Empty in the main process, where nothing reads it.
  */
-export const PGLITE_TEMPLATE_FILE: string = process.env.VITEST_WORKER_ID === undefined ? '' : (await import('vitest')).inject('testRun').pgliteTemplateFile;
+export const PGLITE_TEMPLATE_FILE: string =
+  process.env.VITEST_WORKER_ID === undefined ? '' : (await import('vitest')).inject('testRun').pgliteTemplateFile;
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -83,13 +83,16 @@ function connection(open: (previous: Database | undefined) => Promise<Database>,
 async function openPgliteTest(): Promise<TestDatabase> {
   pgliteTemplate ??= readFile(PGLITE_TEMPLATE_FILE).then((bytes) => new Blob([bytes]));
   const template = await pgliteTemplate;
-  const handle = connection(async (previous) => {
-    if (!previous) return openDatabase({ pgliteTemplate: template });
-    const client = (previous.db as unknown as { $client: { dumpDataDir(c: 'none'): Promise<Blob> } }).$client;
-    const data = await client.dumpDataDir('none');
-    await handle.closeCurrent();
-    return openDatabase({ pgliteTemplate: data });
-  }, async () => {});
+  const handle = connection(
+    async (previous) => {
+      if (!previous) return openDatabase({ pgliteTemplate: template });
+      const client = (previous.db as unknown as { $client: { dumpDataDir(c: 'none'): Promise<Blob> } }).$client;
+      const data = await client.dumpDataDir('none');
+      await handle.closeCurrent();
+      return openDatabase({ pgliteTemplate: data });
+    },
+    async () => {},
+  );
   await handle.start();
   return {
     engine: 'pglite',
@@ -106,16 +109,19 @@ async function openPostgresTest(poolSize: number): Promise<TestDatabase> {
   const admin = postgres(config.url, { max: 1, onnotice: () => {} });
   const url = new URL(config.url);
   url.pathname = `/${name}`;
-  const handle = connection(async (previous) => {
-    if (previous) await handle.closeCurrent();
-    return openDatabase({ databaseUrl: url.toString(), poolSize });
-  }, async () => {
-    try {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    } finally {
-      await admin.end({ timeout: 5 });
-    }
-  });
+  const handle = connection(
+    async (previous) => {
+      if (previous) await handle.closeCurrent();
+      return openDatabase({ databaseUrl: url.toString(), poolSize });
+    },
+    async () => {
+      try {
+        await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
+    },
+  );
   try {
     await createFromTemplate(admin, name, config.template);
     await handle.start();

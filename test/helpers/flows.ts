@@ -26,13 +26,21 @@ export async function addClient(db: Db, id: number, options: { name?: string; la
 }
 
 export async function addOperator(db: Db, id = OPERATOR): Promise<number> {
-  await db.insert(people).values({ id, firstName: 'Olga', lastName: 'Operator', languageCode: 'en', role: 'operator', startedAt: new Date() }).onConflictDoNothing();
+  await db
+    .insert(people)
+    .values({ id, firstName: 'Olga', lastName: 'Operator', languageCode: 'en', role: 'operator', startedAt: new Date() })
+    .onConflictDoNothing();
   return id;
 }
 
 export async function newService(
   db: Db,
-  options: { catalogue?: () => Catalogue; clock?: () => Date; operatorsFor?: FlowServiceDeps['operatorsFor']; staffIds?: FlowServiceDeps['staffIds'] } = {},
+  options: {
+    catalogue?: () => Catalogue;
+    clock?: () => Date;
+    operatorsFor?: FlowServiceDeps['operatorsFor'];
+    staffIds?: FlowServiceDeps['staffIds'];
+  } = {},
 ): Promise<FlowService> {
   const current = await catalogue();
   return new FlowService({
@@ -61,8 +69,21 @@ export function updateId(): number {
 }
 
 export const text = (value: string) => ({ kind: 'text' as const, text: value });
-export const photo = (n = 1) => ({ kind: 'photo' as const, fileId: `photo-${n}`, fileUniqueId: `uphoto-${n}`, mimeType: 'image/jpeg', size: 50_000 });
-export const document = (mimeType = 'application/pdf', n = 1) => ({ kind: 'document' as const, fileId: `doc-${n}`, fileUniqueId: `udoc-${n}`, mimeType, size: 50_000, fileName: 'file.pdf' });
+export const photo = (n = 1) => ({
+  kind: 'photo' as const,
+  fileId: `photo-${n}`,
+  fileUniqueId: `uphoto-${n}`,
+  mimeType: 'image/jpeg',
+  size: 50_000,
+});
+export const document = (mimeType = 'application/pdf', n = 1) => ({
+  kind: 'document' as const,
+  fileId: `doc-${n}`,
+  fileUniqueId: `udoc-${n}`,
+  mimeType,
+  size: 50_000,
+  fileName: 'file.pdf',
+});
 
 /**
  * Answers every prompt of the client's active flow with valid answers, confirms, and (if the

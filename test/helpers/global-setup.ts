@@ -77,7 +77,11 @@ function exitCleanup(run: RunId): void {
     }`;
   try {
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    spawn(process.execPath, ['--input-type=module', '-e', script, url, runDatabasePrefix(run.id)], { cwd: root, detached: true, stdio: 'ignore' }).unref();
+    spawn(process.execPath, ['--input-type=module', '-e', script, url, runDatabasePrefix(run.id)], {
+      cwd: root,
+      detached: true,
+      stdio: 'ignore',
+    }).unref();
   } catch {
     // The next run removes them.
   }
@@ -113,7 +117,9 @@ async function preparePostgres(project: TestProject, run: RunId, undo: Array<() 
     try {
       await admin`select 1`;
     } catch (error) {
-      throw new Error(`[test] TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`[test] TEST_DATABASE_URL is set but PostgreSQL does not answer at ${url}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     await removeStaleDatabases(admin, run);
     // Registered before the CREATE: a failed migration leaves the database, and it is this run's to drop.
@@ -140,7 +146,10 @@ async function dropRunDatabases(url: string, prefix: string, template: string): 
   try {
     const rows = await admin<{ datname: string }[]>`select datname from pg_database where left(datname, ${prefix.length}) = ${prefix}`;
     const leftOver = rows.map((r) => r.datname).filter((name) => name !== template);
-    if (leftOver.length > 0) console.warn(`\n[test] dropping ${leftOver.length} test database(s) left behind by tests that did not close them: ${leftOver.join(', ')}\n`);
+    if (leftOver.length > 0)
+      console.warn(
+        `\n[test] dropping ${leftOver.length} test database(s) left behind by tests that did not close them: ${leftOver.join(', ')}\n`,
+      );
     for (const name of [...leftOver, template]) await admin.unsafe(`drop database if exists "${name}" with (force)`);
   } finally {
     await admin.end({ timeout: 5 }).catch(() => {});
@@ -173,7 +182,8 @@ async function removeStaleDatabases(admin: postgres.Sql, run: RunId): Promise<vo
       console.warn(`\n[test] could not drop ${datname}, left by a test run that is over: ${(error as Error).message}\n`);
     }
   }
-  if (dropped.length > 0) console.warn(`\n[test] dropped ${dropped.length} database(s) left by test runs that are over: ${dropped.join(', ')}\n`);
+  if (dropped.length > 0)
+    console.warn(`\n[test] dropped ${dropped.length} database(s) left by test runs that are over: ${dropped.join(', ')}\n`);
   if (legacy.length > 0) {
     console.warn(
       `\n[test] ${legacy.length} database(s) of the old naming scheme stay on the server (${legacy.join(', ')}): ` +

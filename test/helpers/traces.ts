@@ -12,9 +12,17 @@ export async function traces(db: Db, clientId: number) {
     person: await db.select().from(people).where(eq(people.id, clientId)),
     flows: await db.select().from(flows).where(eq(flows.clientId, clientId)).orderBy(asc(flows.id)),
     answers: await db.select().from(answers).where(ofFlows(answers.flowId)).orderBy(asc(answers.id)),
-    messages: await db.select().from(messages).where(or(eq(messages.chatId, clientId), ofFlows(messages.flowId))).orderBy(asc(messages.id)),
+    messages: await db
+      .select()
+      .from(messages)
+      .where(or(eq(messages.chatId, clientId), ofFlows(messages.flowId)))
+      .orderBy(asc(messages.id)),
     inbox: await db.select().from(inbox).where(eq(inbox.chatId, clientId)).orderBy(asc(inbox.updateId)),
-    outbox: await db.select().from(outbox).where(or(eq(outbox.chatId, clientId), ofFlows(outbox.flowId))).orderBy(asc(outbox.id)),
+    outbox: await db
+      .select()
+      .from(outbox)
+      .where(or(eq(outbox.chatId, clientId), ofFlows(outbox.flowId)))
+      .orderBy(asc(outbox.id)),
     deliveries: await db.select().from(resultDeliveries).where(ofFlows(resultDeliveries.flowId)).orderBy(asc(resultDeliveries.id)),
   };
 }

@@ -94,7 +94,9 @@ function parseValue(raw: string, where: string): number {
 
 /** The one sample of `name` with exactly these labels (undefined when there is none). */
 function valueOf(exposition: Exposition, name: string, labels: Labels = {}): number | undefined {
-  const found = exposition.samples.filter((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()));
+  const found = exposition.samples.filter(
+    (s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()),
+  );
   if (found.length > 1) throw new Error(`${name} repeated`);
   return found[0]?.value;
 }
@@ -113,7 +115,9 @@ describe('the Prometheus text parser of this test', () => {
     expect(() => parseExposition('# TYPE a gauge\na{x="1} 1\n')).toThrow(/bad labels/);
     expect(() => parseExposition('# TYPE a gauge\na one\n')).toThrow(/bad value/);
     expect(() => parseExposition('# TYPE a gauge\na 1\na 2\n')).toThrow(/repeated/);
-    expect(parseExposition('# TYPE a gauge\na{x="q\\"\\\\",y="2"} 1.5e3\n').samples).toEqual([{ name: 'a', labels: { x: 'q"\\', y: '2' }, value: 1500 }]);
+    expect(parseExposition('# TYPE a gauge\na{x="q\\"\\\\",y="2"} 1.5e3\n').samples).toEqual([
+      { name: 'a', labels: { x: 'q"\\', y: '2' }, value: 1500 },
+    ]);
   });
 });
 
@@ -151,7 +155,9 @@ describe.each(ENGINES)('/metrics on %s', (engine) => {
     expect(valueOf(m, 'orb_flows', { status: 'completed' })).toBe(1);
     expect(valueOf(m, 'orb_flows', { status: 'queued' })).toBe(0);
 
-    const outbox = rowsOf<{ status: string; n: number }>(await db.execute(sql`select status, count(*)::int as n from outbox group by status`));
+    const outbox = rowsOf<{ status: string; n: number }>(
+      await db.execute(sql`select status, count(*)::int as n from outbox group by status`),
+    );
     const sent = outbox.find((r) => r.status === 'sent')?.n ?? 0;
     expect(sent).toBeGreaterThan(5);
     expect(valueOf(m, 'orb_outbox', { status: 'sent' })).toBe(sent);
@@ -185,11 +191,18 @@ describe.each(ENGINES)('/metrics on %s', (engine) => {
     const errors = new Map<string, number>();
     for (const call of emu.calls().filter((c) => c.method !== 'getUpdates')) {
       calls.set(call.method, (calls.get(call.method) ?? 0) + 1);
-      if (call.errorCode !== null) errors.set(`${call.method} ${call.errorCode}`, (errors.get(`${call.method} ${call.errorCode}`) ?? 0) + 1);
+      if (call.errorCode !== null)
+        errors.set(`${call.method} ${call.errorCode}`, (errors.get(`${call.method} ${call.errorCode}`) ?? 0) + 1);
     }
-    const counted = new Map(m.samples.filter((s) => s.name === 'orb_telegram_calls_total' && s.labels.method !== 'getUpdates').map((s) => [s.labels.method ?? '', s.value]));
+    const counted = new Map(
+      m.samples
+        .filter((s) => s.name === 'orb_telegram_calls_total' && s.labels.method !== 'getUpdates')
+        .map((s) => [s.labels.method ?? '', s.value]),
+    );
     expect(counted).toEqual(calls);
-    expect(new Map(m.samples.filter((s) => s.name === 'orb_telegram_errors_total').map((s) => [`${s.labels.method} ${s.labels.code}`, s.value]))).toEqual(errors);
+    expect(
+      new Map(m.samples.filter((s) => s.name === 'orb_telegram_errors_total').map((s) => [`${s.labels.method} ${s.labels.code}`, s.value])),
+    ).toEqual(errors);
     expect(valueOf(m, 'orb_telegram_errors_total', { method: 'sendMessage', code: '400' })).toBe(1);
     expect(calls.get('sendMessage')).toBeGreaterThan(5);
 

@@ -40,7 +40,11 @@ describe.each(ENGINES)('webhook endpoint on %s', (engine) => {
     h = await startHarness(engine, { webhook: { secret: SECRET }, httpTimeouts: { headersMs: 400, requestMs: 800, checkEveryMs: 100 } });
     const port = (h.app.http.address() as AddressInfo).port;
     const post = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
-      fetch(`http://127.0.0.1:${port}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET, ...headers }, body });
+      fetch(`http://127.0.0.1:${port}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET, ...headers },
+        body,
+      });
 
     for (const body of ['null', '[]', '{}', '"update"', '42', '{"update_id":"7"}', '{not json', '', '\xff\xfe']) {
       const response = await post(body);
@@ -57,7 +61,9 @@ describe.each(ENGINES)('webhook endpoint on %s', (engine) => {
     expect(streamed).toBe('HTTP/1.1 413 Payload Too Large');
 
     // A request that sends its headers and then stalls is cut off (408, or the connection closed).
-    const stalled = await rawRequest(port, [`POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`]);
+    const stalled = await rawRequest(port, [
+      `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`,
+    ]);
     expect(['', 'HTTP/1.1 408 Request Timeout']).toContain(stalled);
     const noHeaders = await rawRequest(port, ['POST /telegram/webhook HTTP/1.1\r\nHost: x\r\n']);
     expect(['', 'HTTP/1.1 408 Request Timeout']).toContain(noHeaders);
@@ -75,7 +81,13 @@ describe.each(ENGINES)('webhook endpoint on %s', (engine) => {
     const body = Buffer.from(
       JSON.stringify({
         update_id: 900_000_002,
-        message: { message_id: 1000, date: Math.floor(Date.now() / 1000), chat: { id: client.id, type: 'private', first_name: 'Anna' }, from: client.info, text },
+        message: {
+          message_id: 1000,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: client.id, type: 'private', first_name: 'Anna' },
+          from: client.info,
+          text,
+        },
       }),
     );
     // Cut inside the two bytes of "П" (and so inside every multi-byte character after it, at the byte level).

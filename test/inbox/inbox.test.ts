@@ -10,7 +10,13 @@ import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 const text = (updateId: number, chatId: number, body: string, chatType = 'private'): Update =>
   ({
     update_id: updateId,
-    message: { message_id: updateId, date: 0, chat: { id: chatId, type: chatType }, from: { id: Math.abs(chatId), is_bot: false, first_name: 'U' }, text: body },
+    message: {
+      message_id: updateId,
+      date: 0,
+      chat: { id: chatId, type: chatType },
+      from: { id: Math.abs(chatId), is_bot: false, first_name: 'U' },
+      text: body,
+    },
   }) as unknown as Update;
 
 const bodyOf = (update: Update): string => ('message' in update && 'text' in update.message ? update.message.text : '');
@@ -27,7 +33,11 @@ describe.each(ENGINES)('durable inbox on %s', (engine) => {
   }
 
   /** Makes every waiting retry due now (instead of waiting for its backoff). */
-  const due = (db: Db) => db.update(inboxTable).set({ nextAttemptAt: sql`now()` }).where(eq(inboxTable.status, 'pending'));
+  const due = (db: Db) =>
+    db
+      .update(inboxTable)
+      .set({ nextAttemptAt: sql`now()` })
+      .where(eq(inboxTable.status, 'pending'));
 
   it('applies each chat in update order whatever the batches, each update once, repeats ignored', async () => {
     const applied: string[] = [];
@@ -109,7 +119,13 @@ describe.each(ENGINES)('durable inbox on %s', (engine) => {
     const added = (updateId: number) =>
       ({
         update_id: updateId,
-        my_chat_member: { chat: { id: -77, type: 'group' }, from: { id: 5, is_bot: false, first_name: 'U' }, date: 0, old_chat_member: { status: 'left' }, new_chat_member: { status: 'member' } },
+        my_chat_member: {
+          chat: { id: -77, type: 'group' },
+          from: { id: 5, is_bot: false, first_name: 'U' },
+          date: 0,
+          old_chat_member: { status: 'left' },
+          new_chat_member: { status: 'member' },
+        },
       }) as unknown as Update;
     await inbox.ingest([text(1, -77, 'my full name', 'group'), text(2, -100500, 'post', 'supergroup'), added(3), added(3), added(4)]);
     await inbox.drain();

@@ -16,16 +16,32 @@ describe('incoming updates', () => {
 
   it('routes private chats to the inbox, drops groups and channels, and leaves a group it was added to', () => {
     expect(routeOf(message({ id: 42, type: 'private' }))).toEqual({ kind: 'private', chatId: 42 });
-    for (const type of ['group', 'supergroup', 'channel']) expect(routeOf(message({ id: -100, type }))).toEqual({ kind: 'dropped', reason: 'not_private' });
-    const press = { update_id: 2, callback_query: { id: 'q', from: user, chat_instance: 'c', data: 'x', message: { message_id: 3, date: 0, chat: { id: -5, type: 'group' } } } };
+    for (const type of ['group', 'supergroup', 'channel'])
+      expect(routeOf(message({ id: -100, type }))).toEqual({ kind: 'dropped', reason: 'not_private' });
+    const press = {
+      update_id: 2,
+      callback_query: {
+        id: 'q',
+        from: user,
+        chat_instance: 'c',
+        data: 'x',
+        message: { message_id: 3, date: 0, chat: { id: -5, type: 'group' } },
+      },
+    };
     expect(routeOf(press as unknown as Update)).toEqual({ kind: 'dropped', reason: 'not_private' });
     const added = (status: string, type = 'group') =>
-      ({ update_id: 3, my_chat_member: { chat: { id: -7, type }, from: user, date: 0, old_chat_member: { status: 'left' }, new_chat_member: { status } } }) as unknown as Update;
+      ({
+        update_id: 3,
+        my_chat_member: { chat: { id: -7, type }, from: user, date: 0, old_chat_member: { status: 'left' }, new_chat_member: { status } },
+      }) as unknown as Update;
     expect(routeOf(added('member'))).toEqual({ kind: 'joined_group', chatId: -7, languageCode: 'en' });
     expect(routeOf(added('administrator', 'channel'))).toEqual({ kind: 'joined_group', chatId: -7, languageCode: 'en' });
     expect(routeOf(added('left'))).toEqual({ kind: 'dropped', reason: 'not_private' });
     expect(routeOf(added('kicked', 'private'))).toEqual({ kind: 'private', chatId: -7 });
-    expect(routeOf({ update_id: 4, inline_query: { id: 'i', from: user, query: '', offset: '' } })).toEqual({ kind: 'dropped', reason: 'no_chat' });
+    expect(routeOf({ update_id: 4, inline_query: { id: 'i', from: user, query: '', offset: '' } })).toEqual({
+      kind: 'dropped',
+      reason: 'no_chat',
+    });
     expect(kindOf(press as unknown as Update)).toBe('callback_query');
   });
 

@@ -7,14 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
 import type { RequestDefinition } from '../../machines/definition.js';
-import {
-  createRequestMachine,
-  initial,
-  initialContext,
-  step,
-  type RequestEvent,
-  type RequestSnapshot,
-} from '../../machines/index.js';
+import { createRequestMachine, initial, initialContext, step, type RequestEvent, type RequestSnapshot } from '../../machines/index.js';
 import { STICKER, answerEvent, validAnswer } from '../fixtures/answers.js';
 import { ALL_DEFINITIONS } from '../fixtures/definitions.js';
 import { loadCatalogueFile } from '../../src/config/catalogue.js';
@@ -70,7 +63,10 @@ function expectedStates(definition: RequestDefinition): string[] {
 
 // The hand-written fixtures, and every entry of the shipped catalogue.
 const shipped = await loadCatalogueFile('config/catalogue.yaml');
-const definitions = [...ALL_DEFINITIONS.map((d) => [`fixture ${d.id}`, d] as const), ...shipped.requests.map((d) => [`catalogue ${d.id}`, d] as const)];
+const definitions = [
+  ...ALL_DEFINITIONS.map((d) => [`fixture ${d.id}`, d] as const),
+  ...shipped.requests.map((d) => [`catalogue ${d.id}`, d] as const),
+];
 
 describe.each(definitions)('%s', (_id, definition) => {
   const machine = createRequestMachine(definition);
@@ -129,9 +125,7 @@ describe.each(definitions)('%s', (_id, definition) => {
   });
 
   it('parks every step after its max attempts and skips exactly the optional ones', () => {
-    const parkedSteps = new Set(
-      ends.filter((s) => keyOf(s) === 'needs_operator').map((s) => s.context.parked?.stepId),
-    );
+    const parkedSteps = new Set(ends.filter((s) => keyOf(s) === 'needs_operator').map((s) => s.context.parked?.stepId));
     expect([...parkedSteps].sort()).toEqual(definition.steps.map((s) => s.id).sort());
     for (const def of definition.steps) {
       const at = ends.find((s) => keyOf(s) === `collecting.${def.id}`);

@@ -6,7 +6,10 @@ import { contactInfo, passportPhoto, personalData } from '../fixtures/definition
 describe('toMermaid', () => {
   it('renders personal_data with every state and labelled transition', () => {
     const chart = toMermaid(personalData);
-    const lines = chart.trim().split('\n').map((l) => l.trim());
+    const lines = chart
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
     expect(lines[0]).toBe('stateDiagram-v2');
     expect(lines).toEqual(
       expect.arrayContaining([

@@ -27,7 +27,14 @@ function start(definition: RequestDefinition): { machine: RequestMachine; snapsh
 const photo = (n: number, mediaGroupId?: string): RequestEvent =>
   answerEvent({ kind: 'photo', fileId: `photo-${n}`, fileUniqueId: `uniq-${n}`, ...(mediaGroupId ? { mediaGroupId } : {}) });
 const pdf = (n: number, mediaGroupId?: string): RequestEvent =>
-  answerEvent({ kind: 'document', fileId: `doc-${n}`, fileUniqueId: `udoc-${n}`, mimeType: 'application/pdf', fileName: `${n}.pdf`, ...(mediaGroupId ? { mediaGroupId } : {}) });
+  answerEvent({
+    kind: 'document',
+    fileId: `doc-${n}`,
+    fileUniqueId: `udoc-${n}`,
+    mimeType: 'application/pdf',
+    fileName: `${n}.pdf`,
+    ...(mediaGroupId ? { mediaGroupId } : {}),
+  });
 
 /** Two photo steps in a row: where a second album item would once have answered the next step. */
 const passportPages = requestDef({
@@ -53,7 +60,12 @@ describe('an album at a one-photo step', () => {
       expect(follower).toMatchObject({ handled: false, changed: false, actions: [] });
       expect(follower.next).toBe(first.next);
     }
-    expect(viewOf(passportPages, first.next)).toMatchObject({ kind: 'prompt', step: { id: 'registration' }, attemptsLeft: 3, album: 'album-1' });
+    expect(viewOf(passportPages, first.next)).toMatchObject({
+      kind: 'prompt',
+      step: { id: 'registration' },
+      attemptsLeft: 3,
+      album: 'album-1',
+    });
 
     // A photo of its own (or of another album) answers the next step, and the album is forgotten.
     const second = step(machine, first.next, photo(4));
@@ -68,7 +80,10 @@ describe('an album at a one-photo step', () => {
     const s = run(machine, snapshot, [photo(1), photo(2, 'album-2')]);
     expect(s.value).toEqual({ collecting: 'city' });
     expect(step(machine, s, photo(3, 'album-2')).handled).toBe(false);
-    expect(step(machine, s, photo(4, 'album-3'))).toMatchObject({ handled: true, next: { context: { attempts: 1, lastError: { code: 'expected_text' } } } });
+    expect(step(machine, s, photo(4, 'album-3'))).toMatchObject({
+      handled: true,
+      next: { context: { attempts: 1, lastError: { code: 'expected_text' } } },
+    });
   });
 
   it('an album that ends the round: the other items find the review closed, and the view names the album', () => {
@@ -113,7 +128,10 @@ describe('a shared contact at a phone step', () => {
   it("someone else's contact is refused, the client's own is taken, a typed number too", () => {
     expect(validateAnswer(phoneStep, contact(false), TODAY)).toEqual({ ok: false, reason: { code: 'not_own_contact' } });
     expect(validateAnswer(phoneStep, contact(true), TODAY)).toEqual({ ok: true, value: { kind: 'phone', phone: '+79991234567' } });
-    expect(validateAnswer(phoneStep, { kind: 'text', text: '+7 999 765-43-21' }, TODAY)).toEqual({ ok: true, value: { kind: 'phone', phone: '+79997654321' } });
+    expect(validateAnswer(phoneStep, { kind: 'text', text: '+7 999 765-43-21' }, TODAY)).toEqual({
+      ok: true,
+      value: { kind: 'phone', phone: '+79997654321' },
+    });
   });
 
   it('counts as an invalid attempt, and the client can still answer with their own', () => {

@@ -15,14 +15,7 @@ import {
   type RequestSnapshot,
 } from '../../machines/index.js';
 import { STICKER, answerEvent, finish, run } from '../fixtures/answers.js';
-import {
-  ALL_DEFINITIONS,
-  contactInfo,
-  passportPhoto,
-  personalData,
-  requestDef,
-  stepDef,
-} from '../fixtures/definitions.js';
+import { ALL_DEFINITIONS, contactInfo, passportPhoto, personalData, requestDef, stepDef } from '../fixtures/definitions.js';
 
 const text = (value: string) => answerEvent({ kind: 'text', text: value });
 const essence = (s: RequestSnapshot) => ({ value: s.value, status: s.status, context: s.context });
@@ -174,7 +167,10 @@ describe('restore failures are typed, never thrown', () => {
     const atBirthDate = run(older, initial(older).snapshot, [text('Anna Petrova'), text('Kazan')]);
     const persisted = viaJson(older, atBirthDate);
 
-    const newer = requestDef({ ...personalData, steps: personalData.steps.filter((s) => s.id !== 'birth_date').concat(stepDef({ id: 'email', type: 'email' })) });
+    const newer = requestDef({
+      ...personalData,
+      steps: personalData.steps.filter((s) => s.id !== 'birth_date').concat(stepDef({ id: 'email', type: 'email' })),
+    });
     const machine2 = createRequestMachine(newer);
     const r = restore(machine2, persisted);
     expect(r).toMatchObject({ ok: false, error: { code: 'unknown_state' } });
@@ -222,8 +218,7 @@ describe('restore failures are typed, never thrown', () => {
 });
 
 describe('stored snapshot fixtures still restore (xstate format drift)', () => {
-  const load = (name: string): unknown =>
-    JSON.parse(readFileSync(new URL(`../fixtures/snapshots/${name}.json`, import.meta.url), 'utf8'));
+  const load = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/snapshots/${name}.json`, import.meta.url), 'utf8'));
 
   it('personal_data, collecting city after an empty answer', () => {
     const machine = createRequestMachine(personalData);

@@ -13,15 +13,7 @@ import {
   type RequestSnapshot,
 } from '../../machines/index.js';
 import { STICKER, TODAY, answerEvent, finish, run, validAnswer } from '../fixtures/answers.js';
-import {
-  contactInfo,
-  household,
-  passportPhoto,
-  personalData,
-  proofOfAddress,
-  requestDef,
-  stepDef,
-} from '../fixtures/definitions.js';
+import { contactInfo, household, passportPhoto, personalData, proofOfAddress, requestDef, stepDef } from '../fixtures/definitions.js';
 
 function start(definition: RequestDefinition): { machine: RequestMachine; snapshot: RequestSnapshot } {
   const machine = createRequestMachine(definition);
@@ -70,13 +62,9 @@ describe('a new flow', () => {
 
   it('refuses definitions it cannot turn into states', () => {
     expect(() => createRequestMachine(requestDef({ id: 'empty', steps: [] }))).toThrow(/at least one step/);
+    expect(() => createRequestMachine(requestDef({ id: 'dots', steps: [stepDef({ id: 'a.b', type: 'text' })] }))).toThrow(/a\.b/);
     expect(() =>
-      createRequestMachine(requestDef({ id: 'dots', steps: [stepDef({ id: 'a.b', type: 'text' })] })),
-    ).toThrow(/a\.b/);
-    expect(() =>
-      createRequestMachine(
-        requestDef({ id: 'dup', steps: [stepDef({ id: 'a', type: 'text' }), stepDef({ id: 'a', type: 'text' })] }),
-      ),
+      createRequestMachine(requestDef({ id: 'dup', steps: [stepDef({ id: 'a', type: 'text' }), stepDef({ id: 'a', type: 'text' })] })),
     ).toThrow(/duplicate/);
   });
 });
@@ -156,7 +144,11 @@ describe('invalid answers and max attempts', () => {
   it('parks after maxAttempts in a row; RETRY_STEP resumes that step; the flow then completes', () => {
     const { machine, snapshot } = start(personalData);
     const s1 = run(machine, snapshot, [text('Anna Petrova')]);
-    const s2 = run(machine, s1, [STICKER, STICKER].map((a) => answerEvent(a)));
+    const s2 = run(
+      machine,
+      s1,
+      [STICKER, STICKER].map((a) => answerEvent(a)),
+    );
     expect(s2.value).toEqual({ collecting: 'city' });
     const r = step(machine, s2, answerEvent(STICKER));
     expect(r.next.value).toBe('needs_operator');
@@ -220,9 +212,7 @@ describe('ask again', () => {
     expect(s2.context.answers.birth_date).toEqual({ kind: 'date', date: '1991-02-01' });
 
     // round 3: city and full_name, given out of order and with an unknown id: catalogue order
-    const r3 = run(machine, s2, [
-      { type: 'ASK_AGAIN', reason: 'Full city name please', stepIds: ['city', 'nope', 'full_name'] },
-    ]);
+    const r3 = run(machine, s2, [{ type: 'ASK_AGAIN', reason: 'Full city name please', stepIds: ['city', 'nope', 'full_name'] }]);
     expect(r3.value).toEqual({ collecting: 'full_name' });
     expect(r3.context).toMatchObject({ pending: ['full_name', 'city'], round: 3, reason: 'Full city name please' });
     const s3 = run(machine, r3, [text('Anna Ivanovna Petrova')]);
@@ -421,7 +411,13 @@ describe('events that make no sense leave the snapshot unchanged', () => {
       'collecting',
       personalData,
       [],
-      [{ type: 'ACCEPT' }, { type: 'CONFIRM' }, { type: 'EDIT_STEP', stepId: 'city' }, { type: 'ASK_AGAIN', reason: 'x' }, { type: 'SKIP' }],
+      [
+        { type: 'ACCEPT' },
+        { type: 'CONFIRM' },
+        { type: 'EDIT_STEP', stepId: 'city' },
+        { type: 'ASK_AGAIN', reason: 'x' },
+        { type: 'SKIP' },
+      ],
     ],
     [
       'confirming',
@@ -433,13 +429,26 @@ describe('events that make no sense leave the snapshot unchanged', () => {
       'in_review',
       passportPhoto,
       [answerFor(passportPhoto, 'passport')],
-      [{ type: 'CONFIRM' }, { type: 'EDIT_STEP', stepId: 'passport' }, { type: 'SKIP' }, { type: 'REMIND' }, answerFor(passportPhoto, 'passport', 2)],
+      [
+        { type: 'CONFIRM' },
+        { type: 'EDIT_STEP', stepId: 'passport' },
+        { type: 'SKIP' },
+        { type: 'REMIND' },
+        answerFor(passportPhoto, 'passport', 2),
+      ],
     ],
     [
       'needs_operator',
       contactInfo,
       [text('1'), text('2')],
-      [{ type: 'ACCEPT' }, { type: 'CONFIRM' }, { type: 'ASK_AGAIN', reason: 'x' }, { type: 'SKIP' }, { type: 'REMIND' }, text('+79991234567')],
+      [
+        { type: 'ACCEPT' },
+        { type: 'CONFIRM' },
+        { type: 'ASK_AGAIN', reason: 'x' },
+        { type: 'SKIP' },
+        { type: 'REMIND' },
+        text('+79991234567'),
+      ],
     ],
   ];
   it.each(cases)('in %s', (status, def, setupEvents, refused) => {

@@ -290,12 +290,9 @@ describe('email steps', () => {
     expect(ok(email, t('  John.Doe@Example.COM '))).toEqual({ kind: 'email', email: 'John.Doe@example.com' });
     expect(ok(email, t('a+tag@mail.co.uk'))).toEqual({ kind: 'email', email: 'a+tag@mail.co.uk' });
   });
-  it.each(['plain', 'a@b', 'a@@b.com', 'a b@c.com', '@c.com', 'a@.com', 'a@c..com', '.a@c.com', 'a..b@c.com'])(
-    'refuses %j',
-    (input) => {
-      expect(code(email, t(input))).toBe('bad_email');
-    },
-  );
+  it.each(['plain', 'a@b', 'a@@b.com', 'a b@c.com', '@c.com', 'a@.com', 'a@c..com', '.a@c.com', 'a..b@c.com'])('refuses %j', (input) => {
+    expect(code(email, t(input))).toBe('bad_email');
+  });
 });
 
 describe('number steps', () => {

@@ -25,7 +25,7 @@ describe.each(ENGINES)('people directory on %s', (engine) => {
     expect(row?.startedAt).toBeInstanceOf(Date);
   });
 
-  it('resolves roles from the environment first, then from admins\' changes', async () => {
+  it("resolves roles from the environment first, then from admins' changes", async () => {
     const { directory } = await setup();
     expect(await directory.roleOf(1)).toBe('admin');
     expect(await directory.roleOf(OPERATOR)).toBe('operator');
@@ -49,8 +49,14 @@ describe.each(ENGINES)('people directory on %s', (engine) => {
 
   it('lists clients newest activity first, with their request status, and finds them by name, @username or id', async () => {
     const { db, directory } = await setup();
-    for (const [id, name, username, minutesAgo] of [[10, 'Anna', 'anna_p', 30], [11, 'Boris', null, 10], [12, 'Vera', 'vera', 20]] as const) {
-      await db.insert(people).values({ id, firstName: name, username, startedAt: new Date(), lastActivityAt: new Date(Date.now() - minutesAgo * 60_000) });
+    for (const [id, name, username, minutesAgo] of [
+      [10, 'Anna', 'anna_p', 30],
+      [11, 'Boris', null, 10],
+      [12, 'Vera', 'vera', 20],
+    ] as const) {
+      await db
+        .insert(people)
+        .values({ id, firstName: name, username, startedAt: new Date(), lastActivityAt: new Date(Date.now() - minutesAgo * 60_000) });
     }
     await db.insert(people).values({ id: OPERATOR, firstName: 'Olga' });
     const flows = await newService(db);
@@ -80,7 +86,10 @@ describe.each(ENGINES)('people directory on %s', (engine) => {
     expect(await directory.redeemInvite(code, 21)).toEqual({ ok: false, reason: 'used' });
     expect(await directory.redeemInvite('nope', 21)).toEqual({ ok: false, reason: 'unknown' });
     const expired = await directory.createInvite(OPERATOR, [], 60_000);
-    await db.update(invites).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(invites.code, expired));
+    await db
+      .update(invites)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(invites.code, expired));
     expect(await directory.redeemInvite(expired, 21)).toEqual({ ok: false, reason: 'expired' });
     const own = await directory.createInvite(OPERATOR, []);
     expect(await directory.redeemInvite(own, OPERATOR)).toEqual({ ok: false, reason: 'own' });

@@ -58,9 +58,7 @@ describe('Bot API emulator: sendMessage', () => {
     expect(await t.api.raw('sendMessage', { chat_id: silent.id, text: 'hello' })).toEqual(
       apiError(403, "Forbidden: bot can't initiate conversation with a user"),
     );
-    expect(await t.api.raw('sendMessage', { chat_id: 424242, text: 'hello' })).toEqual(
-      apiError(400, 'Bad Request: chat not found'),
-    );
+    expect(await t.api.raw('sendMessage', { chat_id: 424242, text: 'hello' })).toEqual(apiError(400, 'Bad Request: chat not found'));
     expect(await t.api.raw('sendMessage', { text: 'hello' })).toEqual(apiError(400, 'Bad Request: chat_id is empty'));
   });
 
@@ -89,9 +87,7 @@ describe('Bot API emulator: sendMessage', () => {
   it('validates text length and emptiness', async () => {
     const anna = t.emu.createUser({ firstName: 'Anna' });
     await anna.send('hi');
-    expect(await t.api.raw('sendMessage', { chat_id: anna.id, text: '' })).toEqual(
-      apiError(400, 'Bad Request: message text is empty'),
-    );
+    expect(await t.api.raw('sendMessage', { chat_id: anna.id, text: '' })).toEqual(apiError(400, 'Bad Request: message text is empty'));
     expect(await t.api.raw('sendMessage', { chat_id: anna.id, text: '<b> </b>', parse_mode: 'HTML' })).toEqual(
       apiError(400, 'Bad Request: message text is empty'),
     );
@@ -116,9 +112,7 @@ describe('Bot API emulator: sendMessage', () => {
       apiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"),
     );
     expect(await send('[]')).toEqual(apiError(400, 'Bad Request: object expected as reply markup'));
-    expect(await send({ inline_keyboard: 'nope' })).toEqual(
-      apiError(400, "Bad Request: can't parse reply keyboard markup JSON object"),
-    );
+    expect(await send({ inline_keyboard: 'nope' })).toEqual(apiError(400, "Bad Request: can't parse reply keyboard markup JSON object"));
   });
 
   it('attaches inline keyboards to the Message, keeps reply keyboards client-side', async () => {
@@ -160,9 +154,9 @@ describe('Bot API emulator: sendMessage', () => {
     expect(legacy.reply_to_message?.message_id).toBe(question.messageId);
     expect(anna.lastMessage()?.replyToMessageId).toBe(question.messageId);
 
-    expect(
-      await t.api.raw('sendMessage', { chat_id: anna.id, text: 'x', reply_parameters: { message_id: 999 } }),
-    ).toEqual(apiError(400, 'Bad Request: message to be replied not found'));
+    expect(await t.api.raw('sendMessage', { chat_id: anna.id, text: 'x', reply_parameters: { message_id: 999 } })).toEqual(
+      apiError(400, 'Bad Request: message to be replied not found'),
+    );
     const tolerated = await t.api.call<TgMessage>('sendMessage', {
       chat_id: anna.id,
       text: 'x',
@@ -242,9 +236,9 @@ describe('Bot API emulator: editing and deleting', () => {
     expect(await t.api.raw('editMessageText', { chat_id: anna.id, message_id: 99, text: 'x' })).toEqual(
       apiError(400, 'Bad Request: message to edit not found'),
     );
-    expect(
-      await t.api.raw('editMessageText', { chat_id: anna.id, message_id: userMessage?.messageId, text: 'x' }),
-    ).toEqual(apiError(400, "Bad Request: message can't be edited"));
+    expect(await t.api.raw('editMessageText', { chat_id: anna.id, message_id: userMessage?.messageId, text: 'x' })).toEqual(
+      apiError(400, "Bad Request: message can't be edited"),
+    );
 
     const photo = await t.api.multipart('sendPhoto', {
       chat_id: String(anna.id),
@@ -264,9 +258,9 @@ describe('Bot API emulator: editing and deleting', () => {
       caption: 'new caption',
       caption_entities: [{ type: 'italic', offset: 0, length: 3 }],
     });
-    expect(
-      await t.api.raw('editMessageCaption', { chat_id: anna.id, message_id: photoId - 1, caption: 'x' }),
-    ).toEqual(apiError(400, 'Bad Request: there is no caption in the message to edit'));
+    expect(await t.api.raw('editMessageCaption', { chat_id: anna.id, message_id: photoId - 1, caption: 'x' })).toEqual(
+      apiError(400, 'Bad Request: there is no caption in the message to edit'),
+    );
   });
 
   it('edits and removes reply markup', async () => {
@@ -334,12 +328,12 @@ describe('Bot API emulator: copy, forward, callbacks, commands and chat info', (
       forward_origin: { type: 'user', sender_user: { id: client.id }, date: original.date },
       forward_from: { id: client.id },
     });
-    expect(
-      await t.api.raw('copyMessage', { chat_id: operator.id, from_chat_id: client.id, message_id: 77 }),
-    ).toEqual(apiError(400, 'Bad Request: message to copy not found'));
-    expect(
-      await t.api.raw('forwardMessage', { chat_id: operator.id, from_chat_id: client.id, message_id: 77 }),
-    ).toEqual(apiError(400, 'Bad Request: message to forward not found'));
+    expect(await t.api.raw('copyMessage', { chat_id: operator.id, from_chat_id: client.id, message_id: 77 })).toEqual(
+      apiError(400, 'Bad Request: message to copy not found'),
+    );
+    expect(await t.api.raw('forwardMessage', { chat_id: operator.id, from_chat_id: client.id, message_id: 77 })).toEqual(
+      apiError(400, 'Bad Request: message to forward not found'),
+    );
   });
 
   it('records callback answers and refuses a second answer', async () => {
@@ -353,9 +347,7 @@ describe('Bot API emulator: copy, forward, callbacks, commands and chat info', (
     const queryId = await anna.press('Yes');
     const answer = { callback_query_id: queryId, text: 'Done', show_alert: true };
     expect(await t.api.call('answerCallbackQuery', answer)).toBe(true);
-    expect(anna.callbackAnswers()).toEqual([
-      { callbackQueryId: queryId, messageId: 2, data: 'yes', text: 'Done', showAlert: true },
-    ]);
+    expect(anna.callbackAnswers()).toEqual([{ callbackQueryId: queryId, messageId: 2, data: 'yes', text: 'Done', showAlert: true }]);
     const invalid = apiError(400, 'Bad Request: query is too old and response timeout expired or query ID is invalid');
     expect(await t.api.raw('answerCallbackQuery', { callback_query_id: queryId })).toEqual(invalid);
     expect(await t.api.raw('answerCallbackQuery', { callback_query_id: '123' })).toEqual(invalid);
@@ -548,24 +540,19 @@ describe('Bot API emulator: flood limits', () => {
     const [anna] = await startedUsers(1);
     const sent = await t.api.call<TgMessage>('sendMessage', { chat_id: anna?.id, text: 'draft' });
     t.emu.faults.enforceRateLimits({ perChatBurst: 2 });
-    const edit = (text: string) =>
-      t.api.raw('editMessageText', { chat_id: anna?.id, message_id: sent.message_id, text });
+    const edit = (text: string) => t.api.raw('editMessageText', { chat_id: anna?.id, message_id: sent.message_id, text });
     expect((await edit('draft 2')).status).toBe(200);
     const copy = await t.api.raw('copyMessage', { chat_id: anna?.id, from_chat_id: anna?.id, message_id: 1 });
     expect(copy.status).toBe(200);
     expect(isRetryAfter(await edit('draft 3'))).toBe(true);
-    expect(
-      isRetryAfter(await t.api.raw('forwardMessage', { chat_id: anna?.id, from_chat_id: anna?.id, message_id: 1 })),
-    ).toBe(true);
+    expect(isRetryAfter(await t.api.raw('forwardMessage', { chat_id: anna?.id, from_chat_id: anna?.id, message_id: 1 }))).toBe(true);
     expect(anna?.lastMessage()?.text).toBe('/start');
   });
 
   it('refuses sends beyond 30 a second across chats', async () => {
     const users = await startedUsers(40);
     t.emu.faults.enforceRateLimits();
-    const responses = await Promise.all(
-      users.map((user) => t.api.raw('sendMessage', { chat_id: user.id, text: 'news' })),
-    );
+    const responses = await Promise.all(users.map((user) => t.api.raw('sendMessage', { chat_id: user.id, text: 'news' })));
     const refused = responses.filter((response) => response.status === 429);
     // All 40 arrive within a second (the window would have to slide for more than 30 to get through).
     expect(responses.filter((response) => response.status === 200).length).toBeGreaterThanOrEqual(30);

@@ -14,7 +14,11 @@ async function worldWithChats() {
   const api = new RawBotApi(emu.apiRoot, bot.token);
   const anna = emu.createUser({ firstName: 'Anna', languageCode: 'en' });
   await anna.send('/start');
-  await api.call('sendMessage', { chat_id: anna.id, text: 'Pick', reply_markup: { inline_keyboard: [[{ text: 'Yes', callback_data: 'yes' }]] } });
+  await api.call('sendMessage', {
+    chat_id: anna.id,
+    text: 'Pick',
+    reply_markup: { inline_keyboard: [[{ text: 'Yes', callback_data: 'yes' }]] },
+  });
   await anna.press('Yes');
   const photo = await anna.sendPhoto({ bytes: samplePhoto() });
   await anna.sendDocument({ bytes: samplePdf(), fileName: 'contract.pdf' });

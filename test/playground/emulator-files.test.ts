@@ -125,9 +125,9 @@ describe('Bot API emulator: files', () => {
         photo: [new Blob([Buffer.from('not an image')]), 'x.jpg'],
       }),
     ).toEqual(apiError(400, 'Bad Request: IMAGE_PROCESS_FAILED'));
-    expect(
-      await t.api.multipart('sendDocument', { chat_id: String(anna.id), document: [new Blob([]), 'empty.txt'] }),
-    ).toEqual(apiError(400, 'Bad Request: file must be non-empty'));
+    expect(await t.api.multipart('sendDocument', { chat_id: String(anna.id), document: [new Blob([]), 'empty.txt'] })).toEqual(
+      apiError(400, 'Bad Request: file must be non-empty'),
+    );
     expect(await t.api.raw('sendDocument', { chat_id: anna.id })).toEqual(
       apiError(400, 'Bad Request: there is no document in the request'),
     );
@@ -194,10 +194,7 @@ describe('Bot API emulator: files', () => {
       chat_id: anna.id,
       media: album.map((message) => ({ type: 'photo', media: message.photo?.at(-1)?.file_id })),
     });
-    expect(byId.map((message) => message.message_id)).toEqual([
-      (album[1]?.message_id ?? 0) + 1,
-      (album[1]?.message_id ?? 0) + 2,
-    ]);
+    expect(byId.map((message) => message.message_id)).toEqual([(album[1]?.message_id ?? 0) + 1, (album[1]?.message_id ?? 0) + 2]);
 
     expect(
       await t.api.multipart('sendMediaGroup', {
@@ -218,9 +215,7 @@ describe('Bot API emulator: files', () => {
       { type: 'photo', bytes: samplePhoto({ rgb: [1, 2, 3] }) },
       { type: 'document', bytes: samplePdf(), fileName: 'scan.pdf' },
     ]);
-    const messages = (await t.api.call<TgUpdate[]>('getUpdates')).flatMap((update) =>
-      'message' in update ? [update.message] : [],
-    );
+    const messages = (await t.api.call<TgUpdate[]>('getUpdates')).flatMap((update) => ('message' in update ? [update.message] : []));
     expect(messages).toHaveLength(3);
     expect(new Set(messages.map((message) => message.media_group_id)).size).toBe(1);
     expect(messages[0]?.media_group_id).toMatch(/^\d+$/);

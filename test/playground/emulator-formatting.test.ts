@@ -55,9 +55,7 @@ describe('Bot API emulator: parse_mode', () => {
     expect(await send('<b>open', 'HTML')).toEqual(
       apiError(400, `Bad Request: can't parse entities: Can't find end tag corresponding to start tag "b"`),
     );
-    expect(await send('x</b>', 'HTML')).toEqual(
-      apiError(400, `Bad Request: can't parse entities: Unexpected end tag at byte offset 1`),
-    );
+    expect(await send('x</b>', 'HTML')).toEqual(apiError(400, `Bad Request: can't parse entities: Unexpected end tag at byte offset 1`));
     // Unformatted text with "<" is fine without parse_mode.
     expect((await send('1 < 2')).body.ok).toBe(true);
   });
@@ -81,10 +79,7 @@ describe('Bot API emulator: parse_mode', () => {
       entities: [{ type: 'pre', offset: 0, length: 9, language: 'python' }],
     });
     expect(await send('Total: 5.00!', 'MarkdownV2')).toEqual(
-      apiError(
-        400,
-        `Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'`,
-      ),
+      apiError(400, `Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'`),
     );
     expect(await send('*never closed', 'MarkdownV2')).toEqual(
       apiError(400, `Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 0`),

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { samplePhoto, type TgChatMemberUpdated, type TgMessage, type TgUpdate } from '../helpers/telegram.js';
 import { apiError, useEmulator, type TestContext } from './emulator-helpers.js';
 
-const kinds = (updates: TgUpdate[]): string[] =>
-  updates.map((update) => Object.keys(update).find((key) => key !== 'update_id') ?? '');
+const kinds = (updates: TgUpdate[]): string[] => updates.map((update) => Object.keys(update).find((key) => key !== 'update_id') ?? '');
 
 const memberChanges = (updates: TgUpdate[]): TgChatMemberUpdated[] =>
   updates.flatMap((update) => ('my_chat_member' in update ? [update.my_chat_member] : []));
@@ -105,7 +104,7 @@ describe('Emulated groups: messages, buttons and sending', () => {
     return { anna, bob, group };
   }
 
-  it('delivers members\' messages with the group chat and the member as from', async () => {
+  it("delivers members' messages with the group chat and the member as from", async () => {
     const { bob, group } = await groupWithBot();
     const sent = await group.send(bob, '/report@test_bot weekly');
     expect(sent).toMatchObject({ from: 'user', fromUserId: bob.id, text: '/report@test_bot weekly' });
@@ -182,11 +181,7 @@ describe('Emulated groups: messages, buttons and sending', () => {
       from_chat_id: anna.id,
       message_id: forwarded.message_id,
     });
-    expect(group.messages().map((m) => m.text ?? m.caption)).toEqual([
-      'Anna is, until 6 pm',
-      'Roster',
-      'Who is on duty?',
-    ]);
+    expect(group.messages().map((m) => m.text ?? m.caption)).toEqual(['Anna is, until 6 pm', 'Roster', 'Who is on duty?']);
     expect(group.lastMessage()?.messageId).toBe(copy.message_id);
     // The service message about the bot joining can be neither forwarded nor copied.
     expect(await t.api.raw('forwardMessage', { chat_id: anna.id, from_chat_id: group.id, message_id: 1 })).toEqual(
@@ -233,7 +228,12 @@ describe('Emulated groups: messages, buttons and sending', () => {
       chat_id: group.id,
       text: 'Lunch?',
       reply_markup: {
-        inline_keyboard: [[{ text: 'Pizza 🍕', callback_data: 'pizza' }, { text: 'Salad', callback_data: 'salad' }]],
+        inline_keyboard: [
+          [
+            { text: 'Pizza 🍕', callback_data: 'pizza' },
+            { text: 'Salad', callback_data: 'salad' },
+          ],
+        ],
       },
     });
     const queryId = await group.press(bob, /^Pizza/);
@@ -246,9 +246,7 @@ describe('Emulated groups: messages, buttons and sending', () => {
       data: 'pizza',
     });
     expect(await t.api.call('answerCallbackQuery', { callback_query_id: queryId, text: 'Noted' })).toBe(true);
-    expect(group.callbackAnswers()).toEqual([
-      { callbackQueryId: queryId, messageId: poll.message_id, data: 'pizza', text: 'Noted' },
-    ]);
+    expect(group.callbackAnswers()).toEqual([{ callbackQueryId: queryId, messageId: poll.message_id, data: 'pizza', text: 'Noted' }]);
     expect(group.transcript()).toContain(`Bob pressed [Pizza 🍕] on #${poll.message_id} → answered "Noted"`);
     await expect(group.press(bob, 'Soup')).rejects.toThrow(/No callback button "Soup"/);
   });
@@ -267,9 +265,7 @@ describe('Emulated groups: messages, buttons and sending', () => {
     const member = (userId: number) => t.api.call('getChatMember', { chat_id: group.id, user_id: userId });
     expect(await member(bob.id)).toMatchObject({ status: 'member' });
     expect(await member(t.bot.id)).toMatchObject({ status: 'member', user: { id: t.bot.id } });
-    expect(await t.api.raw('getChatMember', { chat_id: group.id, user_id: 1 })).toEqual(
-      apiError(400, 'Bad Request: user not found'),
-    );
+    expect(await t.api.raw('getChatMember', { chat_id: group.id, user_id: 1 })).toEqual(apiError(400, 'Bad Request: user not found'));
     expect(await t.api.call('getChatMemberCount', { chat_id: group.id })).toBe(3);
     expect(await t.api.call('sendChatAction', { chat_id: group.id, action: 'typing' })).toBe(true);
   });
@@ -290,12 +286,8 @@ describe('Emulated groups: membership errors and leaveChat', () => {
       expect(await t.api.raw('sendMessage', { chat_id: group.id, text: 'hi' })).toEqual(apiError(403, description));
       expect(await t.api.raw('getChat', { chat_id: group.id })).toEqual(apiError(403, description));
     }
-    expect(await t.api.raw('sendMessage', { chat_id: -1001234567890, text: 'hi' })).toEqual(
-      apiError(400, 'Bad Request: chat not found'),
-    );
-    expect(await t.api.raw('sendMessage', { chat_id: -42, text: 'hi' })).toEqual(
-      apiError(400, 'Bad Request: chat not found'),
-    );
+    expect(await t.api.raw('sendMessage', { chat_id: -1001234567890, text: 'hi' })).toEqual(apiError(400, 'Bad Request: chat not found'));
+    expect(await t.api.raw('sendMessage', { chat_id: -42, text: 'hi' })).toEqual(apiError(400, 'Bad Request: chat not found'));
   });
 
   it('leaves on leaveChat: my_chat_member (member → left, from the bot), then 403 on every send', async () => {
@@ -318,9 +310,7 @@ describe('Emulated groups: membership errors and leaveChat', () => {
 
     const notMember = apiError(403, 'Forbidden: bot is not a member of the supergroup chat');
     expect(await t.api.raw('sendMessage', { chat_id: group.id, text: 'still here?' })).toEqual(notMember);
-    expect(
-      await t.api.raw('editMessageText', { chat_id: group.id, message_id: sent.message_id, text: 'edited' }),
-    ).toEqual(notMember);
+    expect(await t.api.raw('editMessageText', { chat_id: group.id, message_id: sent.message_id, text: 'edited' })).toEqual(notMember);
     expect(await t.api.raw('leaveChat', { chat_id: group.id })).toEqual(notMember);
     // Members keep talking; the bot hears nothing.
     await group.send(anna, 'bye bot');

@@ -70,9 +70,7 @@ describe('Bot API emulator: getUpdates', () => {
     });
     await anna.press('A');
     const updates = await t.api.call<TgUpdate[]>('getUpdates');
-    expect(updates.map((update) => Object.keys(update).filter((key) => key !== 'update_id'))).toEqual([
-      ['callback_query'],
-    ]);
+    expect(updates.map((update) => Object.keys(update).filter((key) => key !== 'update_id'))).toEqual([['callback_query']]);
     expect(await t.api.call('getWebhookInfo')).toMatchObject({ allowed_updates: ['callback_query'] });
   });
 
@@ -124,16 +122,15 @@ describe('Bot API emulator: webhooks', () => {
     const deadUrl = `${await closedPortUrl()}/hook`;
     expect(await t.api.call('setWebhook', { url: deadUrl })).toBe(true);
     expect(await t.api.raw('getUpdates')).toEqual(
-      apiError(
-        409,
-        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
-      ),
+      apiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"),
     );
-    await expect.poll(() => t.api.call('getWebhookInfo')).toMatchObject({
-      url: deadUrl,
-      pending_update_count: 1,
-      last_error_message: 'Connection refused',
-    });
+    await expect
+      .poll(() => t.api.call('getWebhookInfo'))
+      .toMatchObject({
+        url: deadUrl,
+        pending_update_count: 1,
+        last_error_message: 'Connection refused',
+      });
     await t.api.call('deleteWebhook', { drop_pending_updates: true });
     expect(await t.api.call('getWebhookInfo')).toEqual({ url: '', has_custom_certificate: false, pending_update_count: 0 });
     expect(await t.api.call('getUpdates')).toEqual([]);

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TgMessage, TgUpdate } from '../helpers/telegram.js';
 import { RawBotApi, useEmulator } from './emulator-helpers.js';
 
-const payloads = (updates: TgUpdate[]): TgMessage[] =>
-  updates.flatMap((update) => ('message' in update ? [update.message] : []));
+const payloads = (updates: TgUpdate[]): TgMessage[] => updates.flatMap((update) => ('message' in update ? [update.message] : []));
 
 describe('Emulated user', () => {
   const t = useEmulator();
@@ -85,7 +84,13 @@ describe('Emulated user', () => {
       chat_id: anna.id,
       text: 'Share?',
       reply_markup: {
-        keyboard: [['Skip'], [{ text: 'Share phone', request_contact: true }, { text: 'Where', request_location: true }]],
+        keyboard: [
+          ['Skip'],
+          [
+            { text: 'Share phone', request_contact: true },
+            { text: 'Where', request_location: true },
+          ],
+        ],
         one_time_keyboard: true,
       },
     });
@@ -175,9 +180,7 @@ describe('Emulated user', () => {
     const anna = t.emu.createUser({ firstName: 'Anna', bot: 'other_bot' });
     await anna.send('for the other bot');
     expect(await t.api.call('getUpdates')).toEqual([]);
-    expect(payloads(await otherApi.call<TgUpdate[]>('getUpdates')).map((message) => message.text)).toEqual([
-      'for the other bot',
-    ]);
+    expect(payloads(await otherApi.call<TgUpdate[]>('getUpdates')).map((message) => message.text)).toEqual(['for the other bot']);
     expect((await t.api.raw('sendMessage', { chat_id: anna.id, text: 'x' })).status).toBe(403);
     expect(() => t.emu.createBot({ token: other.token })).toThrow(/already taken/);
   });

@@ -41,8 +41,7 @@ describe('Emulator JSON API', () => {
     });
     return { status: response.status, json: (await response.json()) as T };
   };
-  const get = async <T>(path: string): Promise<T> =>
-    (await (await fetch(`${t.emu.apiRoot}/_emulator/${path}`)).json()) as T;
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${t.emu.apiRoot}/_emulator/${path}`)).json()) as T;
 
   it('creates users, sends text, presses buttons and returns the chat', async () => {
     const created = await post<{ id: number; info: object }>('users', { firstName: 'Web', username: 'web' });
@@ -71,9 +70,7 @@ describe('Emulator JSON API', () => {
       ['user', '/start again'],
       ['bot', 'Pick'],
     ]);
-    expect(chat.callbackAnswers).toEqual([
-      { callbackQueryId: pressed.json.callbackQueryId, messageId: 2, data: 'yes', text: 'Noted' },
-    ]);
+    expect(chat.callbackAnswers).toEqual([{ callbackQueryId: pressed.json.callbackQueryId, messageId: 2, data: 'yes', text: 'Noted' }]);
     expect(chat.transcript).toContain('Web pressed [Yes] on #2 → answered "Noted"');
   });
 
@@ -152,14 +149,9 @@ describe('Emulator JSON API', () => {
       await t.api.call('editMessageText', { chat_id: anna.id, message_id: reply.message_id, text: 'Picked' });
       await t.api.call('sendChatAction', { chat_id: anna.id, action: 'typing' });
       await t.api.call('deleteMessage', { chat_id: anna.id, message_id: reply.message_id });
-      await expect.poll(() => stream.events.map((event) => event.event)).toEqual([
-        'user.created',
-        'message.created',
-        'message.created',
-        'message.edited',
-        'chat.action',
-        'message.deleted',
-      ]);
+      await expect
+        .poll(() => stream.events.map((event) => event.event))
+        .toEqual(['user.created', 'message.created', 'message.created', 'message.edited', 'chat.action', 'message.deleted']);
       expect(stream.events[2]?.data).toMatchObject({
         type: 'message.created',
         botId: t.bot.id,

@@ -24,7 +24,11 @@ describe('playground server', () => {
   const url = (p: string): string => `${t.current.url}${p}`;
   const get = async <T>(p: string): Promise<T> => (await (await fetch(url(p))).json()) as T;
   const post = async <T>(p: string, body?: unknown): Promise<{ status: number; json: T }> => {
-    const response = await fetch(url(p), { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(url(p), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: response.status, json: (await response.json()) as T };
   };
   const operator = (): EmulatedUser => {
@@ -70,8 +74,12 @@ describe('playground server', () => {
     const panel = await get<ClientPanel>(`/api/clients/${added.json.id}/panel`);
     expect(panel.flows).toEqual([expect.objectContaining({ requestId: 'passport_photo', title: 'Passport photo', status: 'collecting' })]);
     expect(panel.flow).toMatchObject({ requestId: 'passport_photo', state: 'collecting.passport', status: 'collecting' });
-    expect(panel.flow?.chart.nodes.map((n) => n.id)).toEqual(expect.arrayContaining(['collecting', 'collecting.passport', 'routing', 'in_review', 'completed']));
-    expect(panel.flow?.timeline).toEqual([expect.objectContaining({ event: 'START', from: 'queued', to: 'collecting.passport', actorKind: 'operator', actor: 'Olga Operator' })]);
+    expect(panel.flow?.chart.nodes.map((n) => n.id)).toEqual(
+      expect.arrayContaining(['collecting', 'collecting.passport', 'routing', 'in_review', 'completed']),
+    );
+    expect(panel.flow?.timeline).toEqual([
+      expect.objectContaining({ event: 'START', from: 'queued', to: 'collecting.passport', actorKind: 'operator', actor: 'Olga Operator' }),
+    ]);
 
     const named = await post<{ id: number; name: string }>('/api/clients', { firstName: 'Zoe' });
     expect(named.json.name).toBe('Zoe');
@@ -92,7 +100,12 @@ describe('playground server', () => {
     const page = await fetch(url('/'));
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('/assets/app.js');
-    for (const [file, type] of [['app.js', /javascript/], ['style.css', /text\/css/], ['sample-passport.jpg', /image\/jpeg/], ['favicon.svg', /svg/]] as const) {
+    for (const [file, type] of [
+      ['app.js', /javascript/],
+      ['style.css', /text\/css/],
+      ['sample-passport.jpg', /image\/jpeg/],
+      ['favicon.svg', /svg/],
+    ] as const) {
       const response = await fetch(url(`/assets/${file}`));
       expect(response.status, file).toBe(200);
       expect(response.headers.get('content-type')).toMatch(type);
@@ -185,7 +198,11 @@ describe('playground server', () => {
     expect((await post('/api/reset')).json).toEqual({ ok: true });
     expect((await get<State>('/api/state')).clients).toEqual([]);
     await operator().waitForMessage(/Operator menu/);
-    expect(operator().history().map((m) => m.text)).toEqual(['/start', 'Operator menu']);
+    expect(
+      operator()
+        .history()
+        .map((m) => m.text),
+    ).toEqual(['/start', 'Operator menu']);
     expect(t.current.emulator.user(anna.id)).toBeUndefined();
     expect(await t.current.app.flows.flowsOf(anna.id)).toEqual([]);
     // A new client after the reset never reuses an old id.

@@ -33,7 +33,11 @@ describe.each(ENGINES)('result webhook through the bot on %s', (engine) => {
     await h.operator.waitForMessage(/Accepted by Olga/);
 
     const result = resultSchema.parse(JSON.parse((await receiver.request(0)).body));
-    expect(result).toMatchObject({ request: { id: 'passport_photo' }, client: { id: anna.id, name: 'Anna' }, accepted_by: { kind: 'operator', id: h.operator.id } });
+    expect(result).toMatchObject({
+      request: { id: 'passport_photo' },
+      client: { id: anna.id, name: 'Anna' },
+      accepted_by: { kind: 'operator', id: h.operator.id },
+    });
     const file = result.answers[0]?.file;
     expect(file?.media).toBe('photo');
     const download = await fetch(file?.download_url ?? '');

@@ -22,7 +22,10 @@ function signatureOf(header: string | string[] | undefined): { t: number; v1: st
   return { t: Number(match[1]), v1: match[2] };
 }
 
-function expectSigned(received: { headers: Record<string, string | string[] | undefined>; body: string }, window: { from: number; to: number }): void {
+function expectSigned(
+  received: { headers: Record<string, string | string[] | undefined>; body: string },
+  window: { from: number; to: number },
+): void {
   const { t, v1 } = signatureOf(received.headers['x-orb-signature']);
   expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${received.body}`).digest('hex'));
   // Signed at the moment of sending, by the deliverer's clock.
@@ -43,12 +46,20 @@ describe.each(ENGINES)('result webhook on %s', (engine) => {
   });
 
   /** A service that writes results, and a deliverer whose clock the test moves on. */
-  async function setup(answer: (n: number) => number | 'hang', options: { maxAttempts?: number; timeoutMs?: number; links?: FileLinks } = {}) {
+  async function setup(
+    answer: (n: number) => number | 'hang',
+    options: { maxAttempts?: number; timeoutMs?: number; links?: FileLinks } = {},
+  ) {
     test = await openTestDatabase(engine);
     const { db } = test.current();
     await addOperator(db);
     const current = await catalogue();
-    const flows = new FlowService({ db, catalogue: () => current, defaultLocale: 'en', results: resultSink({ locale: 'en', links: options.links }) });
+    const flows = new FlowService({
+      db,
+      catalogue: () => current,
+      defaultLocale: 'en',
+      results: resultSink({ locale: 'en', links: options.links }),
+    });
     receiver = await startReceiver(answer);
     let shift = 0;
     const clock = () => new Date(Date.now() + shift);
@@ -71,7 +82,8 @@ describe.each(ENGINES)('result webhook on %s', (engine) => {
     await addClient(db, clientId, { name: 'Anna' });
     const started = await flows.start({ operatorId: OPERATOR, clientId, requestId: 'personal_data', updateId: updateId() });
     if (!started.ok) throw new Error(started.refusal.code);
-    for (const answer of ['Anna Petrova', 'Moscow', '15.06.1990']) await flows.answer({ clientId, answer: text(answer), updateId: updateId() });
+    for (const answer of ['Anna Petrova', 'Moscow', '15.06.1990'])
+      await flows.answer({ clientId, answer: text(answer), updateId: updateId() });
     await flows.confirm({ clientId, updateId: updateId() });
     const accepted = await flows.accept({ operatorId: OPERATOR, flowId: started.value.flow.id, updateId: updateId() });
     expect(accepted.ok).toBe(true);
@@ -169,7 +181,10 @@ describe.each(ENGINES)('result webhook on %s', (engine) => {
 
   it('408, 429 and 5xx are retried up to the last attempt, then failed; a receiver that does not answer times out', async () => {
     const statuses: (number | 'hang')[] = [408, 429, 'hang', 503];
-    const { db, flows, deliverer, clock, receiver, failures, advance } = await setup((n) => statuses[n] ?? 500, { maxAttempts: 4, timeoutMs: 300 });
+    const { db, flows, deliverer, clock, receiver, failures, advance } = await setup((n) => statuses[n] ?? 500, {
+      maxAttempts: 4,
+      timeoutMs: 300,
+    });
     await acceptPersonalData(db, flows);
     const errors: (string | null)[] = [];
     for (let n = 0; n < 4; n++) {
@@ -198,10 +213,13 @@ describe.each(ENGINES)('result webhook on %s', (engine) => {
     expect(file).toMatchObject({ media: 'photo', file_id: 'photo-3', file_unique_id: 'uphoto-3', mime_type: 'image/jpeg' });
     const url = new URL(file?.download_url ?? '');
     expect(url.origin + url.pathname).toBe(`https://bot.example.com/files/${started.value.flow.id}/passport`);
-    const valid = (at: Date) => links.check(started.value.flow.id, 'passport', url.searchParams.get('expires'), url.searchParams.get('signature'), at);
+    const valid = (at: Date) =>
+      links.check(started.value.flow.id, 'passport', url.searchParams.get('expires'), url.searchParams.get('signature'), at);
     expect(valid(new Date())).toBe('ok');
     expect(valid(new Date(Date.now() + 8 * 86_400_000))).toBe('expired');
-    expect(links.check(started.value.flow.id, 'other', url.searchParams.get('expires'), url.searchParams.get('signature'), new Date())).toBe('invalid');
+    expect(
+      links.check(started.value.flow.id, 'other', url.searchParams.get('expires'), url.searchParams.get('signature'), new Date()),
+    ).toBe('invalid');
   });
 
   it('writes nothing for requests that end otherwise, or when no webhook is configured', async () => {

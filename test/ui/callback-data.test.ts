@@ -29,7 +29,21 @@ describe('callback data', () => {
   });
 
   it('parses nothing that is not exactly one of its own buttons (forged, outdated or foreign data)', () => {
-    for (const raw of [undefined, '', 'sk', 'sk:1', 'sk:1:2:3', 'sk:01:2', 'sk:1:-2', 'sk:1:2.0', 'zz:1:2', 'sk:1:99999999999999999', `mn:${'1'.repeat(70)}`, 'mn:', ' mn']) {
+    for (const raw of [
+      undefined,
+      '',
+      'sk',
+      'sk:1',
+      'sk:1:2:3',
+      'sk:01:2',
+      'sk:1:-2',
+      'sk:1:2.0',
+      'zz:1:2',
+      'sk:1:99999999999999999',
+      `mn:${'1'.repeat(70)}`,
+      'mn:',
+      ' mn',
+    ]) {
       expect(parse(raw), JSON.stringify(raw)).toBeNull();
     }
   });

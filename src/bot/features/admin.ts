@@ -21,7 +21,10 @@ admin.command('operators', async (ctx) => {
   await ctx.reply(lines.join('\n'), { parse_mode: 'HTML' });
 });
 
-for (const [command, enabled] of [['addoperator', true], ['removeoperator', false]] as const) {
+for (const [command, enabled] of [
+  ['addoperator', true],
+  ['removeoperator', false],
+] as const) {
   admin.command(command, async (ctx) => {
     const arg = ctx.payload.trim();
     if (!/^[1-9]\d{0,15}$/.test(arg)) {
@@ -47,7 +50,9 @@ admin.command('failed', async (ctx) => {
   }
   const lines = [`<b>${html(ctx.t('deadLettersTitle', { n: total }))}</b>`];
   for (const item of items) {
-    lines.push(`• #${item.updateId} · ${html(item.kind)} · <code>${item.chatId}</code> · ×${item.attempts} · ${html((item.lastError ?? '').slice(0, 80))}`);
+    lines.push(
+      `• #${item.updateId} · ${html(item.kind)} · <code>${item.chatId}</code> · ×${item.attempts} · ${html((item.lastError ?? '').slice(0, 80))}`,
+    );
   }
   await ctx.reply(lines.join('\n'), {
     parse_mode: 'HTML',
@@ -68,7 +73,8 @@ admin.command('deliveries', async (ctx) => {
     const at = lastError.at ? `${lastError.at.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
     lines.push(html(ctx.t('deliveriesLastError', { error: lastError.error, id: lastError.deliveryId, flow: lastError.flowId, at })));
   }
-  const keyboard = counts.failed > 0 ? [[{ text: ctx.t('deliveriesRetry', { n: counts.failed }), callback_data: pack({ kind: 'retryDeliveries' }) }]] : [];
+  const keyboard =
+    counts.failed > 0 ? [[{ text: ctx.t('deliveriesRetry', { n: counts.failed }), callback_data: pack({ kind: 'retryDeliveries' }) }]] : [];
   await ctx.reply(lines.join('\n'), { parse_mode: 'HTML', reply_markup: { inline_keyboard: keyboard } });
 });
 
@@ -125,7 +131,11 @@ admin.on('callback_query', async (ctx, next) => {
         await ctx.answerCbQuery(ctx.t(refusal), { show_alert: true });
         return;
       }
-      const result = await ctx.deps.flows.forget({ clientId: data.client, by: { kind: 'admin', id: ctx.from.id }, updateId: ctx.update.update_id });
+      const result = await ctx.deps.flows.forget({
+        clientId: data.client,
+        by: { kind: 'admin', id: ctx.from.id },
+        updateId: ctx.update.update_id,
+      });
       if (!result.ok) {
         // A press applied before (the update came again): nothing to do.
         if (result.refusal.code === 'duplicate_update') await ctx.answerCbQuery().catch(() => {});

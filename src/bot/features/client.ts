@@ -37,7 +37,8 @@ client.start(async (ctx) => {
 
 client.help(async (ctx) => {
   const active = await ctx.deps.flows.activeFlow(ctx.from.id);
-  if (active?.view.kind === 'prompt') await ctx.reply(ctx.t('helpStep', { prompt: pickText(active.view.step.prompt, ctx.locale, ctx.deps.defaultLocale) }));
+  if (active?.view.kind === 'prompt')
+    await ctx.reply(ctx.t('helpStep', { prompt: pickText(active.view.step.prompt, ctx.locale, ctx.deps.defaultLocale) }));
   else if (active?.view.kind === 'confirm') await ctx.reply(ctx.t('pressButtons'));
   else if (active) await ctx.reply(ctx.t('alreadyReceived'));
   else await ctx.reply(ctx.t('helpNoRequest'));
@@ -91,7 +92,13 @@ client.on('message', async (ctx) => {
       // A step refuses an answer only when it is another item of an album already taken (see above).
       if (album !== undefined && result.refusal.status === 'collecting') return;
       await ctx.reply(
-        ctx.t(result.refusal.status === 'confirming' ? 'pressButtons' : result.refusal.status === 'needs_operator' ? 'parkedWait' : 'alreadyReceived'),
+        ctx.t(
+          result.refusal.status === 'confirming'
+            ? 'pressButtons'
+            : result.refusal.status === 'needs_operator'
+              ? 'parkedWait'
+              : 'alreadyReceived',
+        ),
       );
       return;
     default:
@@ -125,10 +132,15 @@ async function noRequest(ctx: BotContext & { from: NonNullable<BotContext['from'
     const operator = await directory.get(operatorId);
     const locale = operator?.languageCode === 'en' || operator?.languageCode === 'ru' ? operator.languageCode : ctx.deps.defaultLocale;
     // The client's text is passed on cut short (it could be as long as a message may be), lines kept.
-    const notice = fitHtml(t(locale, 'clientWrote', { client: html(name), text: html(text === null ? '📎' : fitPlain(text, RELAY_MAX)) }), TEXT_MAX);
+    const notice = fitHtml(
+      t(locale, 'clientWrote', { client: html(name), text: html(text === null ? '📎' : fitPlain(text, RELAY_MAX)) }),
+      TEXT_MAX,
+    );
     await ctx.telegram
       .sendMessage(operatorId, notice, { parse_mode: 'HTML' })
-      .catch((error: unknown) => ctx.deps.logger.warn({ err: errorSummary(error), operatorId }, 'operator not told about a client message'));
+      .catch((error: unknown) =>
+        ctx.deps.logger.warn({ err: errorSummary(error), operatorId }, 'operator not told about a client message'),
+      );
   }
 }
 

@@ -86,7 +86,12 @@ export function exportFeature(deps: ExportFeatureDeps): MiddlewareFn<BotContext>
 
   async function showTypes(ctx: BotContext, edit: boolean): Promise<void> {
     const requests = ctx.deps.catalogue().requests;
-    const text = [ctx.t(requests.length === 0 ? 'exportNoTypes' : 'exportPick'), ctx.t(ctx.role === 'admin' ? 'exportPickAll' : 'exportPickOwn'), '', ctx.t('exportArchiveHint')].join('\n');
+    const text = [
+      ctx.t(requests.length === 0 ? 'exportNoTypes' : 'exportPick'),
+      ctx.t(ctx.role === 'admin' ? 'exportPickAll' : 'exportPickOwn'),
+      '',
+      ctx.t('exportArchiveHint'),
+    ].join('\n');
     const keyboard = rows(
       requests.map((r) => button(pickText(r.title, ctx.locale), { kind: 'exportType', request: requestRef(r.id) })),
       2,
@@ -101,7 +106,10 @@ export function exportFeature(deps: ExportFeatureDeps): MiddlewareFn<BotContext>
       return;
     }
     const periods = PERIODS.map((period, i) => button(ctx.t(periodKey(period)), { kind: 'exportRun', request: key, period: i }));
-    await show(ctx, true, ctx.t('exportPeriodPick', { title: pickText(request.title, ctx.locale) }), [...rows(periods, 2), [button(ctx.t('exportBack'), { kind: 'exportMenu' })]]);
+    await show(ctx, true, ctx.t('exportPeriodPick', { title: pickText(request.title, ctx.locale) }), [
+      ...rows(periods, 2),
+      [button(ctx.t('exportBack'), { kind: 'exportMenu' })],
+    ]);
   }
 
   async function runExport(ctx: BotContext, key: number, periodIndex: number): Promise<void> {
@@ -115,11 +123,20 @@ export function exportFeature(deps: ExportFeatureDeps): MiddlewareFn<BotContext>
     await ctx.answerCbQuery(ctx.t('exportPreparing')).catch(() => {});
     const title = pickText(request.title, ctx.locale);
     const periodText = ctx.t(periodKey(period));
-    const csv = await exporterFor(ctx).requestCsv({ requestId: request.id, since: periodStart(period, clock()), viewer, locale: ctx.locale });
+    const csv = await exporterFor(ctx).requestCsv({
+      requestId: request.id,
+      since: periodStart(period, clock()),
+      viewer,
+      locale: ctx.locale,
+    });
     ctx.deps.logger.info({ staffId: ctx.from?.id, requestId: request.id, period, rows: csv.rows }, 'requests exported');
     if (csv.rows === 0) await ctx.reply(ctx.t('exportNothing', { title, period: periodText }));
     else if (csv.bytes.length > MAX_UPLOAD_BYTES) await ctx.reply(ctx.t('exportTooLarge'));
-    else await ctx.replyWithDocument({ source: csv.bytes, filename: csv.filename }, { caption: ctx.t('exportCaption', { title, period: periodText, n: csv.rows }) });
+    else
+      await ctx.replyWithDocument(
+        { source: csv.bytes, filename: csv.filename },
+        { caption: ctx.t('exportCaption', { title, period: periodText, n: csv.rows }) },
+      );
   }
 
   /**
@@ -143,16 +160,33 @@ export function exportFeature(deps: ExportFeatureDeps): MiddlewareFn<BotContext>
       return;
     }
     await ctx.answerCbQuery(ctx.t('exportPreparing')).catch(() => {});
-    const what = 'clientId' in scope ? (first.client ? displayName(first.client) : String(first.clientId)) : `${pickText(first.definition.title, ctx.locale)} #${first.id}`;
+    const what =
+      'clientId' in scope
+        ? first.client
+          ? displayName(first.client)
+          : String(first.clientId)
+        : `${pickText(first.definition.title, ctx.locale)} #${first.id}`;
     archiving.add(staffId);
     void (async () => {
       try {
         const archive = await exporter.archive({ scope, viewer, locale: ctx.locale, download: telegramDownloader(ctx.telegram) });
-        ctx.deps.logger.info({ staffId, scope: 'clientId' in scope ? 'client' : 'request', requests: archive?.requests, files: archive?.files, missing: archive?.missing }, 'archive made');
+        ctx.deps.logger.info(
+          {
+            staffId,
+            scope: 'clientId' in scope ? 'client' : 'request',
+            requests: archive?.requests,
+            files: archive?.files,
+            missing: archive?.missing,
+          },
+          'archive made',
+        );
         if (!archive) await ctx.reply(ctx.t('archiveNone'));
         else if (archive.bytes.length > MAX_UPLOAD_BYTES) await ctx.reply(ctx.t('exportTooLarge'));
         else {
-          const caption = [ctx.t('archiveCaption', { what, requests: archive.requests, files: archive.files }), ...(archive.missing > 0 ? [ctx.t('archiveMissing', { n: archive.missing })] : [])].join('\n');
+          const caption = [
+            ctx.t('archiveCaption', { what, requests: archive.requests, files: archive.files }),
+            ...(archive.missing > 0 ? [ctx.t('archiveMissing', { n: archive.missing })] : []),
+          ].join('\n');
           await ctx.replyWithDocument({ source: archive.bytes, filename: archive.filename }, { caption });
         }
       } catch (error) {

@@ -10,9 +10,9 @@ membershipFeature.on('my_chat_member', async (ctx) => {
   const status = update.new_chat_member.status;
   if (status === 'kicked') {
     // The operator of an active request hears that it cannot go on.
-    if ((await ctx.deps.directory.setBlocked(update.from.id, true)) && (await ctx.deps.flows.clientBlocked(update.from.id))) ctx.deps.sender.kick();
+    if ((await ctx.deps.directory.setBlocked(update.from.id, true)) && (await ctx.deps.flows.clientBlocked(update.from.id)))
+      ctx.deps.sender.kick();
   } else if (status === 'member') {
     await ctx.deps.directory.setBlocked(update.from.id, false);
   }
 });
-

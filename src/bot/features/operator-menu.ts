@@ -121,7 +121,10 @@ async function showClients(ctx: BotContext, page: number, query: string | undefi
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const title = query ? ctx.t('searchTitle', { query: html(query), total }) : ctx.t('clientsTitle', { total, page: page + 1, pages });
   const list = items.map((item) => [
-    button(`${displayName(item.person)}${item.status ? ` · ${badge(ctx, item.status)}` : ''}${item.queued ? ` (+${item.queued})` : ''}`, { kind: 'client', client: item.person.id }),
+    button(`${displayName(item.person)}${item.status ? ` · ${badge(ctx, item.status)}` : ''}${item.queued ? ` (+${item.queued})` : ''}`, {
+      kind: 'client',
+      client: item.person.id,
+    }),
   ]);
   const nav: InlineKeyboardButton[] = [];
   if (!query && page > 0) nav.push(button(ctx.t('prev'), { kind: 'clients', page: page - 1 }));
@@ -153,7 +156,9 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
   lines.push('');
   if (active) {
     const progress = active.view.kind === 'prompt' ? ` (${active.view.position}/${active.view.total})` : '';
-    lines.push(html(ctx.t('activeLine', { title: textIn(ctx, active.definition.title), status: `${badge(ctx, active.status)}${progress}` })));
+    lines.push(
+      html(ctx.t('activeLine', { title: textIn(ctx, active.definition.title), status: `${badge(ctx, active.status)}${progress}` })),
+    );
   } else {
     lines.push(ctx.t('noActiveRequest'));
   }
@@ -166,9 +171,17 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
     keyboard.push([button(ctx.t('resendPrompt'), { kind: 'resend', ...ref }), button(ctx.t('retryStep'), { kind: 'retry', ...ref })]);
     keyboard.push([button(ctx.t('reset'), { kind: 'reset', ...ref }), button(ctx.t('cancel'), { kind: 'cancel', ...ref })]);
   }
-  for (const flow of queued) keyboard.push([button(`${ctx.t('cancel')}: ${textIn(ctx, flow.definition.title)}`, { kind: 'cancel', flow: flow.id, version: flow.version })]);
+  for (const flow of queued)
+    keyboard.push([
+      button(`${ctx.t('cancel')}: ${textIn(ctx, flow.definition.title)}`, { kind: 'cancel', flow: flow.id, version: flow.version }),
+    ]);
   // Each button names its request type by a stable reference: a reloaded catalogue never redirects it.
-  keyboard.push(...rows(catalogue().requests.map((r) => button(textIn(ctx, r.title), { kind: 'send', client: clientId, requestRef: requestRef(r.id) })), 2));
+  keyboard.push(
+    ...rows(
+      catalogue().requests.map((r) => button(textIn(ctx, r.title), { kind: 'send', client: clientId, requestRef: requestRef(r.id) })),
+      2,
+    ),
+  );
   keyboard.push([button(ctx.t('history'), { kind: 'history', client: clientId }), button(ctx.t('back'), { kind: 'menu' })]);
   await show(ctx, edit, lines.join('\n'), keyboard);
 }
@@ -193,7 +206,9 @@ async function sendRequest(ctx: BotContext, clientId: number, ref: number): Prom
   const name = person ? displayName(person) : String(clientId);
   const title = textIn(ctx, request.title);
   await ctx.answerCbQuery(
-    result.value.queued ? ctx.t('requestQueuedShort', { title, client: name, position: result.value.position }) : ctx.t('requestSent', { title, client: name }),
+    result.value.queued
+      ? ctx.t('requestQueuedShort', { title, client: name, position: result.value.position })
+      : ctx.t('requestSent', { title, client: name }),
   );
   await showClient(ctx, clientId, true);
 }
@@ -211,11 +226,20 @@ async function showHistory(ctx: BotContext, clientId: number): Promise<void> {
   if (history.length === 0) header.push(ctx.t('noHistory'));
 
   const recent = (await messageLog.recent(clientId, 10)).reverse();
-  const footer = recent.length === 0 ? [] : ['', `<b>${ctx.t('recentMessages')}</b>`, ...recent.map((m) => `${m.direction === 'in' ? '←' : '→'} ${excerpt(m.text ?? `[${m.kind}]`, RECENT_MAX)}`)];
+  const footer =
+    recent.length === 0
+      ? []
+      : [
+          '',
+          `<b>${ctx.t('recentMessages')}</b>`,
+          ...recent.map((m) => `${m.direction === 'in' ? '←' : '→'} ${excerpt(m.text ?? `[${m.kind}]`, RECENT_MAX)}`),
+        ];
 
   const blocks: string[] = [];
   for (const flow of history) {
-    const lines = [`• ${html(textIn(ctx, flow.definition.title))} — ${badge(ctx, flow.status)} · ${flow.updatedAt.toISOString().slice(0, 16).replace('T', ' ')}`];
+    const lines = [
+      `• ${html(textIn(ctx, flow.definition.title))} — ${badge(ctx, flow.status)} · ${flow.updatedAt.toISOString().slice(0, 16).replace('T', ' ')}`,
+    ];
     const answers = (await flows.answersOf(flow.id)).filter((a) => a.status === 'accepted' || a.status === 'pending');
     for (const answer of answers) {
       const step = flow.definition.steps.find((s) => s.id === answer.stepId);
@@ -250,8 +274,11 @@ async function showFlows(ctx: BotContext, status: 'in_review' | null, page: numb
   const keyboard: InlineKeyboardButton[][] = [];
   for (const flow of slice) {
     const person = await directory.get(flow.clientId);
-    const data: CallbackData = status === 'in_review' ? { kind: 'resend', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
-    keyboard.push([button(`${person ? displayName(person) : flow.clientId} · ${textIn(ctx, flow.definition.title)} · ${badge(ctx, flow.status)}`, data)]);
+    const data: CallbackData =
+      status === 'in_review' ? { kind: 'resend', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
+    keyboard.push([
+      button(`${person ? displayName(person) : flow.clientId} · ${textIn(ctx, flow.definition.title)} · ${badge(ctx, flow.status)}`, data),
+    ]);
   }
   const nav: InlineKeyboardButton[] = [];
   const kind = status === 'in_review' ? 'reviews' : 'active';
@@ -268,7 +295,12 @@ async function showInviteMenu(ctx: BotContext): Promise<void> {
   const requests = ctx.deps.catalogue().requests;
   await show(ctx, true, `<b>${ctx.t('menuInvite')}</b>`, [
     [button(ctx.t('menuInvite'), { kind: 'inviteNew' })],
-    ...rows(requests.map((r) => button(ctx.t('inviteWith', { title: textIn(ctx, r.title) }), { kind: 'inviteWith', requestRef: requestRef(r.id) })), 2),
+    ...rows(
+      requests.map((r) =>
+        button(ctx.t('inviteWith', { title: textIn(ctx, r.title) }), { kind: 'inviteWith', requestRef: requestRef(r.id) }),
+      ),
+      2,
+    ),
     [button(ctx.t('back'), { kind: 'menu' })],
   ]);
 }

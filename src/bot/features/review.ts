@@ -26,7 +26,13 @@ staff.on('callback_query', async (ctx, next) => {
   const updateId = ctx.update.update_id;
   switch (data.kind) {
     case 'accept':
-      return settle(ctx, await flows.accept({ operatorId, flowId: data.flow, version: data.version, updateId }), 'accepted', data.flow, false);
+      return settle(
+        ctx,
+        await flows.accept({ operatorId, flowId: data.flow, version: data.version, updateId }),
+        'accepted',
+        data.flow,
+        false,
+      );
     case 'askAgain':
       return startAskAgain(ctx, data.flow, data.version);
     case 'askToggle': {
@@ -105,7 +111,12 @@ async function refreshCard(ctx: BotContext, flowId: number): Promise<void> {
   const text = `<b>${html(pickText(flow.definition.title, ctx.locale, ctx.deps.defaultLocale))}</b> · ${html(client ? displayName(client) : String(flow.clientId))}\n${ctx.t(`status_${flow.status}` as MessageKey)}`;
   const keyboard: InlineKeyboardButton[][] =
     flow.status === 'in_review'
-      ? [[button(ctx.t('accept'), { kind: 'accept', flow: flow.id, version: flow.version }), button(ctx.t('askAgain'), { kind: 'askAgain', flow: flow.id, version: flow.version })]]
+      ? [
+          [
+            button(ctx.t('accept'), { kind: 'accept', flow: flow.id, version: flow.version }),
+            button(ctx.t('askAgain'), { kind: 'askAgain', flow: flow.id, version: flow.version }),
+          ],
+        ]
       : [[button(ctx.t('openClient'), { kind: 'client', client: flow.clientId })]];
   await ctx.editMessageText(text, { parse_mode: 'HTML', ...inline(keyboard) }).catch(() => {});
 }
@@ -130,15 +141,35 @@ async function showAskAgain(ctx: BotContext, flowId: number, version: number): P
   const keyboard: InlineKeyboardButton[][] = [];
   if (flow.definition.steps.length > 1) {
     const toggles = flow.definition.steps.map((step, i) =>
-      button(`${picked.includes(i) ? '☑' : '☐'} ${stepLabel(step, ctx.locale, ctx.deps.defaultLocale)}`, { kind: 'askToggle', flow: flowId, version, step: i }),
+      button(`${picked.includes(i) ? '☑' : '☐'} ${stepLabel(step, ctx.locale, ctx.deps.defaultLocale)}`, {
+        kind: 'askToggle',
+        flow: flowId,
+        version,
+        step: i,
+      }),
     );
     keyboard.push(...rows(toggles, 2));
   }
-  keyboard.push(...rows(REASONS.map((key, i) => button(ctx.t(key), { kind: 'askReason', flow: flowId, version, reason: i })), 2));
+  keyboard.push(
+    ...rows(
+      REASONS.map((key, i) => button(ctx.t(key), { kind: 'askReason', flow: flowId, version, reason: i })),
+      2,
+    ),
+  );
   keyboard.push([button(ctx.t('typeReason'), { kind: 'askReason', flow: flowId, version, reason: TYPED_REASON })]);
   const client = await ctx.deps.directory.get(flow.clientId);
-  const text = ctx.t('askAgainPick', { title: pickText(flow.definition.title, ctx.locale, ctx.deps.defaultLocale), client: client ? displayName(client) : String(flow.clientId) });
-  const steps = picked.length > 0 ? picked.map((i) => flow.definition.steps[i]).filter((s) => s !== undefined).map((s) => stepLabel(s, ctx.locale, ctx.deps.defaultLocale)).join(', ') : ctx.t('allSteps');
+  const text = ctx.t('askAgainPick', {
+    title: pickText(flow.definition.title, ctx.locale, ctx.deps.defaultLocale),
+    client: client ? displayName(client) : String(flow.clientId),
+  });
+  const steps =
+    picked.length > 0
+      ? picked
+          .map((i) => flow.definition.steps[i])
+          .filter((s) => s !== undefined)
+          .map((s) => stepLabel(s, ctx.locale, ctx.deps.defaultLocale))
+          .join(', ')
+      : ctx.t('allSteps');
   await ctx.editMessageText(`${html(text)}\n\n<b>${html(steps)}</b>`, { parse_mode: 'HTML', ...inline(keyboard) }).catch(() => {});
 }
 

@@ -120,9 +120,7 @@ export function wireMessage(chat: ChatRecord, message: StoredMessage, withReply 
     date: message.date,
     ...(message.editDate !== undefined ? { edit_date: message.editDate } : {}),
     ...(message.mediaGroupId !== undefined ? { media_group_id: message.mediaGroupId } : {}),
-    ...(origin?.type === 'user'
-      ? { forward_origin: origin, forward_from: origin.sender_user, forward_date: origin.date }
-      : {}),
+    ...(origin?.type === 'user' ? { forward_origin: origin, forward_from: origin.sender_user, forward_date: origin.date } : {}),
     ...(origin?.type === 'channel'
       ? {
           forward_origin: origin,

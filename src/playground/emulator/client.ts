@@ -242,10 +242,16 @@ export class EmulatedUser {
 
   /** Resolves with the bot's answer (answerCallbackQuery) to the press `callbackQueryId`. */
   waitForCallbackAnswer(callbackQueryId: string, options: WaitOptions = {}): Promise<CallbackAnswer> {
-    return waitUntil(this.state, () => {
-      const answer = this.callbackAnswers().find((a) => a.callbackQueryId === callbackQueryId);
-      return answer ? { value: answer } : undefined;
-    }, `the answer to callback query ${callbackQueryId}`, () => this.transcript(), options.timeoutMs);
+    return waitUntil(
+      this.state,
+      () => {
+        const answer = this.callbackAnswers().find((a) => a.callbackQueryId === callbackQueryId);
+        return answer ? { value: answer } : undefined;
+      },
+      `the answer to callback query ${callbackQueryId}`,
+      () => this.transcript(),
+      options.timeoutMs,
+    );
   }
 
   /** The reply keyboard the bot currently shows this user, if any. */
@@ -263,11 +269,10 @@ export class EmulatedUser {
    * Presses a reply-keyboard button: sends its text, or the user's own contact for a request_contact button,
    * or `options.location` for a request_location button.
    */
-  async pressReplyButton(
-    text: string,
-    options: { location?: { latitude: number; longitude: number } } = {},
-  ): Promise<ChatMessage> {
-    const button = this.replyKeyboard()?.flat().find((candidate) => candidate.text === text);
+  async pressReplyButton(text: string, options: { location?: { latitude: number; longitude: number } } = {}): Promise<ChatMessage> {
+    const button = this.replyKeyboard()
+      ?.flat()
+      .find((candidate) => candidate.text === text);
     if (!button) {
       throw new Error(`No reply keyboard button "${text}" is shown\n${this.transcript()}`);
     }
@@ -337,11 +342,14 @@ export class EmulatedUser {
    * Resolves with the first truthy value `predicate` returns for the bot's messages, re-checking on every change.
    * On timeout, rejects with an Error that includes the transcript.
    */
-  waitFor<T>(
-    predicate: (messages: ChatMessage[]) => T | false | null | undefined,
-    options: WaitOptions = {},
-  ): Promise<T> {
-    return waitForPredicate(this.state, () => this.messages(), predicate, () => this.transcript(), options.timeoutMs);
+  waitFor<T>(predicate: (messages: ChatMessage[]) => T | false | null | undefined, options: WaitOptions = {}): Promise<T> {
+    return waitForPredicate(
+      this.state,
+      () => this.messages(),
+      predicate,
+      () => this.transcript(),
+      options.timeoutMs,
+    );
   }
 
   /**

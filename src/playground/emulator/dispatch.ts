@@ -10,13 +10,7 @@ export class Dispatcher {
   readonly calls = new CallLog();
 
   /** A call that arrived over HTTP for a known method: latency and scripted failures, flood limits, the method. */
-  async call(
-    state: EmulatorState,
-    bot: BotRecord,
-    method: string,
-    params: Params,
-    signal: AbortSignal,
-  ): Promise<unknown> {
+  async call(state: EmulatorState, bot: BotRecord, method: string, params: Params, signal: AbortSignal): Promise<unknown> {
     const chatId = chatIdOf(params);
     try {
       await this.faults.beforeCall(method);

@@ -10,8 +10,7 @@ export interface Formatted {
 export const cantParse = (reason: string): ApiError => badRequest(`can't parse entities: ${reason}`);
 
 /** Telegram reports parse errors at UTF-8 byte offsets of the source text. */
-export const byteOffset = (source: string, index: number): number =>
-  Buffer.byteLength(source.slice(0, index), 'utf8');
+export const byteOffset = (source: string, index: number): number => Buffer.byteLength(source.slice(0, index), 'utf8');
 
 export function sortEntities(entities: MessageEntity[]): MessageEntity[] {
   return entities.sort((a, b) => a.offset - b.offset || b.length - a.length);

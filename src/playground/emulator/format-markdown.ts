@@ -163,8 +163,7 @@ export function parseMarkdown(source: string): Formatted {
   let text = '';
   const entities: MessageEntity[] = [];
   let index = 0;
-  const unclosed = (at: number): Error =>
-    cantParse(`Can't find end of the entity starting at byte offset ${byteOffset(source, at)}`);
+  const unclosed = (at: number): Error => cantParse(`Can't find end of the entity starting at byte offset ${byteOffset(source, at)}`);
   while (index < source.length) {
     const char = source[index] ?? '';
     const next = source[index + 1];

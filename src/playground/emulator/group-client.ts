@@ -175,11 +175,14 @@ export class EmulatedGroup {
    * Resolves with the first truthy value `predicate` returns for the bot's messages here, re-checking on every
    * change. On timeout, rejects with an Error that includes the transcript.
    */
-  waitFor<T>(
-    predicate: (messages: ChatMessage[]) => T | false | null | undefined,
-    options: WaitOptions = {},
-  ): Promise<T> {
-    return waitForPredicate(this.state, () => this.messages(), predicate, () => this.transcript(), options.timeoutMs);
+  waitFor<T>(predicate: (messages: ChatMessage[]) => T | false | null | undefined, options: WaitOptions = {}): Promise<T> {
+    return waitForPredicate(
+      this.state,
+      () => this.messages(),
+      predicate,
+      () => this.transcript(),
+      options.timeoutMs,
+    );
   }
 
   /**

@@ -85,11 +85,7 @@ export async function readParams(req: IncomingMessage, url: URL): Promise<Params
 }
 
 /** Decodes a JSON, urlencoded or multipart body; body fields override query-string ones. */
-export async function paramsFromBody(
-  body: Buffer,
-  contentType: string,
-  query: URLSearchParams = new URLSearchParams(),
-): Promise<Params> {
+export async function paramsFromBody(body: Buffer, contentType: string, query: URLSearchParams = new URLSearchParams()): Promise<Params> {
   const values = new Map<string, unknown>(query);
   const uploads: Array<[string, Upload]> = [];
   if (body.length === 0) return new Params(values, uploads);

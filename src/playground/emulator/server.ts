@@ -188,13 +188,7 @@ export class Emulator {
     }
   }
 
-  private async handleBotApi(
-    token: string,
-    method: string,
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-  ): Promise<void> {
+  private async handleBotApi(token: string, method: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const name = methodName(method);
     let bot: BotRecord | undefined;
     let params: Params;
@@ -225,9 +219,7 @@ export class Emulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const server = createServer();
   const dispatcher = new Dispatcher();
-  const state: EmulatorState = new EmulatorState((bot, method, params) =>
-    dispatcher.webhookReply(state, bot, method, params),
-  );
+  const state: EmulatorState = new EmulatorState((bot, method, params) => dispatcher.webhookReply(state, bot, method, params));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {

@@ -51,9 +51,7 @@ export interface CreateGroupInit {
 }
 
 export type NewMessage = Pick<StoredMessage, 'sender' | 'content'> &
-  Partial<
-    Pick<StoredMessage, 'fromUserId' | 'parseMode' | 'replyMarkup' | 'replyToId' | 'mediaGroupId' | 'forwardOrigin'>
-  >;
+  Partial<Pick<StoredMessage, 'fromUserId' | 'parseMode' | 'replyMarkup' | 'replyToId' | 'mediaGroupId' | 'forwardOrigin'>>;
 
 export type MessagePatch = Partial<Pick<StoredMessage, 'content' | 'parseMode' | 'replyMarkup'>>;
 
@@ -240,13 +238,7 @@ export class EmulatorState {
   }
 
   /** A button press; `fromUserId` names the member who pressed it in a group (a private chat has one user). */
-  addCallbackQuery(
-    chat: ChatRecord,
-    messageId: number,
-    data: string,
-    buttonText: string,
-    fromUserId?: number,
-  ): CallbackQueryRecord {
+  addCallbackQuery(chat: ChatRecord, messageId: number, data: string, buttonText: string, fromUserId?: number): CallbackQueryRecord {
     const query: CallbackQueryRecord = {
       id: randomBytes(8).readBigUInt64BE().toString(),
       messageId,

@@ -38,8 +38,7 @@ export class UpdateQueue {
 
   /** getUpdates offset semantics: positive confirms everything below it; negative keeps only the last -offset. */
   confirm(offset: number): void {
-    this.pending =
-      offset > 0 ? this.pending.filter((update) => update.update_id >= offset) : this.pending.slice(offset);
+    this.pending = offset > 0 ? this.pending.filter((update) => update.update_id >= offset) : this.pending.slice(offset);
   }
 
   peek(limit: number): TgUpdate[] {

@@ -71,7 +71,9 @@ export function findCallbackButton(
     .filter((message) => messageId === undefined || message.id === messageId)
     .reverse();
   for (const message of candidates) {
-    const found = inlineKeyboardOf(message.replyMarkup)?.flat().find((candidate) => buttonMatches(candidate, matcher));
+    const found = inlineKeyboardOf(message.replyMarkup)
+      ?.flat()
+      .find((candidate) => buttonMatches(candidate, matcher));
     if (found?.callback_data !== undefined) return { message, data: found.callback_data, text: found.text };
   }
   return undefined;
@@ -106,10 +108,16 @@ export function waitForPredicate<T>(
   transcript: () => string,
   timeoutMs?: number,
 ): Promise<T> {
-  return waitUntil(state, () => {
-    const result = predicate(messages());
-    return result === false || result === null || result === undefined ? undefined : { value: result };
-  }, 'the predicate to hold', transcript, timeoutMs);
+  return waitUntil(
+    state,
+    () => {
+      const result = predicate(messages());
+      return result === false || result === null || result === undefined ? undefined : { value: result };
+    },
+    'the predicate to hold',
+    transcript,
+    timeoutMs,
+  );
 }
 
 /**
@@ -124,16 +132,21 @@ export function waitForNextMessage(
   transcript: () => string,
   timeoutMs?: number,
 ): Promise<ChatMessage> {
-  return waitUntil(state, () => {
-    const found = nextChangedMessage(stored(), baseline.get(), match);
-    if (!found) return undefined;
-    baseline.set(found.changeSeq);
-    return { value: toChatMessage(found) };
-  }, `a bot message matching ${describeMatcher(match)}`, transcript, timeoutMs);
+  return waitUntil(
+    state,
+    () => {
+      const found = nextChangedMessage(stored(), baseline.get(), match);
+      if (!found) return undefined;
+      baseline.set(found.changeSeq);
+      return { value: toChatMessage(found) };
+    },
+    `a bot message matching ${describeMatcher(match)}`,
+    transcript,
+    timeoutMs,
+  );
 }
 
 export function describeMatcher(matcher: string | RegExp | ((value: never) => boolean)): string {
   if (typeof matcher === 'string') return JSON.stringify(matcher);
   return matcher instanceof RegExp ? String(matcher) : 'the predicate';
 }
-

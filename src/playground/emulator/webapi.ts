@@ -75,8 +75,7 @@ const USER_ACTIONS: Record<string, UserAction> = {
     return { callbackQueryId };
   },
   'reply-button': (user, params) => user.pressReplyButton(required(params.string('text'), 'text')),
-  edit: (user, params) =>
-    user.editMessage(required(params.integer('messageId'), 'messageId'), required(params.string('text'), 'text')),
+  edit: (user, params) => user.editMessage(required(params.integer('messageId'), 'messageId'), required(params.string('text'), 'text')),
   contact: (user, params) =>
     user.sendContact({
       phoneNumber: required(params.string('phoneNumber'), 'phoneNumber'),
@@ -84,10 +83,7 @@ const USER_ACTIONS: Record<string, UserAction> = {
       lastName: params.string('lastName'),
     }),
   location: (user, params) =>
-    user.sendLocation(
-      required(params.number('latitude'), 'latitude'),
-      required(params.number('longitude'), 'longitude'),
-    ),
+    user.sendLocation(required(params.number('latitude'), 'latitude'), required(params.number('longitude'), 'longitude')),
   block: async (user) => {
     await user.blockBot();
     return { blocked: true };
@@ -152,7 +148,11 @@ export class WebApi {
         );
       }
       case 'GET users':
-        return sendJson(res, 200, state.users().map((info) => ({ id: info.id, info })));
+        return sendJson(
+          res,
+          200,
+          state.users().map((info) => ({ id: info.id, info })),
+        );
       case 'POST users': {
         const params = await this.body(req);
         const user = this.host.createUser({
@@ -235,9 +235,7 @@ async function album(user: EmulatedUser, params: Params): Promise<unknown> {
   return user.sendAlbum(
     files.map((file, index) => {
       const common = { bytes: file.bytes, fileName: file.fileName, caption: index === 0 ? caption : undefined };
-      return defaultKind(file) === 'photo'
-        ? { type: 'photo', ...common }
-        : { type: 'document', ...common, mimeType: mimeTypeOf(file) };
+      return defaultKind(file) === 'photo' ? { type: 'photo', ...common } : { type: 'document', ...common, mimeType: mimeTypeOf(file) };
     }),
   );
 }

@@ -65,7 +65,8 @@ export const en = {
       : 'We kept the first file of your album; the others were not used. Please send one file per step.',
   // operator
   requestStarted: (p) => `“${p.title}” was sent to ${p.client}.`,
-  requestQueued: (p) => `${p.client} is answering another request; “${p.title}” is queued (position ${p.position}) and will start by itself.`,
+  requestQueued: (p) =>
+    `${p.client} is answering another request; “${p.title}” is queued (position ${p.position}) and will start by itself.`,
   clientNotStarted: (p) => `${p.client} has not opened the bot yet, so the bot cannot write to them. Send them an invite link.`,
   reviewHeader: (p) => `📥 ${p.title} from ${p.client} (round ${p.round})`,
   fileCaption: (p) => `${p.client} · ${p.title} · ${p.step}`,
@@ -76,11 +77,13 @@ export const en = {
   cancelledCard: '✖️ Cancelled',
   expiredCard: '⌛ Expired',
   completedOperator: (p) => `✅ ${p.client} completed “${p.title}”.`,
-  parkedOperator: (p) => `⚠️ ${p.client} could not answer “${p.step}” of “${p.title}” after ${p.attempts} attempts (last problem: ${p.error}). Retry the step, reset or cancel the request.`,
+  parkedOperator: (p) =>
+    `⚠️ ${p.client} could not answer “${p.step}” of “${p.title}” after ${p.attempts} attempts (last problem: ${p.error}). Retry the step, reset or cancel the request.`,
   retryStep: '🔂 Retry step',
   reset: '⏮ Reset',
   cancel: '✖️ Cancel',
-  clientBlockedNotice: (p) => `⛔ ${p.client} has blocked the bot, so “${p.title}” cannot go on. Cancel it, or wait until they unblock the bot.`,
+  clientBlockedNotice: (p) =>
+    `⛔ ${p.client} has blocked the bot, so “${p.title}” cannot go on. Cancel it, or wait until they unblock the bot.`,
   clientCancelled: (p) => `${p.client} cancelled “${p.title}”.`,
   clientExpired: (p) => `“${p.title}” for ${p.client} expired without an answer.`,
   // bot: common
@@ -205,7 +208,8 @@ export const en = {
   exportPreparing: 'Preparing the file…',
   exportNothing: (p) => `There are no “${p.title}” requests in this period (${p.period}).`,
   exportCaption: (p) => `${p.title} · ${p.period} · requests: ${p.n}`,
-  exportTooLarge: 'The file is larger than a bot may send (50 MB). Please use the command line instead (npm run export or npm run archive).',
+  exportTooLarge:
+    'The file is larger than a bot may send (50 MB). Please use the command line instead (npm run export or npm run archive).',
   archiveUsage: 'Usage: /archive <client ID> — the client’s answers and files as a ZIP archive. The ID is on the client card.',
   archivePick: (p) => `📦 Archive of ${p.client} (requests: ${p.n}). All of them, or one?`,
   archiveAll: (p) => `📦 All requests (${p.n})`,

@@ -73,11 +73,13 @@ export const ru: Messages = {
   cancelledCard: '✖️ Отменено',
   expiredCard: '⌛ Срок истёк',
   completedOperator: (p) => `✅ ${p.client} выполнил(а) «${p.title}».`,
-  parkedOperator: (p) => `⚠️ ${p.client} не смог(ла) ответить на «${p.step}» в «${p.title}» за ${p.attempts} попыток (последняя ошибка: ${p.error}). Повторите шаг, начните заново или отмените запрос.`,
+  parkedOperator: (p) =>
+    `⚠️ ${p.client} не смог(ла) ответить на «${p.step}» в «${p.title}» за ${p.attempts} попыток (последняя ошибка: ${p.error}). Повторите шаг, начните заново или отмените запрос.`,
   retryStep: '🔂 Повторить шаг',
   reset: '⏮ Заново',
   cancel: '✖️ Отменить',
-  clientBlockedNotice: (p) => `⛔ ${p.client} заблокировал(а) бота, поэтому «${p.title}» не может продолжиться. Отмените запрос или дождитесь, когда бот будет разблокирован.`,
+  clientBlockedNotice: (p) =>
+    `⛔ ${p.client} заблокировал(а) бота, поэтому «${p.title}» не может продолжиться. Отмените запрос или дождитесь, когда бот будет разблокирован.`,
   clientCancelled: (p) => `${p.client} отменил(а) «${p.title}».`,
   clientExpired: (p) => `Срок «${p.title}» для ${p.client} истёк без ответа.`,
   notAllowed: 'Извините, это вам недоступно.',
@@ -218,7 +220,8 @@ export const ru: Messages = {
   // доставка результатов (/deliveries) и удаление данных (/forget): src/bot/features/admin.ts
   deliveriesOff: 'Отправка результатов по вебхуку не настроена (RESULT_WEBHOOK_URL).',
   deliveriesTitle: 'Отправка результатов по вебхуку',
-  deliveriesCounts: (p) => `Ожидают: ${p.pending} · не доставлены: ${p.failed} · доставлены: ${p.delivered} · удалены до доставки: ${p.erased}`,
+  deliveriesCounts: (p) =>
+    `Ожидают: ${p.pending} · не доставлены: ${p.failed} · доставлены: ${p.delivered} · удалены до доставки: ${p.erased}`,
   deliveriesLastError: (p) => `Последняя ошибка: ${p.error} (доставка №${p.id}, запрос №${p.flow}, ${p.at})`,
   deliveriesRetry: (p) => `🔁 Повторить недоставленные (${p.n})`,
   deliveriesRetried: (p) => `Будут отправлены повторно: ${p.n}.`,

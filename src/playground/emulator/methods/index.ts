@@ -9,9 +9,10 @@ import { sendingMethods } from './sending.js';
 import { updateMethods } from './updates.js';
 
 const METHODS = new Map<string, { name: string; handler: MethodHandler }>(
-  Object.entries({ ...updateMethods, ...sendingMethods, ...editingMethods, ...miscMethods }).map(
-    ([name, handler]) => [name.toLowerCase(), { name, handler }],
-  ),
+  Object.entries({ ...updateMethods, ...sendingMethods, ...editingMethods, ...miscMethods }).map(([name, handler]) => [
+    name.toLowerCase(),
+    { name, handler },
+  ]),
 );
 
 /** The method's name as the Bot API documents it ("GETME" → "getMe"), or undefined for an unknown method. */

@@ -5,14 +5,7 @@ import { GroupChat } from '../group.js';
 import type { Params } from '../params.js';
 import type { BotCommand } from '../state.js';
 import type { TgChatMember, TgUser } from '../types.js';
-import {
-  chatIdParam,
-  knownChat,
-  memberGroup,
-  writableChat,
-  type MethodContext,
-  type MethodHandler,
-} from './context.js';
+import { chatIdParam, knownChat, memberGroup, writableChat, type MethodContext, type MethodHandler } from './context.js';
 
 const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 

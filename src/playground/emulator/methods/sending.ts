@@ -133,11 +133,7 @@ function copyMessage(context: MethodContext): { message_id: number } {
 function forwardMessage(context: MethodContext): TgMessage {
   const { state } = context;
   const target = writableChat(context);
-  const { source, message: original } = sourceMessage(
-    context,
-    'message to forward not found',
-    "message can't be forwarded",
-  );
+  const { source, message: original } = sourceMessage(context, 'message to forward not found', "message can't be forwarded");
   const origin: MessageOrigin =
     source.chat.type === 'channel'
       ? { type: 'channel', chat: source.chat, message_id: original.id, date: original.date }

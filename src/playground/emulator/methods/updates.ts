@@ -18,9 +18,7 @@ function applyAllowedUpdates(bot: BotRecord, params: Params): void {
 
 async function getUpdates({ bot, params, signal }: MethodContext): Promise<TgUpdate[]> {
   if (bot.webhook.config) {
-    throw conflict(
-      "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
-    );
+    throw conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
   }
   // Telegram answers only the newest getUpdates; an older pending one is terminated.
   bot.updates.interruptWait('replaced');
