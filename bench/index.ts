@@ -1,13 +1,22 @@
 /**
- * `npm run bench [-- --clients 200 --samples 600 --starts 300 --verbose]`
+ * `npm run bench [-- options]`
  *
- * Measures the flow service on PGlite (a fresh temporary data directory) and, when BENCH_DATABASE_URL
- * or TEST_DATABASE_URL is set, on PostgreSQL (a fresh database, dropped afterwards):
+ * Two benchmarks, both on PGlite (a fresh temporary data directory) and, when BENCH_DATABASE_URL or
+ * TEST_DATABASE_URL is set, on PostgreSQL (a fresh database, dropped afterwards):
+ *
+ * The flow service alone (`--service` runs only this):
  *   (a) statements and network round trips per command,
  *   (b) latency of FlowService.answer for one client going through personal_data,
  *   (c) throughput of N clients driven concurrently through personal_data to completion,
  *   (d) latency of FlowService.start.
- * Results go to stdout; docs/performance.md explains them.
+ *
+ * The whole pipeline (`--pipeline` runs only this; bench/pipeline.ts): the app as startApp builds it,
+ * updates fed through the durable inbox, replies delivered by the outbox sender to a Bot API stub over
+ * HTTP, against a Telegraf WizardScene baseline with its session in the same PostgreSQL database.
+ * `--scale` repeats it on a database holding 100,000 finished and 10,000 open flows; `--profile` runs it
+ * under `node --cpu-prof` and lists the top self-time functions and modules.
+ *
+ * Results go to stdout (`--json`: as JSON); docs/performance.md explains them.
  */
 import os from 'node:os';
 import { sql } from 'drizzle-orm';
@@ -18,6 +27,8 @@ import { people } from '../src/db/schema.js';
 import { FlowService } from '../src/flows/service.js';
 import type { Outcome } from '../src/flows/types.js';
 import { openPgliteBench, openPostgresBench, type BenchEngine, type Counted } from './engines.js';
+import { pipelineReport, runPipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.js';
+import { profileReport, profileRun, summarise, type ProfileSummary } from './profile.js';
 import { distribution, ms, table, timed, type Distribution } from './stats.js';
 
 const OPERATOR = 1;
@@ -30,25 +41,155 @@ const ANSWERS: readonly Answer[] = [
 const INVALID: Answer = { kind: 'text', text: '1' }; // the city is at least 2 characters
 
 interface Options {
-  clients: number;
+  /** Flow service benchmark: clients of (c), samples of (b), starts of (d). */
+  serviceClients: number;
   samples: number;
   starts: number;
   verbose: boolean;
+  service: boolean;
+  pipeline: PipelineOptions | null;
+  profile: boolean;
+  profileFile: string | null;
+  json: boolean;
 }
 
+const USAGE = `usage: npm run bench -- [--service | --pipeline] [--json] [--verbose]
+  flow service:  [--service-clients 200] [--samples 600] [--starts 300]
+  pipeline:      [--clients 1000] [--concurrency 200,16] [--operators 1] [--engines postgres,pglite]
+                 [--only ours|baseline] [--repeat 5] [--no-compare-api]
+                 diagnostics: [--bypass-limiter] [--pool N] (never the app's own settings)
+                 [--scale [--finished 100000] [--open 10000]]
+  profile:       --profile [--clients 1000]   (PostgreSQL, ours, 16 at once, under node --cpu-prof)
+                 --profile-file F.cpuprofile   (summarise an existing profile)`;
+
 function parseArgs(args: readonly string[]): Options {
-  const options: Options = { clients: 200, samples: 600, starts: 300, verbose: false };
+  const options: Options = {
+    serviceClients: 200,
+    samples: 600,
+    starts: 300,
+    verbose: false,
+    service: true,
+    pipeline: null,
+    profile: false,
+    profileFile: null,
+    json: false,
+  };
+  const pipeline: { -readonly [K in keyof PipelineOptions]: PipelineOptions[K] } = {
+    clients: 1_000,
+    concurrencies: [200, 16],
+    operators: 1,
+    only: null,
+    engines: ['postgres', 'pglite'],
+    scale: false,
+    finished: 100_000,
+    open: 10_000,
+    bypassLimiter: false,
+    pool: null,
+    repeat: 5,
+    compareApi: true,
+    windowFile: null,
+  };
+  let onlyService = false;
+  let onlyPipeline = false;
+  const positive = (arg: string, raw: string | undefined): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`${arg} needs a positive integer\n${USAGE}`);
+    return value;
+  };
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = Number(args[i + 1]);
-    if (arg === '--verbose') options.verbose = true;
-    else if ((arg === '--clients' || arg === '--samples' || arg === '--starts') && Number.isInteger(value) && value > 0) {
-      options[arg.slice(2) as 'clients' | 'samples' | 'starts'] = value;
-      i++;
-    } else throw new Error(`unknown argument ${arg ?? ''}; usage: bench [--clients N] [--samples N] [--starts N] [--verbose]`);
+    const arg = args[i] ?? '';
+    const next = () => args[++i];
+    switch (arg) {
+      case '--verbose':
+        options.verbose = true;
+        break;
+      case '--json':
+        options.json = true;
+        break;
+      case '--service':
+        onlyService = true;
+        break;
+      case '--pipeline':
+        onlyPipeline = true;
+        break;
+      case '--service-clients':
+        options.serviceClients = positive(arg, next());
+        break;
+      case '--samples':
+        options.samples = positive(arg, next());
+        break;
+      case '--starts':
+        options.starts = positive(arg, next());
+        break;
+      case '--clients':
+        pipeline.clients = positive(arg, next());
+        break;
+      case '--operators':
+        pipeline.operators = positive(arg, next());
+        break;
+      case '--repeat':
+        pipeline.repeat = positive(arg, next());
+        break;
+      case '--finished':
+        pipeline.finished = positive(arg, next());
+        break;
+      case '--open':
+        pipeline.open = positive(arg, next());
+        break;
+      case '--concurrency':
+        pipeline.concurrencies = (next() ?? '').split(',').map((v) => positive(arg, v));
+        break;
+      case '--engines': {
+        const names = (next() ?? '').split(',').map((e) => (e === 'pg' ? 'postgres' : e));
+        const engines = names.filter((e): e is 'postgres' | 'pglite' => e === 'postgres' || e === 'pglite');
+        if (engines.length !== names.length) throw new Error(`--engines: postgres and/or pglite\n${USAGE}`);
+        pipeline.engines = engines;
+        break;
+      }
+      case '--only': {
+        const only = next();
+        if (only !== 'ours' && only !== 'baseline') throw new Error(`--only: ours or baseline\n${USAGE}`);
+        pipeline.only = only;
+        break;
+      }
+      case '--scale':
+        pipeline.scale = true;
+        break;
+      case '--bypass-limiter':
+        pipeline.bypassLimiter = true;
+        break;
+      case '--pool':
+        pipeline.pool = positive(arg, next());
+        break;
+      case '--no-compare-api':
+        pipeline.compareApi = false;
+        break;
+      case '--window-file':
+        pipeline.windowFile = next() ?? null;
+        pipeline.compareApi = false;
+        break;
+      case '--profile':
+        options.profile = true;
+        break;
+      case '--profile-file':
+        options.profileFile = next() ?? null;
+        break;
+      default:
+        throw new Error(`unknown argument ${arg}\n${USAGE}`);
+    }
   }
+  if (onlyService && onlyPipeline) throw new Error(`--service and --pipeline exclude each other\n${USAGE}`);
+  options.service = !onlyPipeline && !options.profile && options.profileFile === null;
+  options.pipeline = onlyService || options.profile || options.profileFile !== null ? null : pipeline;
+  if (options.profile) options.pipeline = null;
+  // Kept for --profile, which passes its own pipeline options to the child.
+  profileClients = pipeline.clients;
+  profileOperators = pipeline.operators;
   return options;
 }
+
+let profileClients = 1_000;
+let profileOperators = 1;
 
 let nextUpdate = 1;
 let nextClient = 100_000;
@@ -90,7 +231,9 @@ async function countPass(counted: Counted, catalogue: Catalogue): Promise<Trips[
   const [name, city, birth] = ANSWERS;
   if (!name || !city || !birth) throw new Error('answers');
 
-  const first = await measure('start (client idle)', () => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
+  const first = await measure('start (client idle)', () =>
+    flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }),
+  );
   await measure('answer, valid, not the last step', answer(name));
   await measure('answer, invalid', answer(INVALID));
   await measure('answer, valid, not the last step', answer(city));
@@ -106,12 +249,20 @@ async function countPass(counted: Counted, catalogue: Catalogue): Promise<Trips[
   );
   if (refused.result.ok) throw new Error('a message during review was taken');
   out.push({ command: 'message refused (in_review, logged)', statements: refused.statements, roundTrips: refused.roundTrips });
-  await measure('accept (→ completed, nothing queued)', () => flows.accept({ operatorId: OPERATOR, flowId: first.flow.id, updateId: nextUpdate++ }));
-  const second = await measure('start (client idle)', () => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
-  await measure('start (client busy: queued)', () => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
+  await measure('accept (→ completed, nothing queued)', () =>
+    flows.accept({ operatorId: OPERATOR, flowId: first.flow.id, updateId: nextUpdate++ }),
+  );
+  const second = await measure('start (client idle)', () =>
+    flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }),
+  );
+  await measure('start (client busy: queued)', () =>
+    flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }),
+  );
   for (const a of ANSWERS) must(await flows.answer({ clientId: client, answer: a, updateId: nextUpdate++ }), 'answer');
   must(await flows.confirm({ clientId: client, updateId: nextUpdate++ }), 'confirm');
-  await measure('accept (→ completed, starts the queued one)', () => flows.accept({ operatorId: OPERATOR, flowId: second.flow.id, updateId: nextUpdate++ }));
+  await measure('accept (→ completed, starts the queued one)', () =>
+    flows.accept({ operatorId: OPERATOR, flowId: second.flow.id, updateId: nextUpdate++ }),
+  );
   return out;
 }
 
@@ -132,7 +283,10 @@ async function answerLatency(engine: BenchEngine, catalogue: Catalogue, samples:
   const times: number[] = [];
   const deadline = performance.now() + 15_000;
   for (let round = 0; times.length < samples && performance.now() < deadline; round++) {
-    const started = must(await flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }), 'start');
+    const started = must(
+      await flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }),
+      'start',
+    );
     for (const answer of ANSWERS) {
       const { result, ms: took } = await timed(() => flows.answer({ clientId: client, answer, updateId: nextUpdate++ }));
       must(result, 'answer');
@@ -157,7 +311,10 @@ async function throughput(engine: BenchEngine, catalogue: Catalogue, count: numb
   const rollbacksBefore = engine.rollbacks();
   let commands = 0;
   const drive = async (client: number) => {
-    const started = must(await flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }), 'start');
+    const started = must(
+      await flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }),
+      'start',
+    );
     for (const answer of ANSWERS) must(await flows.answer({ clientId: client, answer, updateId: nextUpdate++ }), 'answer');
     must(await flows.confirm({ clientId: client, updateId: nextUpdate++ }), 'confirm');
     const done = must(await flows.accept({ operatorId: OPERATOR, flowId: started.flow.id, updateId: nextUpdate++ }), 'accept');
@@ -166,7 +323,12 @@ async function throughput(engine: BenchEngine, catalogue: Catalogue, count: numb
   };
   const { ms: took } = await timed(() => Promise.all(clients.map(drive)));
   const after = engine.rollbacks();
-  return { clients: count, commands, seconds: took / 1000, rollbacks: after === null || rollbacksBefore === null ? null : after - rollbacksBefore };
+  return {
+    clients: count,
+    commands,
+    seconds: took / 1000,
+    rollbacks: after === null || rollbacksBefore === null ? null : after - rollbacksBefore,
+  };
 }
 
 async function startLatency(engine: BenchEngine, catalogue: Catalogue, count: number): Promise<Distribution> {
@@ -174,7 +336,9 @@ async function startLatency(engine: BenchEngine, catalogue: Catalogue, count: nu
   const clients = await addPeople(engine.db, count + 20);
   const times: number[] = [];
   for (const [i, client] of clients.entries()) {
-    const { result, ms: took } = await timed(() => flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }));
+    const { result, ms: took } = await timed(() =>
+      flows.start({ operatorId: OPERATOR, clientId: client, requestId: REQUEST, updateId: nextUpdate++ }),
+    );
     must(result, 'start');
     if (i >= 20) times.push(took);
   }
@@ -197,15 +361,18 @@ async function runEngine(engine: BenchEngine, catalogue: Catalogue, options: Opt
   await engine.db.insert(people).values({ id: OPERATOR, firstName: 'Olga', role: 'operator', languageCode: 'en', startedAt: new Date() });
   const trips = await roundTrips(engine, catalogue);
   const answer = await answerLatency(engine, catalogue, options.samples);
-  const flow = await throughput(engine, catalogue, options.clients);
+  const flow = await throughput(engine, catalogue, options.serviceClients);
   const start = await startLatency(engine, catalogue, options.starts);
   return { engine, server: version, trips, answer, flow, start };
 }
 
 function report(results: readonly EngineResult[], options: Options, seconds: number): string {
   const out: string[] = [];
-  out.push(`Flow service benchmark · ${new Date().toISOString().slice(0, 10)} · node ${process.version} · ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim() ?? '?'}) · ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-  for (const r of results) out.push(`  ${r.engine.name}: ${r.engine.description}, server ${r.server}, set up in ${r.engine.setupSeconds.toFixed(1)} s`);
+  out.push(
+    `Flow service benchmark · ${new Date().toISOString().slice(0, 10)} · node ${process.version} · ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim() ?? '?'}) · ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  );
+  for (const r of results)
+    out.push(`  ${r.engine.name}: ${r.engine.description}, server ${r.server}, set up in ${r.engine.setupSeconds.toFixed(1)} s`);
   out.push('');
 
   out.push('(a) Statements per command (BEGIN and COMMIT included) and PostgreSQL network round trips');
@@ -241,7 +408,7 @@ function report(results: readonly EngineResult[], options: Options, seconds: num
         metric('(b) answer p95', (r) => ms(r.answer.p95)),
         metric('(b) answer p99', (r) => ms(r.answer.p99)),
         metric('(b) answers sampled', (r) => String(r.answer.n)),
-        metric(`(c) ${options.clients} clients, wall time (s)`, (r) => r.flow.seconds.toFixed(2)),
+        metric(`(c) ${options.serviceClients} clients, wall time (s)`, (r) => r.flow.seconds.toFixed(2)),
         metric('(c) commands/s (6 per flow)', (r) => (r.flow.commands / r.flow.seconds).toFixed(0)),
         metric('(c) of which ANSWERs/s (3 per flow)', (r) => ((r.flow.clients * 3) / r.flow.seconds).toFixed(0)),
         metric('(c) flows completed/s', (r) => (r.flow.clients / r.flow.seconds).toFixed(1)),
@@ -252,7 +419,7 @@ function report(results: readonly EngineResult[], options: Options, seconds: num
       ],
     ),
   );
-  out.push('', `Whole run: ${seconds.toFixed(1)} s. Target: at most 4 round trips per client answer.`);
+  out.push('', `Flow service benchmark: ${seconds.toFixed(1)} s. Target: at most 4 round trips per client answer.`);
 
   if (options.verbose) {
     for (const r of results) {
@@ -266,11 +433,8 @@ function report(results: readonly EngineResult[], options: Options, seconds: num
   return out.join('\n');
 }
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
-  const began = performance.now();
+async function serviceBenchmark(options: Options, url: string | undefined): Promise<EngineResult[]> {
   const catalogue = await loadCatalogueFile('config/catalogue.yaml');
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   const openers: (() => Promise<BenchEngine>)[] = [openPgliteBench];
   if (url) openers.push(() => openPostgresBench(url));
   else console.error('PostgreSQL skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to measure it too.');
@@ -278,13 +442,64 @@ async function main(): Promise<void> {
   for (const open of openers) {
     const engine = await open();
     try {
-      console.error(`measuring ${engine.name}…`);
+      console.error(`measuring the flow service on ${engine.name}…`);
       results.push(await runEngine(engine, catalogue, options));
     } finally {
       await engine.close();
     }
   }
-  console.log(report(results, options, (performance.now() - began) / 1000));
+  return results;
+}
+
+/** The flow service results without the engine handles, for --json. */
+function serviceJson(results: readonly EngineResult[]) {
+  return results.map((r) => ({
+    engine: r.engine.name,
+    description: r.engine.description,
+    server: r.server,
+    roundTrips: r.trips.warm.map((t, i) => ({
+      command: t.command,
+      statements: t.statements.length,
+      roundTrips: t.roundTrips,
+      roundTripsFirstUse: r.trips.cold[i]?.roundTrips ?? null,
+    })),
+    answer: r.answer,
+    throughput: r.flow,
+    start: r.start,
+  }));
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const began = performance.now();
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  const machine = `${new Date().toISOString().slice(0, 10)} · node ${process.version} · ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim() ?? '?'}) · ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+
+  if (options.profile || options.profileFile) {
+    if (options.profile && !url) throw new Error('--profile needs PostgreSQL: set BENCH_DATABASE_URL (or TEST_DATABASE_URL)');
+    const summary: ProfileSummary = options.profileFile
+      ? await summarise(options.profileFile)
+      : await profileRun({ clients: profileClients, operators: profileOperators });
+    console.log(options.json ? JSON.stringify({ machine, profile: summary }, null, 2) : profileReport(summary));
+    return;
+  }
+
+  const service = options.service ? await serviceBenchmark(options, url) : [];
+  const serviceSeconds = (performance.now() - began) / 1000;
+  const pipeline: PipelineResult | null = options.pipeline ? await runPipeline(options.pipeline, url) : null;
+  const seconds = (performance.now() - began) / 1000;
+  if (options.json) {
+    console.log(JSON.stringify({ machine, seconds, service: options.service ? serviceJson(service) : null, pipeline }, null, 2));
+    return;
+  }
+  const out: string[] = [];
+  if (options.service) out.push(report(service, options, serviceSeconds));
+  if (pipeline) {
+    if (!options.service) out.push(`Benchmark · ${machine}`, '');
+    else out.push('');
+    out.push(pipelineReport(pipeline, options.verbose));
+  }
+  console.log(out.join('\n'));
 }
 
 await main();

@@ -22,8 +22,9 @@ export interface LimiterOptions {
   readonly wait?: (ms: number) => Promise<void>;
 }
 
-const SPACING_MARGIN_MS = 7;
-const WINDOW_MARGIN_MS = 150;
+/** Margins, as a share of the interval or window they widen (so loose test limits stay loose). */
+const SPACING_MARGIN = 0.21;
+const WINDOW_MARGIN = 0.05;
 
 /** At most `size` messages within any `ms` milliseconds. */
 interface Window {
@@ -40,8 +41,8 @@ interface Window {
  * A chat that must wait does not hold the others up: they take the free moments in between. A 429 pauses
  * everything for `retry_after`. Reservations are made synchronously, so concurrent callers never race.
  * Margins absorb the jitter between reserving a moment here and the request reaching Telegram (a busy
- * event loop, the network): messages are 7 ms further apart than 1/30 s (about 25 a second), and a
- * chat's window edge is 150 ms later.
+ * event loop, the network): messages are 21 % further apart than the global rate asks (40 ms at 30/s,
+ * about 25 a second), and a chat's window ends 5 % later (150 ms of 3 s).
  */
 export class RateLimiter {
   private readonly limits: RateLimits;
@@ -60,7 +61,7 @@ export class RateLimiter {
     this.limits = { ...TELEGRAM_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
     this.wait = options.wait ?? ((ms) => sleep(ms));
-    this.spacing = 1_000 / this.limits.globalPerSecond + SPACING_MARGIN_MS;
+    this.spacing = (1_000 / this.limits.globalPerSecond) * (1 + SPACING_MARGIN);
     this.chatWindow = { size: this.limits.perChatBurst, ms: (this.limits.perChatBurst * 1_000) / this.limits.perChatPerSecond };
     this.groupWindow = { size: this.limits.perGroupPerMinute, ms: 60_000 };
   }
@@ -85,7 +86,7 @@ export class RateLimiter {
     let at = Math.max(now, this.pausedUntil, mine.at(-1) ?? 0);
     for (const window of chatId < 0 ? [this.chatWindow, this.groupWindow] : [this.chatWindow]) {
       const edge = mine[mine.length - window.size];
-      if (edge !== undefined) at = Math.max(at, edge + window.ms + WINDOW_MARGIN_MS);
+      if (edge !== undefined) at = Math.max(at, edge + window.ms * (1 + WINDOW_MARGIN));
     }
     at = this.freeMoment(at, now);
     mine.push(at);
