@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    // Most tests wait on I/O (the emulator, the databases, child processes), not the CPU: three files at
+    // once keep two cores busy (the default on two cores is one at a time).
+    maxWorkers: 3,
     // Limits catch a hang; they must not fail a test because the machine is busy. The conversation tests
     // take several times longer on two shared cores with another `npm test` running than on an idle
     // machine (one took 61–64 s against the former 60 s), so the limits leave room for that; the longest
