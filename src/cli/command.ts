@@ -8,7 +8,7 @@ import { EnvError, loadEnv, type Env } from '../config/env.js';
 import { DatabaseError, openDatabase, type Database } from '../db/client.js';
 
 export interface CliDeps {
-  /** The environment (default: `loadEnv()`, which reads `process.env`). */
+  /** The environment (default: `loadEnv()`, the process's own). */
   readonly env?: () => Env;
   /** An open database to use and leave open; by default one is opened from the environment and closed. */
   readonly database?: Database;
