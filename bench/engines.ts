@@ -34,6 +34,36 @@ interface PgliteLike {
   transaction: (body: (tx: PgliteLike) => Promise<unknown>) => Promise<unknown>;
 }
 
+/**
+ * Calls `onStatement` with every statement drizzle sends to an open PGlite database, and BEGIN, COMMIT or
+ * ROLLBACK around its transactions. PGlite has no statement hook: its query methods are wrapped (drizzle
+ * calls them through the instance).
+ */
+export function watchPgliteStatements(database: Database, onStatement: (query: string) => void): void {
+  const wrap = (target: PgliteLike) => {
+    const query = target.query.bind(target);
+    const exec = target.exec.bind(target);
+    target.query = (q, ...rest) => (onStatement(q), query(q, ...rest));
+    target.exec = (q, ...rest) => (onStatement(q), exec(q, ...rest));
+  };
+  const client = (database.db as unknown as { $client: PgliteLike }).$client;
+  wrap(client);
+  const transaction = client.transaction.bind(client);
+  client.transaction = (body) =>
+    transaction(async (tx) => {
+      onStatement('BEGIN');
+      wrap(tx);
+      try {
+        const result = await body(tx);
+        onStatement('COMMIT');
+        return result;
+      } catch (error) {
+        onStatement('ROLLBACK');
+        throw error;
+      }
+    });
+}
+
 /** PGlite in a fresh temporary data directory (on disk, as the app runs it), removed afterwards. */
 export async function openPgliteBench(): Promise<BenchEngine> {
   const started = performance.now();
@@ -41,30 +71,7 @@ export async function openPgliteBench(): Promise<BenchEngine> {
   const database = await openDatabase({ dataDir: dir });
   const setupSeconds = (performance.now() - started) / 1000;
   let recording: string[] | null = null;
-  const record = (query: string) => recording?.push(query);
-  // PGlite has no statement hook: wrap its query methods (drizzle calls them through the instance).
-  const wrap = (target: PgliteLike) => {
-    const query = target.query.bind(target);
-    const exec = target.exec.bind(target);
-    target.query = (q, ...rest) => (record(q), query(q, ...rest));
-    target.exec = (q, ...rest) => (record(q), exec(q, ...rest));
-  };
-  const client = (database.db as unknown as { $client: PgliteLike }).$client;
-  wrap(client);
-  const transaction = client.transaction.bind(client);
-  client.transaction = (body) =>
-    transaction(async (tx) => {
-      record('BEGIN');
-      wrap(tx);
-      try {
-        const result = await body(tx);
-        record('COMMIT');
-        return result;
-      } catch (error) {
-        record('ROLLBACK');
-        throw error;
-      }
-    });
+  watchPgliteStatements(database, (query) => recording?.push(query));
   return {
     name: 'PGlite',
     description: `${database.description} (fresh data directory)`,

@@ -19,13 +19,15 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import postgres from 'postgres';
-import type { Update, UserFromGetMe } from 'telegraf/types';
+import type { Update } from 'telegraf/types';
 import { startApp, type App } from '../src/app.js';
 import { openDatabase, rowsOf, type Database } from '../src/db/client.js';
 import { pack, parse } from '../src/ui/callback-data.js';
 import { startBaseline, type Baseline } from './baseline.js';
 import { BENCH_TOKEN, type BotApi, type StubCall } from './bot-api.js';
+import { watchPgliteStatements } from './engines.js';
 import { startProxy, type RoundTripProxy } from './proxy.js';
+import { BOT_INFO } from './stub.js';
 import { distribution, type Distribution } from './stats.js';
 
 export const KINDS = ['press', 'answer1', 'answer2', 'answer3'] as const;
@@ -75,13 +77,6 @@ export interface PipelineEngine {
   close(): Promise<void>;
 }
 
-type Runner = (query: string, ...rest: unknown[]) => Promise<unknown>;
-interface PgliteLike {
-  query: Runner;
-  exec: Runner;
-  transaction: (body: (tx: PgliteLike) => Promise<unknown>) => Promise<unknown>;
-}
-
 /** PGlite in a fresh temporary data directory on disk (as the app runs it), statements counted. */
 export async function pglitePipeline(): Promise<PipelineEngine> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'orb-bench-pipeline-'));
@@ -92,25 +87,7 @@ export async function pglitePipeline(): Promise<PipelineEngine> {
     count++;
     recording?.push(q);
   };
-  const wrap = (target: PgliteLike) => {
-    const query = target.query.bind(target);
-    const exec = target.exec.bind(target);
-    target.query = (q, ...rest) => (seen(q), query(q, ...rest));
-    target.exec = (q, ...rest) => (seen(q), exec(q, ...rest));
-  };
-  const client = (database.db as unknown as { $client: PgliteLike }).$client;
-  wrap(client);
-  const transaction = client.transaction.bind(client);
-  client.transaction = (body) =>
-    transaction(async (tx) => {
-      seen('begin');
-      wrap(tx);
-      try {
-        return await body(tx);
-      } finally {
-        seen('commit'); // or rollback: a statement all the same, as on PostgreSQL
-      }
-    });
+  watchPgliteStatements(database, seen);
   return {
     name: 'PGlite',
     url: null,
@@ -293,16 +270,6 @@ let nextClientId = 100_000_001;
 export function newClients(count: number): number[] {
   return Array.from({ length: count }, () => nextClientId++);
 }
-
-export const BOT_INFO: UserFromGetMe = {
-  id: 7_000_000_001,
-  is_bot: true,
-  first_name: 'Requests',
-  username: 'orb_bench_bot',
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-};
 
 /** Makes the callback data of the client card's "Personal data" button for any client. */
 export type SendButton = (client: number) => string;

@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { UserFromGetMe } from 'telegraf/types';
 
 /** One call the stub answered that carries a message (or answers a button). */
 export interface StubCall {
@@ -32,7 +33,8 @@ export type StubMessage =
   | { type: 'calls'; calls: StubCall[] }
   | { type: 'usage'; cpuMs: number; counts: Record<string, number> };
 
-const BOT = {
+/** The bot as getMe answers. */
+export const BOT_INFO: UserFromGetMe = {
   id: 7_000_000_001,
   is_bot: true,
   first_name: 'Requests',
@@ -82,7 +84,7 @@ async function runStub(): Promise<void> {
       let result: unknown;
       switch (method) {
         case 'getMe':
-          result = BOT;
+          result = BOT_INFO;
           break;
         case 'sendMessage':
         case 'editMessageText': {
@@ -92,7 +94,7 @@ async function runStub(): Promise<void> {
             date,
             ...(method === 'editMessageText' ? { edit_date: date } : {}),
             chat: { id: chatId, type: 'private', first_name: 'Client' },
-            from: BOT,
+            from: BOT_INFO,
             text: typeof params.text === 'string' ? params.text : '',
             ...(params.reply_markup ? { reply_markup: params.reply_markup } : {}),
           };
@@ -128,7 +130,7 @@ async function runStub(): Promise<void> {
 async function runEmulator(token: string, users: number): Promise<void> {
   const { startEmulator } = await import('../src/playground/emulator/index.js');
   const emu = await startEmulator();
-  emu.createBot({ token, username: BOT.username, firstName: BOT.first_name });
+  emu.createBot({ token, username: BOT_INFO.username, firstName: BOT_INFO.first_name });
   const ids: number[] = [];
   for (let i = 0; i < users; i++) {
     const user = emu.createUser({ firstName: `User ${i}`, languageCode: 'en' });
