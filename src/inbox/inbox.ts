@@ -5,6 +5,7 @@ import { rowsOf, type Db } from '../db/client.js';
 import { Passes } from '../delivery/passes.js';
 import { errorSummary } from '../delivery/telegram.js';
 import type { Logger } from '../logger.js';
+import { Lanes, type LaneItem, type LaneOutcome } from './lanes.js';
 import { kindOf, routeOf, stripNul } from './updates.js';
 
 export interface InboxDeps {
@@ -18,6 +19,8 @@ export interface InboxDeps {
   readonly maxAttempts?: number;
   /** Chats applied at once (each chat's updates always one after another, in order). */
   readonly concurrency?: number;
+  /** How long a `leads()` answer is trusted before it is asked again (default 1 s, the pass interval). */
+  readonly leadershipTtlMs?: number;
   /** Told once per chat when its update is delayed (a database outage, a failing handler). */
   readonly onDelayed?: (update: Update) => Promise<void>;
   /** Told when updates went to the dead letters. */
@@ -63,11 +66,15 @@ export interface InboxCounters {
 export class Inbox {
   readonly counters: InboxCounters = { accepted: 0, duplicate: 0, dropped: {}, applied: 0, retried: 0, dead: 0 };
   private readonly passes = new Passes(() => this.pass());
+  private readonly lanes: Lanes;
   private timer: NodeJS.Timeout | null = null;
+  private leadership: { leads: boolean; at: number } | null = null;
   /** Chats told that their update is delayed, until one of their updates is applied. */
   private readonly delayed = new Set<number>();
 
-  constructor(private readonly deps: InboxDeps) {}
+  constructor(private readonly deps: InboxDeps) {
+    this.lanes = new Lanes((item) => this.applyOne(item), deps.concurrency ?? 16);
+  }
 
   /**
    * Commits the private-chat updates of a batch (a repeated `update_id` is ignored), makes the bot leave
@@ -83,32 +90,57 @@ export class Inbox {
       else this.counters.dropped[route.reason] = (this.counters.dropped[route.reason] ?? 0) + 1;
     }
     if (rows.length === 0) return;
-    let json = JSON.stringify(rows);
+    let batch = rows;
+    let json = JSON.stringify(batch);
     // PostgreSQL cannot store a NUL character (JSON writes it as \u0000): removed on arrival (rare, so checked on the whole batch).
-    if (json.includes('\\u0000')) json = JSON.stringify(stripNul(rows));
+    if (json.includes('\\u0000')) {
+      batch = stripNul(rows);
+      json = JSON.stringify(batch);
+    }
+    let inserted: { update_id: number | string; chat_id: number | string; earlier: boolean }[];
     try {
-      const inserted =
-        rowsOf<{ n: number }>(
-          await this.deps.db.execute(sql`
+      // Each new row says whether its chat had an older update still pending (the statement sees the table as
+      // it was before the insert): such a row waits for the pass, behind that one.
+      inserted = rowsOf(
+        await this.deps.db.execute(sql`
           with ins as (
             insert into inbox (update_id, chat_id, payload)
             select update_id, chat_id, payload from jsonb_to_recordset(${json}::jsonb) as x(update_id bigint, chat_id bigint, payload jsonb)
             on conflict (update_id) do nothing
-            returning 1)
-          select count(*)::int as n from ins`),
-        )[0]?.n ?? 0;
-      this.counters.accepted += inserted;
-      this.counters.duplicate += rows.length - inserted;
+            returning update_id, chat_id)
+          select ins.update_id, ins.chat_id,
+            exists (select 1 from inbox w where w.chat_id = ins.chat_id and w.status = 'pending' and w.update_id < ins.update_id) as earlier
+          from ins order by ins.update_id`),
+      );
     } catch (error) {
       for (const row of rows) await this.tellDelayed(row.chat_id, row.payload);
       throw error;
     }
-    this.kick();
+    this.counters.accepted += inserted.length;
+    this.counters.duplicate += rows.length - inserted.length;
+    if (inserted.length === 0) return;
+    // The leader applies what just arrived at once, from memory; anything behind an older pending update of its
+    // chat (a retry due later, or one another instance took) is left to the pass.
+    if (!(await this.leading().catch(() => false))) return;
+    const payloads = new Map(batch.map((row) => [row.update_id, row.payload]));
+    const blocked = new Set<number>();
+    for (const row of inserted) {
+      const updateId = Number(row.update_id);
+      const chatId = Number(row.chat_id);
+      const payload = payloads.get(updateId);
+      if (!payload || blocked.has(chatId) || (row.earlier && !this.lanes.holdsEarlier(chatId, updateId))) {
+        blocked.add(chatId);
+        continue;
+      }
+      this.lanes.add({ updateId, chatId, payload, attempts: 0 });
+    }
+    if (blocked.size > 0) this.kick();
   }
 
-  /** Applies everything due now; resolves when this pass (and any pass asked for meanwhile) is done. */
-  drain(): Promise<void> {
-    return this.passes.run();
+  /** Applies everything due now; resolves when this pass (and any pass asked for meanwhile) and every chat's lane are done. */
+  async drain(): Promise<void> {
+    await this.passes.run();
+    await this.lanes.idle();
   }
 
   /** Asks for a pass now. */
@@ -128,6 +160,7 @@ export class Inbox {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.passes.idle();
+    await this.lanes.idle();
   }
 
   /** Updates that failed `maxAttempts` times, oldest first (kinds only, never their content). */
@@ -166,6 +199,8 @@ export class Inbox {
         select count(*)::int as n from r`),
     );
     const count = rows[0]?.n ?? 0;
+    // Those chats' lanes finished later updates already: the retried ones must not be refused as seen.
+    this.lanes.reopen();
     if (count > 0) this.kick();
     return count;
   }
@@ -183,7 +218,8 @@ export class Inbox {
 
   /** One pass; true when there may be more due at once. */
   private async pass(): Promise<boolean> {
-    if (this.deps.leads && !(await this.deps.leads())) return false;
+    if (!(await this.leading(true))) return false;
+    this.lanes.prune(60_000);
     const limit = 500;
     // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
     const rows = rowsOf<PendingRow>(
@@ -195,43 +231,42 @@ export class Inbox {
             where w.status = 'pending' and w.chat_id = i.chat_id and w.update_id < i.update_id and w.next_attempt_at > now())
         order by i.update_id limit ${limit}`),
     );
-    const byChat = new Map<number, PendingRow[]>();
+    const chats = new Set<number>();
     for (const row of rows) {
       const chatId = Number(row.chat_id);
-      const list = byChat.get(chatId);
-      if (list) list.push(row);
-      else byChat.set(chatId, [row]);
+      // Rows already queued or finished in this chat's lane are not run again.
+      this.lanes.add({ updateId: Number(row.update_id), chatId, payload: row.payload, attempts: row.attempts });
+      chats.add(chatId);
     }
-    const queue = [...byChat.entries()];
-    const workers = Array.from({ length: Math.min(this.deps.concurrency ?? 16, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        // A chat whose bookkeeping failed (the database went away) is tried again on a later pass.
-        await this.applyChat(next[0], next[1]).catch((error: unknown) =>
-          this.deps.logger.error({ err: errorSummary(error) }, 'inbox chat pass failed'),
-        );
-      }
-    });
-    await Promise.all(workers);
+    await this.lanes.idle(chats);
     return rows.length === limit;
   }
 
-  /** One chat's updates in order; stops at the first that must wait, so order is kept. */
-  private async applyChat(chatId: number, rows: readonly PendingRow[]): Promise<void> {
-    for (const row of rows) {
-      const updateId = Number(row.update_id);
-      try {
-        await this.deps.handle(row.payload);
-      } catch (error) {
-        if (await this.failed(chatId, updateId, row, error)) return;
-        continue;
-      }
-      // A flow command marks its update done in its own transaction; this covers every other update.
-      await this.deps.db.execute(
-        sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${updateId} and status = 'pending'`,
-      );
-      this.counters.applied++;
-      this.delayed.delete(chatId);
+  /** Whether this instance applies updates; `fresh` asks again rather than trusting a recent answer. */
+  private async leading(fresh = false): Promise<boolean> {
+    if (!this.deps.leads) return true;
+    const now = Date.now();
+    if (!fresh && this.leadership && now - this.leadership.at < (this.deps.leadershipTtlMs ?? 1_000)) return this.leadership.leads;
+    const leads = await this.deps.leads();
+    this.leadership = { leads, at: now };
+    return leads;
+  }
+
+  /** Applies one update of a chat; `wait` when it failed and the chat's later updates must wait for its retry. */
+  private async applyOne(item: LaneItem): Promise<LaneOutcome> {
+    const row: PendingRow = { update_id: item.updateId, chat_id: item.chatId, payload: item.payload, attempts: item.attempts };
+    try {
+      await this.deps.handle(item.payload);
+    } catch (error) {
+      return (await this.failed(item.chatId, item.updateId, row, error)) ? 'wait' : 'done';
     }
+    // A flow command marks its update done in its own transaction; this covers every other update.
+    await this.deps.db.execute(
+      sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${item.updateId} and status = 'pending'`,
+    );
+    this.counters.applied++;
+    this.delayed.delete(item.chatId);
+    return 'done';
   }
 
   /** Records a failed update; true when the chat must wait (a retry is due later). */
