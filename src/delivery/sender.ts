@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { describeMessage, type MessageLog } from '../log/messages.js';
+import { Lanes } from './lanes.js';
 import { Passes } from './passes.js';
 import { errorSummary, retryAfterOf } from './telegram.js';
 
@@ -37,34 +38,37 @@ export interface SenderDeps {
  */
 export class OutboxSender {
   private readonly passes = new Passes(() => this.pass());
+  /** Each chat's rows in order; a chat that waits (its rate limit, a retry) never holds up the others. */
+  private readonly lanes: Lanes<Row>;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: SenderDeps) {}
+  constructor(private readonly deps: SenderDeps) {
+    this.lanes = new Lanes((row) => this.sendRow(row), deps.concurrency ?? 8);
+  }
 
-  /** Sends everything due now; resolves when this pass (and any pass requested meanwhile) is done. */
-  flush(): Promise<void> {
-    return this.passes.run();
+  /** Sends everything due now; resolves once it is sent (or waits for a retry). */
+  async flush(): Promise<void> {
+    await this.passes.run();
+    await this.lanes.idle();
   }
 
   /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
   start(intervalMs = 1_000): void {
     if (this.timer) return;
-    this.timer = setInterval(
-      () => void this.flush().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed')),
-      intervalMs,
-    );
+    this.timer = setInterval(() => this.kick(), intervalMs);
     this.timer.unref();
   }
 
-  /** Asks for a pass now (after a command committed). */
+  /** Asks for a pass now (after a command committed): it queues what is due and returns; the lanes send it. */
   kick(): void {
-    void this.flush().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed'));
+    void this.passes.run().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed'));
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.passes.idle();
+    await this.lanes.idle();
   }
 
   private async pass(): Promise<void> {
@@ -95,21 +99,9 @@ export class OutboxSender {
       )
       .orderBy(asc(outbox.id))
       .limit(500);
-    const byChat = new Map<number, Row[]>();
-    for (const row of rows) byChat.set(row.chatId, [...(byChat.get(row.chatId) ?? []), row]);
-    const queue = [...byChat.values()];
-    const workers = Array.from({ length: Math.min(this.deps.concurrency ?? 8, queue.length) }, async () => {
-      for (let chat = queue.shift(); chat; chat = queue.shift()) await this.sendChat(chat);
-    });
-    await Promise.all(workers);
-  }
-
-  /** One chat's rows in order; stops at the first row that must wait, so order is kept. */
-  private async sendChat(rows: Row[]): Promise<void> {
-    for (const row of rows) {
-      const outcome = await this.sendRow(row);
-      if (outcome === 'wait') return;
-    }
+    this.lanes.prune(60_000);
+    // Rows queued, being sent or sent already (a pass that read them before) are not queued again.
+    for (const row of rows) this.lanes.add(row);
   }
 
   private async sendRow(row: Row): Promise<'done' | 'wait'> {

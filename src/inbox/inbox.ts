@@ -2,10 +2,10 @@ import { sql } from 'drizzle-orm';
 import { TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import { rowsOf, type Db } from '../db/client.js';
+import { Lanes, type LaneOutcome } from '../delivery/lanes.js';
 import { Passes } from '../delivery/passes.js';
 import { errorSummary } from '../delivery/telegram.js';
 import type { Logger } from '../logger.js';
-import { Lanes, type LaneItem, type LaneOutcome } from './lanes.js';
 import { kindOf, routeOf, stripNul } from './updates.js';
 
 export interface InboxDeps {
@@ -38,6 +38,14 @@ export interface DeadLetter {
   readonly receivedAt: Date;
 }
 
+/** A pending update in its chat's lane (`id` is the update id). */
+interface PendingUpdate {
+  readonly id: number;
+  readonly chatId: number;
+  readonly payload: Update;
+  readonly attempts: number;
+}
+
 interface PendingRow {
   update_id: number | string;
   chat_id: number | string;
@@ -66,7 +74,7 @@ export interface InboxCounters {
 export class Inbox {
   readonly counters: InboxCounters = { accepted: 0, duplicate: 0, dropped: {}, applied: 0, retried: 0, dead: 0 };
   private readonly passes = new Passes(() => this.pass());
-  private readonly lanes: Lanes;
+  private readonly lanes: Lanes<PendingUpdate>;
   private timer: NodeJS.Timeout | null = null;
   private leadership: { leads: boolean; at: number } | null = null;
   /** Chats told that their update is delayed, until one of their updates is applied. */
@@ -132,7 +140,7 @@ export class Inbox {
         blocked.add(chatId);
         continue;
       }
-      this.lanes.add({ updateId, chatId, payload, attempts: 0 });
+      this.lanes.add({ id: updateId, chatId, payload, attempts: 0 });
     }
     if (blocked.size > 0) this.kick();
   }
@@ -235,7 +243,7 @@ export class Inbox {
     for (const row of rows) {
       const chatId = Number(row.chat_id);
       // Rows already queued or finished in this chat's lane are not run again.
-      this.lanes.add({ updateId: Number(row.update_id), chatId, payload: row.payload, attempts: row.attempts });
+      this.lanes.add({ id: Number(row.update_id), chatId, payload: row.payload, attempts: row.attempts });
       chats.add(chatId);
     }
     await this.lanes.idle(chats);
@@ -253,16 +261,16 @@ export class Inbox {
   }
 
   /** Applies one update of a chat; `wait` when it failed and the chat's later updates must wait for its retry. */
-  private async applyOne(item: LaneItem): Promise<LaneOutcome> {
-    const row: PendingRow = { update_id: item.updateId, chat_id: item.chatId, payload: item.payload, attempts: item.attempts };
+  private async applyOne(item: PendingUpdate): Promise<LaneOutcome> {
+    const row: PendingRow = { update_id: item.id, chat_id: item.chatId, payload: item.payload, attempts: item.attempts };
     try {
       await this.deps.handle(item.payload);
     } catch (error) {
-      return (await this.failed(item.chatId, item.updateId, row, error)) ? 'wait' : 'done';
+      return (await this.failed(item.chatId, item.id, row, error)) ? 'wait' : 'done';
     }
     // A flow command marks its update done in its own transaction; this covers every other update.
     await this.deps.db.execute(
-      sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${item.updateId} and status = 'pending'`,
+      sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${item.id} and status = 'pending'`,
     );
     this.counters.applied++;
     this.delayed.delete(item.chatId);

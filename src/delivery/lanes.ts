@@ -1,12 +1,7 @@
-import type { Update } from 'telegraf/types';
-
-/** An update waiting to be applied, as the inbox holds it. */
+/** Work for one chat: an update to apply, a message to send. Each chat's items run in `id` order. */
 export interface LaneItem {
-  readonly updateId: number;
+  readonly id: number;
   readonly chatId: number;
-  readonly payload: Update;
-  /** Tries so far (0 for an update that just arrived). */
-  readonly attempts: number;
 }
 
 /**
@@ -15,53 +10,53 @@ export interface LaneItem {
  */
 export type LaneOutcome = 'done' | 'wait';
 
-interface Lane {
-  readonly queue: LaneItem[];
-  /** Update ids queued or running. */
+interface Lane<T extends LaneItem> {
+  readonly queue: T[];
+  /** Ids queued or running. */
   readonly ids: Set<number>;
   running: Promise<void> | null;
-  /** The highest update id this lane finished: an older one offered again (a pass read it before) is refused. */
+  /** The highest id this lane finished: an older one offered again (a pass read it before) is refused. */
   finished: number;
   idleSince: number;
 }
 
 /**
- * One lane per chat: each chat's updates run one after another in `update_id` order, up to `concurrency`
- * chats at once. Updates enter as soon as they are committed (no waiting for a pass) and again from the
- * inbox's passes (retries, updates taken by another instance); an update queued, running or finished here is
- * never run twice.
+ * One lane per chat: each chat's items run one after another in `id` order, up to `concurrency` chats at
+ * once, and a chat that waits never holds up the others. Items enter as soon as they exist (the inbox adds an
+ * update once it is committed) and again from passes over the table (retries, rows another instance wrote);
+ * an item queued, running or finished here is never run twice.
  */
-export class Lanes {
-  private readonly lanes = new Map<number, Lane>();
+export class Lanes<T extends LaneItem> {
+  private readonly lanes = new Map<number, Lane<T>>();
   private active = 0;
   private readonly slots: (() => void)[] = [];
 
   constructor(
-    private readonly apply: (item: LaneItem) => Promise<LaneOutcome>,
+    private readonly apply: (item: T) => Promise<LaneOutcome>,
     private readonly concurrency: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Queues an update; false when it is queued, running or finished here already. */
-  add(item: LaneItem): boolean {
+  /** Queues an item; false when it is queued, running or finished here already. */
+  add(item: T): boolean {
     let lane = this.lanes.get(item.chatId);
     if (!lane) {
       lane = { queue: [], ids: new Set(), running: null, finished: 0, idleSince: this.now() };
       this.lanes.set(item.chatId, lane);
     }
-    if (lane.ids.has(item.updateId) || item.updateId <= lane.finished) return false;
-    const at = lane.queue.findIndex((queued) => queued.updateId > item.updateId);
+    if (lane.ids.has(item.id) || item.id <= lane.finished) return false;
+    const at = lane.queue.findIndex((queued) => queued.id > item.id);
     if (at === -1) lane.queue.push(item);
     else lane.queue.splice(at, 0, item);
-    lane.ids.add(item.updateId);
+    lane.ids.add(item.id);
     lane.running ??= this.run(lane);
     return true;
   }
 
-  /** Whether an update of the chat older than `updateId` is queued or running here. */
-  holdsEarlier(chatId: number, updateId: number): boolean {
+  /** Whether an item of the chat older than `id` is queued or running here. */
+  holdsEarlier(chatId: number, id: number): boolean {
     const lane = this.lanes.get(chatId);
-    return lane !== undefined && [...lane.ids].some((id) => id < updateId);
+    return lane !== undefined && [...lane.ids].some((queued) => queued < id);
   }
 
   /** Resolves when the given chats' lanes (all lanes without `chatIds`) have nothing left to run. */
@@ -74,7 +69,7 @@ export class Lanes {
     }
   }
 
-  /** Forgets what the chats finished (their dead letters are put back in line and must run again). */
+  /** Forgets what the chats finished (their items are put back in line, such as dead letters retried, and must run again). */
   reopen(chatIds?: Iterable<number>): void {
     for (const id of chatIds ?? [...this.lanes.keys()]) {
       const lane = this.lanes.get(id);
@@ -82,7 +77,7 @@ export class Lanes {
     }
   }
 
-  /** Drops lanes idle for longer than `ms` (a pass that read their updates before they finished is long over). */
+  /** Drops lanes idle for longer than `ms` (a pass that read their items before they finished is long over). */
   prune(ms: number): void {
     const before = this.now() - ms;
     for (const [id, lane] of this.lanes) if (!lane.running && lane.idleSince < before) this.lanes.delete(id);
@@ -92,7 +87,7 @@ export class Lanes {
     return this.lanes.size;
   }
 
-  private async run(lane: Lane): Promise<void> {
+  private async run(lane: Lane<T>): Promise<void> {
     try {
       for (let item = lane.queue[0]; item; item = lane.queue[0]) {
         await this.slot();
@@ -100,19 +95,19 @@ export class Lanes {
         try {
           outcome = await this.apply(item);
         } catch {
-          // The bookkeeping itself failed (the database went away): the update stays pending for a later pass.
+          // The bookkeeping itself failed (the database went away): the item stays pending for a later pass.
         } finally {
           this.release();
         }
         lane.queue.shift();
-        lane.ids.delete(item.updateId);
+        lane.ids.delete(item.id);
         if (outcome === 'wait') {
-          // Later updates of the chat must not overtake this one: they wait for the pass that retries it.
-          for (const queued of lane.queue) lane.ids.delete(queued.updateId);
+          // Later items of the chat must not overtake this one: they wait for the pass that retries it.
+          for (const queued of lane.queue) lane.ids.delete(queued.id);
           lane.queue.length = 0;
           break;
         }
-        lane.finished = Math.max(lane.finished, item.updateId);
+        lane.finished = Math.max(lane.finished, item.id);
       }
     } finally {
       lane.idleSince = this.now();

@@ -1,13 +1,7 @@
-import type { Update } from 'telegraf/types';
 import { describe, expect, it } from 'vitest';
-import { Lanes, type LaneItem, type LaneOutcome } from '../../src/inbox/lanes.js';
+import { Lanes, type LaneItem, type LaneOutcome } from '../../src/delivery/lanes.js';
 
-const item = (chatId: number, updateId: number): LaneItem => ({
-  chatId,
-  updateId,
-  attempts: 0,
-  payload: { update_id: updateId } as Update,
-});
+const item = (chatId: number, id: number): LaneItem => ({ chatId, id });
 
 /** A lane runner whose applications finish only when the test says so. */
 function controlled() {
@@ -16,8 +10,8 @@ function controlled() {
   const waiters: { count: number; resolve: () => void }[] = [];
   const apply = (i: LaneItem) =>
     new Promise<LaneOutcome>((resolve) => {
-      started.push(i.updateId);
-      pending.set(i.updateId, resolve);
+      started.push(i.id);
+      pending.set(i.id, resolve);
       for (const w of waiters.splice(0))
         if (started.length >= w.count) w.resolve();
         else waiters.push(w);
@@ -25,9 +19,9 @@ function controlled() {
   return {
     started,
     apply,
-    finish(updateId: number, outcome: LaneOutcome = 'done') {
-      pending.get(updateId)?.(outcome);
-      pending.delete(updateId);
+    finish(id: number, outcome: LaneOutcome = 'done') {
+      pending.get(id)?.(outcome);
+      pending.delete(id);
     },
     /** Resolves once `count` applications have started. */
     startedCount(count: number): Promise<void> {
@@ -45,7 +39,7 @@ describe('Lanes', () => {
     const lanes = new Lanes(async (i) => {
       if (running++ > 0) overlap = true;
       await Promise.resolve();
-      applied.push(i.updateId);
+      applied.push(i.id);
       running--;
       return 'done';
     }, 4);
