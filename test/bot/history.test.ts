@@ -109,7 +109,7 @@ describe.each(ENGINES)("the operator's history on %s", (engine) => {
   async function openHistory(client: string): Promise<ChatMessage> {
     await openClientCard(h.operator, client);
     await h.operator.press('🕘 History');
-    return h.operator.waitForMessage(new RegExp(`^History of ${client}`));
+    return h.operator.waitForMessage(new RegExp(`^History of ${client}`), { timeoutMs: 60_000 });
   }
 
   it('shows every kind of answer as summaries do: text, date, number, choice, phone, e-mail, photo, document', async () => {
@@ -144,6 +144,9 @@ describe.each(ENGINES)("the operator's history on %s", (engine) => {
     );
   });
 
+  /** A history of a dozen requests takes a while to lay out on a busy machine: a limit for a hang, not a speed. */
+  const SLOW = { timeoutMs: 60_000 };
+
   /** The history's pages from the first on, turned with ▶️ (each one edits the message in place). */
   async function allPages(client: string): Promise<ChatMessage[]> {
     const pages = [await openHistory(client)];
@@ -155,7 +158,7 @@ describe.each(ENGINES)("the operator's history on %s", (engine) => {
           : undefined;
       if (!last || !next) return pages;
       await h.operator.press('▶️', { messageId: last.messageId });
-      pages.push(await h.operator.waitForMessage((m) => m.messageId === last.messageId));
+      pages.push(await h.operator.waitForMessage((m) => m.messageId === last.messageId, SLOW));
     }
   }
 
@@ -169,7 +172,7 @@ describe.each(ENGINES)("the operator's history on %s", (engine) => {
         'note',
         ['first', 'second', 'third'].map((part) => text(`note ${i} ${part} ${'&<'.repeat(400)}`)),
       );
-    await anna.waitFor((messages) => messages.filter((m) => /“Note” is done/.test(m.text ?? '')).length === 12);
+    await anna.waitFor((messages) => messages.filter((m) => /“Note” is done/.test(m.text ?? '')).length === 12, SLOW);
 
     const pages = await allPages('Anna');
     expect(pages.length).toBeGreaterThan(2);
@@ -199,7 +202,7 @@ describe.each(ENGINES)("the operator's history on %s", (engine) => {
     expect(labels(pages[0])).not.toContain('◀️');
     expect(labels(lastPage)).toEqual(expect.arrayContaining(['◀️', `${pages.length} / ${pages.length}`]));
     await h.operator.press('◀️', { messageId: lastPage?.messageId ?? 0 });
-    const back = await h.operator.waitForMessage((m) => m.messageId === lastPage?.messageId);
+    const back = await h.operator.waitForMessage((m) => m.messageId === lastPage?.messageId, SLOW);
     expect(back.text).toBe(texts.at(-2));
     expect(h.emu.calls().filter((c) => c.chatId === h.operator.id && !c.ok)).toEqual([]);
   });

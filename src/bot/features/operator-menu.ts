@@ -16,6 +16,13 @@ import { refusalText } from '../refusals.js';
 const PAGE_SIZE = 8;
 /** A message in the history: a one-line excerpt. */
 const RECENT_MAX = 80;
+/** Messages shown in the history. */
+const RECENT_COUNT = 10;
+/**
+ * The most the messages take on the first page: a blank line, the heading, and each as "← excerpt" (an
+ * excerpt counts characters, Telegram UTF-16 units: up to two per character).
+ */
+const RECENT_ROOM = 2 + 40 + RECENT_COUNT * (2 * RECENT_MAX + 3);
 
 /** The operator's inline menus: clients (list, search, card), reviews, active requests, invites, catalogue. */
 const staff = new Composer<BotContext>();
@@ -249,7 +256,7 @@ async function showHistory(ctx: BotContext, clientId: number, page: number, edit
   const header = [`<b>${html(ctx.t('historyTitle', { name: person ? displayName(person) : String(clientId) }))}</b>`, ''];
   if (history.length === 0) header.push(ctx.t('noHistory'));
 
-  const recent = (await messageLog.recent(clientId, 10)).reverse();
+  const recent = (await messageLog.recent(clientId, RECENT_COUNT)).reverse();
   const footer =
     recent.length === 0
       ? []
@@ -262,7 +269,9 @@ async function showHistory(ctx: BotContext, clientId: number, page: number, edit
   const blocks: HistoryBlock[] = [];
   for (const flow of history) blocks.push(await historyBlock(ctx, flow));
 
-  const pages = paginate(blocks, (first) => TEXT_MAX - renderedLength([...header, ...(first ? footer : [])].join('\n')) - 2);
+  // The messages' room on the first page is their longest (not their current) length: a page holds the
+  // same requests from one press to the next while messages come and go.
+  const pages = paginate(blocks, (first) => TEXT_MAX - renderedLength(header.join('\n')) - (first ? RECENT_ROOM : 0) - 2);
   const at = Math.min(Math.max(0, page), pages.length - 1);
   const lines = pages[at] ?? [];
   // The last guard: every line is short and the pages are measured, so this never cuts in practice.
