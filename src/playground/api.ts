@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Locale } from '../../machines/definition.js';
 import type { App } from '../app.js';
 import type { EmulatedUser, Emulator } from './emulator/index.js';
+import { localeOf } from '../ui/i18n.js';
 import { Panels } from './panel.js';
 
 export interface PlaygroundHost {
@@ -107,15 +108,17 @@ export class PlaygroundApi {
     };
   }
 
-  /** A new emulated user who opens the bot with /start, as a client would. */
+  /** A new emulated user who opens the bot with /start (with `body.start`: an invite's code), as a client would. */
   private async addClient(body: Record<string, unknown>): Promise<PersonView> {
     const { emulator, operator } = this.host;
     const [first, last] = NAMES[emulator.users().filter((u) => u.id !== operator.id).length % NAMES.length] ?? ['Client', ''];
     const firstName = stringOr(body.firstName, first).slice(0, 64);
     const lastName = stringOr(body.lastName, typeof body.firstName === 'string' ? '' : last).slice(0, 64);
     const languageCode = stringOr(body.languageCode, this.host.locale).slice(0, 8);
+    // An invite link clicked on the page: the new client redeems it, as opening t.me/<bot>?start=<code> would.
+    const start = typeof body.start === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(body.start) ? body.start : null;
     const user = emulator.createUser({ firstName, ...(lastName ? { lastName } : {}), languageCode });
-    await user.send('/start');
+    await user.send(start === null ? '/start' : `/start ${start}`);
     return personView(user);
   }
 
@@ -134,7 +137,12 @@ export class PlaygroundApi {
   }
 
   private panelsOf(app: App): Panels {
-    this.panels ??= new Panels({ flows: app.flows, locale: this.host.locale, nameOf: (id) => nameOf(this.host.emulator.user(id)) });
+    this.panels ??= new Panels({
+      flows: app.flows,
+      locale: this.host.locale,
+      localeOf: (id) => localeOf(this.host.emulator.user(id)?.info.language_code, this.host.locale),
+      nameOf: (id) => nameOf(this.host.emulator.user(id)),
+    });
     return this.panels;
   }
 }

@@ -29,6 +29,9 @@ const SPEC = {
   /** `requestRef`: the request type's stable reference (`requestRef(id)` in src/config/catalogue.ts), never its position. */
   send: { code: 'sd', args: ['client', 'requestRef'] },
   history: { code: 'hi', args: ['client'] },
+  historyPage: { code: 'hp', args: ['client', 'page'] },
+  /** A file answer on a history page, sent to the operator again. */
+  historyFile: { code: 'hf', args: ['flow', 'answer'] },
   reviews: { code: 'rv', args: ['page'] },
   active: { code: 'av', args: ['page'] },
   flow: { code: 'fl', args: ['flow'] },

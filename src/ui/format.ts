@@ -29,6 +29,18 @@ export function stepLabel(step: StepDefinition, locale: Locale, fallback?: Local
   return (step.label ? pickText(step.label, locale, fallback) : '') || step.id;
 }
 
+/** A date answer (`1990-06-15`) as people read it: `15.06.1990`; anything else unchanged. */
+export function formatDate(iso: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  return match ? `${match[3]}.${match[2]}.${match[1]}` : iso;
+}
+
+/** A moment as people read it: `15.06.1990 14:05` (UTC, like every time the bot shows). */
+export function formatTimestamp(date: Date): string {
+  const iso = date.toISOString();
+  return `${formatDate(iso.slice(0, 10))} ${iso.slice(11, 16)}`;
+}
+
 /**
  * A human form of an accepted value ("31.12.1990", the option's label, "📷 photo"): the one place an
  * answer is put into words for display (summaries, review cards, the operator's history). Plain text:
@@ -38,10 +50,8 @@ export function formatValue(step: StepDefinition | undefined, value: StepValue, 
   switch (value.kind) {
     case 'text':
       return value.text;
-    case 'date': {
-      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.date);
-      return match ? `${match[3]}.${match[2]}.${match[1]}` : value.date;
-    }
+    case 'date':
+      return formatDate(value.date);
     case 'number':
       return String(value.value);
     case 'choice': {

@@ -60,6 +60,28 @@ export function excerpt(text: string, max: number = EXCERPT_MAX): string {
   return html(clip(text, max));
 }
 
+/**
+ * `clip` that ends on a whole word: a text that is cut loses the word the cut fell in, back to the
+ * last blank. A "word" longer than half of `max` (a pasted link, a row of symbols) is cut inside,
+ * as `clip` does, rather than leaving almost nothing.
+ */
+export function clipWords(text: string, max: number = EXCERPT_MAX): string {
+  const cut = clip(text, max);
+  if (!cut.endsWith(ELLIPSIS) || cut === clip(text, Number.MAX_SAFE_INTEGER)) return cut;
+  const kept = cut.slice(0, -ELLIPSIS.length);
+  const line = clip(text, Number.MAX_SAFE_INTEGER);
+  // The cut fell between two words already: nothing to take back.
+  if (/\s/u.test(line.charAt(kept.length)) || /\s$/u.test(kept)) return cut;
+  const blank = kept.search(/\s\S*$/u);
+  if (blank < 0 || codePoints(kept.slice(0, blank)) < Math.floor(max) / 2) return cut;
+  return `${kept.slice(0, blank).trimEnd()}${ELLIPSIS}`;
+}
+
+/** `clipWords`, then escaped for Telegram HTML. */
+export function excerptWords(text: string, max: number = EXCERPT_MAX): string {
+  return html(clipWords(text, max));
+}
+
 // ---------------------------------------------------------------------------------------------
 // whole messages
 

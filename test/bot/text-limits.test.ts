@@ -1,6 +1,17 @@
 /** The one helper that keeps user input short and messages within Telegram's limits (src/ui/limits.ts). */
 import { describe, expect, it } from 'vitest';
-import { CAPTION_MAX, EXCERPT_MAX, TEXT_MAX, clip, excerpt, fitHtml, fitPlain, renderedLength } from '../../src/ui/limits.js';
+import {
+  CAPTION_MAX,
+  EXCERPT_MAX,
+  TEXT_MAX,
+  clip,
+  clipWords,
+  excerpt,
+  excerptWords,
+  fitHtml,
+  fitPlain,
+  renderedLength,
+} from '../../src/ui/limits.js';
 
 const codePoints = (s: string) => [...s].length;
 /** Half of a surrogate pair: a character cut in two. */
@@ -50,6 +61,26 @@ describe('clip and excerpt: a short excerpt of what someone typed', () => {
     expect(lt).toBe(`${'&lt;'.repeat(EXCERPT_MAX - 1)}…`);
     expect(entitiesWhole(lt)).toBe(true);
     expect(renderedLength(lt)).toBe(EXCERPT_MAX);
+  });
+});
+
+describe('clipWords: an excerpt that ends on a whole word', () => {
+  it('keeps a short text whole and takes back the word a cut falls in', () => {
+    expect(clipWords('two words', 20)).toBe('two words');
+    expect(clipWords('the quick brown fox jumps', 14)).toBe('the quick…');
+    expect(clip('the quick brown fox jumps', 14)).toBe('the quick bro…');
+  });
+
+  it('keeps a cut that falls between words as it is', () => {
+    expect(clipWords('the quick brown fox', 11)).toBe('the quick…');
+  });
+
+  it('cuts inside a "word" longer than half the limit rather than leave almost nothing', () => {
+    expect(clipWords(`a ${'x'.repeat(40)}`, 20)).toBe(`a ${'x'.repeat(17)}…`);
+  });
+
+  it('escapes after cutting', () => {
+    expect(excerptWords('<b> & <i> and more words', 12)).toBe('&lt;b&gt; &amp; &lt;i&gt;…');
   });
 });
 

@@ -98,7 +98,8 @@ describe.skipIf(!hasChromium)('playground page', () => {
     const { chat, panel, name } = await addClient();
     await sendRequest(name, 'Passport photo');
     await message(chat, /Passport photo · step 1 of 1/).waitFor();
-    await panel.locator('.current-state', { hasText: 'collecting.passport' }).waitFor();
+    // The state in words: the step's label, its id only in the markup.
+    await panel.locator('.current-state[data-state="collecting.passport"]', { hasText: 'Passport' }).waitFor();
 
     await chat.locator('button.attach').click();
     await chat.locator('.attach-menu button.sample').click();
@@ -117,7 +118,7 @@ describe.skipIf(!hasChromium)('playground page', () => {
     await message(operator(), /Accepted by Olga/).waitFor();
     await message(chat, /accepted “Passport photo”/).waitFor();
 
-    await panel.locator('.current-state', { hasText: 'completed' }).waitFor();
+    await panel.locator('.current-state[data-state="completed"]', { hasText: 'done' }).waitFor();
     await panel.locator('svg .node.current[data-state="completed"]').waitFor();
     await panel.locator('.tl-event', { hasText: 'ACCEPT' }).waitFor();
     expect(await panel.locator('.tl-event').allTextContents()).toEqual(['START', 'ANSWER', 'ACCEPT']);
@@ -141,12 +142,15 @@ describe.skipIf(!hasChromium)('playground page', () => {
 
     await type(chat, '31.02.1990');
     await message(chat, /31\.02\.1990 is not a real date/).waitFor();
-    await panel.locator('.current-state', { hasText: 'collecting.birth_date' }).waitFor();
+    await panel.locator('.current-state[data-state="collecting.birth_date"]', { hasText: 'Birth date' }).waitFor();
     await panel.locator('svg .node.current[data-state="collecting.birth_date"]').waitFor();
+    // The refused answer is marked as such, with the reason the client was given.
+    await panel.locator('.refusal', { hasText: /Last answer refused: .*not a real date/ }).waitFor();
+    await panel.locator('.tl-item.refused .tl-detail s', { hasText: 'refused: text' }).waitFor();
 
     await type(chat, '15.04.1990');
     await message(chat, /please check your answers/).waitFor();
-    await panel.locator('.current-state', { hasText: 'confirming' }).waitFor();
+    await panel.locator('.current-state[data-state="confirming"]').waitFor();
     await page.screenshot({ path: `${RESULTS}/playground-personal-data-confirm.png` });
     await press(chat, '✅ Confirm');
     await message(chat, /sent to the operator/).waitFor();
@@ -154,9 +158,59 @@ describe.skipIf(!hasChromium)('playground page', () => {
     await message(operator(), new RegExp(`Personal data from ${name}`)).waitFor();
     await press(operator(), '✅ Accept');
     await message(operator(), /Accepted by Olga/).waitFor();
-    await panel.locator('.current-state', { hasText: 'completed' }).waitFor();
+    await panel.locator('.current-state[data-state="completed"]').waitFor();
     const events = await panel.locator('.tl-event').allTextContents();
     expect(events).toEqual(['START', 'ANSWER', 'ANSWER', 'ANSWER', 'ANSWER', 'CONFIRM', 'ACCEPT']);
+    // Values as the bot shows them, labels instead of state ids, times as dd.mm.yyyy hh:mm, no raw JSON.
+    expect(await panel.locator('.answers .answer').allTextContents()).toEqual([
+      'Full nameDaria Smirnova',
+      'CityBerlin',
+      'Birth date15.04.1990',
+    ]);
+    expect(await panel.locator('.tl-states').first().textContent()).toBe('queued → Full name');
+    for (const time of await panel.locator('.timeline time').allTextContents()) expect(time).toMatch(/^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$/);
+    const shown = (await panel.locator('.panel-body').innerText()) ?? '';
+    expect(shown).not.toMatch(/[{}]|collecting\.|"kind"/);
+    // No two transition labels of the chart overlap, nor one a state.
+    // Client rects, read in the page (the tests are typed without the DOM library).
+    type Box = { x: number; y: number; w: number; h: number; text: string };
+    type Rect = { x: number; y: number; width: number; height: number };
+    type Node = { textContent: string | null; getBoundingClientRect(): Rect };
+    const rects = (selector: string): Promise<Box[]> =>
+      panel.locator(selector).evaluateAll((els) =>
+        (els as unknown as Node[]).map((el) => {
+          const r = el.getBoundingClientRect();
+          return { x: r.x, y: r.y, w: r.width, h: r.height, text: el.textContent ?? '' };
+        }),
+      );
+    const boxes = { labels: await rects('svg text.edge-label'), states: await rects('svg .node:not(.kid) > .shape') };
+    const overlap = (a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }) =>
+      a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5;
+    expect(boxes.labels.length).toBeGreaterThan(3);
+    const clashes = boxes.labels.flatMap((a, i) => [
+      ...boxes.labels
+        .slice(i + 1)
+        .filter((b) => overlap(a, b))
+        .map((b) => `${a.text} × ${b.text}`),
+      ...boxes.states.filter((b) => overlap(a, b)).map(() => `${a.text} × a state`),
+    ]);
+    expect(clashes).toEqual([]);
+    // Inline buttons show their whole label, wrapped where it is long.
+    await type(operator(), '/menu');
+    await message(operator(), /Operator menu/).waitFor();
+    await press(operator(), 'Active requests');
+    await press(operator(), '🔗 Invite a client');
+    type Span = { textContent: string | null; scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number };
+    const spans = await operator()
+      .locator('.ikb button span')
+      .evaluateAll((els) =>
+        (els as unknown as Span[]).map((el) => ({
+          text: el.textContent ?? '',
+          fits: el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1,
+        })),
+      );
+    expect(spans.some((span) => span.text.length >= 18)).toBe(true);
+    expect(spans.filter((span) => !span.fits)).toEqual([]);
     await page.screenshot({ path: `${RESULTS}/playground-personal-data.png` });
   });
 
@@ -174,7 +228,7 @@ describe.skipIf(!hasChromium)('playground page', () => {
     await message(chat, /step 3 of 3/).waitFor();
     await press(chat, 'Evening');
     await message(chat, /please check your answers/).waitFor();
-    await panel.locator('.current-state', { hasText: 'confirming' }).waitFor();
+    await panel.locator('.current-state[data-state="confirming"]').waitFor();
 
     await page.click('#reload-catalogue');
     await page.locator('.notice.ok', { hasText: 'Catalogue reloaded: 6 request types' }).waitFor();
@@ -203,7 +257,39 @@ describe.skipIf(!hasChromium)('playground page', () => {
         .subarray(0, 5)
         .toString(),
     ).toBe('%PDF-');
-    await panel.locator('.current-state', { hasText: 'in_review' }).waitFor();
+    await panel.locator('.current-state[data-state="in_review"]').waitFor();
+  });
+
+  it('an invite link in the operator’s chat opens as a new client who redeems it', async () => {
+    await type(operator(), '/menu');
+    await message(operator(), /Operator menu/).waitFor();
+    await press(operator(), '🔗 Invite a client');
+    await press(operator(), '🔗 + Passport photo');
+    const invite = message(operator(), /Invite link/);
+    const columns = page.locator('.client-column');
+    const before = await columns.count();
+    await invite.locator('a.invite-link').click();
+    await columns.nth(before).waitFor();
+    const chat = columns.nth(before).locator('section.chat');
+    // The link's /start <code> ran: the request it carries starts at once.
+    await message(chat, /Passport photo · step 1 of 1/).waitFor();
+    expect(await chat.locator('.msg.out').first().textContent()).toMatch(/^\/start [\w-]+/);
+  });
+
+  it('the panel speaks the client’s language', async () => {
+    await page.selectOption('#client-language', 'ru');
+    const columns = page.locator('.client-column');
+    const before = await columns.count();
+    await page.click('#add-client');
+    const column = columns.nth(before);
+    const chat = column.locator('section.chat');
+    await message(chat, /Здравствуйте/).waitFor();
+    const name = (await column.locator('.owner').textContent()) ?? '';
+    await page.selectOption('#client-language', 'en');
+    await sendRequest(name, 'Passport photo');
+    const panel = column.locator('.panel');
+    await panel.locator('.flow-title', { hasText: 'Фото паспорта' }).waitFor();
+    await panel.locator('.current-state[data-state="collecting.passport"]', { hasText: 'Паспорт' }).waitFor();
   });
 
   it('comes back after a restart with the same chats, and the reset starts clean', async () => {

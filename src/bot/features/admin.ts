@@ -1,7 +1,7 @@
 import { Composer } from 'telegraf';
 import { isFinal } from '../../flows/statuses.js';
 import { parse, pack } from '../../ui/callback-data.js';
-import { displayName, html } from '../../ui/format.js';
+import { displayName, formatTimestamp, html } from '../../ui/format.js';
 import { isAdmin, type BotContext } from '../context.js';
 
 /**
@@ -70,7 +70,7 @@ admin.command('deliveries', async (ctx) => {
   const { counts, lastError } = await results.summary();
   const lines = [`<b>${html(ctx.t('deliveriesTitle'))}</b>`, html(ctx.t('deliveriesCounts', counts))];
   if (lastError) {
-    const at = lastError.at ? `${lastError.at.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—';
+    const at = lastError.at ? `${formatTimestamp(lastError.at)} UTC` : '—';
     lines.push(html(ctx.t('deliveriesLastError', { error: lastError.error, id: lastError.deliveryId, flow: lastError.flowId, at })));
   }
   const keyboard =

@@ -8,7 +8,7 @@ import { PERIODS, periodStart, type Period } from '../../export/choices.js';
 import { Exporter, type ArchiveScope, type Viewer } from '../../export/exporter.js';
 import { telegramDownloader } from '../../export/telegram-files.js';
 import { parse } from '../../ui/callback-data.js';
-import { displayName } from '../../ui/format.js';
+import { displayName, formatDate } from '../../ui/format.js';
 import type { MessageKey } from '../../ui/i18n.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
@@ -213,8 +213,7 @@ function periodKey(period: Period): MessageKey {
 
 /** DD.MM.YYYY (UTC). */
 function day(date: Date): string {
-  const iso = date.toISOString();
-  return `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
+  return formatDate(date.toISOString().slice(0, 10));
 }
 
 /** Replaces the picker in place when it came from a button, or sends a new one. */

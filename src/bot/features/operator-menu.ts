@@ -4,10 +4,11 @@ import { pickText, type Text } from '../../../machines/definition.js';
 import type { StepValue } from '../../../machines/steps.js';
 import { requestByRef, requestRef } from '../../config/catalogue.js';
 import { isFinal, type FlowStatus } from '../../flows/statuses.js';
-import { displayName, formatValue, html, stepLabel } from '../../ui/format.js';
+import type { FlowSummary } from '../../flows/types.js';
+import { displayName, formatTimestamp, formatValue, html, stepLabel } from '../../ui/format.js';
 import type { MessageKey } from '../../ui/i18n.js';
 import { parse, type CallbackData } from '../../ui/callback-data.js';
-import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, excerpt, fitHtml, renderedLength } from '../../ui/limits.js';
+import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, clip, excerptWords, fitHtml, renderedLength } from '../../ui/limits.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
 import { refusalText } from '../refusals.js';
@@ -15,6 +16,13 @@ import { refusalText } from '../refusals.js';
 const PAGE_SIZE = 8;
 /** A message in the history: a one-line excerpt. */
 const RECENT_MAX = 80;
+/** Messages shown in the history. */
+const RECENT_COUNT = 10;
+/**
+ * The most the messages take on the first page: a blank line, the heading, and each as "← excerpt" (an
+ * excerpt counts characters, Telegram UTF-16 units: up to two per character).
+ */
+const RECENT_ROOM = 2 + 40 + RECENT_COUNT * (2 * RECENT_MAX + 3);
 
 /** The operator's inline menus: clients (list, search, card), reviews, active requests, invites, catalogue. */
 const staff = new Composer<BotContext>();
@@ -45,8 +53,14 @@ staff.on('callback_query', async (ctx, next) => {
       await sendRequest(ctx, data.client, data.requestRef);
       return;
     case 'history':
-      await showHistory(ctx, data.client);
+      await showHistory(ctx, data.client, 0, false);
       break;
+    case 'historyPage':
+      await showHistory(ctx, data.client, data.page, true);
+      break;
+    case 'historyFile':
+      await resendFile(ctx, data.flow, data.answer);
+      return;
     case 'reviews':
       await showFlows(ctx, 'in_review', data.page);
       break;
@@ -213,58 +227,135 @@ async function sendRequest(ctx: BotContext, clientId: number, ref: number): Prom
   await showClient(ctx, clientId, true);
 }
 
+/** Requests the history looks back over, newest first. */
+const HISTORY_FLOWS = 100;
+/** Requests on one history page at most (and so a handful of file buttons). */
+const HISTORY_PAGE_FLOWS = 5;
+
+/** A file answer shown on a history page: its button re-sends the file. */
+interface HistoryFile {
+  readonly flow: number;
+  readonly answer: number;
+  readonly label: string;
+}
+
+/** One request in the history: its lines (heading first) and the files among its answers. */
+interface HistoryBlock {
+  readonly lines: readonly { readonly text: string; readonly file?: HistoryFile }[];
+}
+
 /**
- * The client's last requests with their answers, and their last messages, in one message within
- * Telegram's limit: whole requests are left out from the oldest on when they do not fit (never a tag
- * or an entity cut in two), and every value is shown the way summaries show it.
+ * The client's requests with their answers, newest first, page by page: every page within Telegram's
+ * limit, split between whole requests (a request longer than a page between whole lines), never inside
+ * a word or a tag. The first page also shows the client's last messages.
  */
-async function showHistory(ctx: BotContext, clientId: number): Promise<void> {
+async function showHistory(ctx: BotContext, clientId: number, page: number, edit: boolean): Promise<void> {
   const { flows, directory, messageLog } = ctx.deps;
   const person = await directory.get(clientId);
-  const history = await flows.flowsOf(clientId, 10);
+  const history = await flows.flowsOf(clientId, HISTORY_FLOWS);
   const header = [`<b>${html(ctx.t('historyTitle', { name: person ? displayName(person) : String(clientId) }))}</b>`, ''];
   if (history.length === 0) header.push(ctx.t('noHistory'));
 
-  const recent = (await messageLog.recent(clientId, 10)).reverse();
+  const recent = (await messageLog.recent(clientId, RECENT_COUNT)).reverse();
   const footer =
     recent.length === 0
       ? []
       : [
           '',
           `<b>${ctx.t('recentMessages')}</b>`,
-          ...recent.map((m) => `${m.direction === 'in' ? '←' : '→'} ${excerpt(m.text ?? `[${m.kind}]`, RECENT_MAX)}`),
+          ...recent.map((m) => `${m.direction === 'in' ? '←' : '→'} ${excerptWords(m.text ?? `[${m.kind}]`, RECENT_MAX)}`),
         ];
 
-  const blocks: string[] = [];
-  for (const flow of history) {
-    const lines = [
-      `• ${html(textIn(ctx, flow.definition.title))} — ${badge(ctx, flow.status)} · ${flow.updatedAt.toISOString().slice(0, 16).replace('T', ' ')}`,
-    ];
-    const answers = (await flows.answersOf(flow.id)).filter((a) => a.status === 'accepted' || a.status === 'pending');
-    for (const answer of answers) {
-      const step = flow.definition.steps.find((s) => s.id === answer.stepId);
-      const label = step ? stepLabel(step, ctx.locale, ctx.deps.defaultLocale) : answer.stepId;
-      const value = formatValue(step, answer.value as StepValue, ctx.locale, ctx.deps.defaultLocale);
-      lines.push(`   ${excerpt(label, EXCERPT_MAX)}: ${excerpt(value, VALUE_MAX)}`);
-    }
-    blocks.push(lines.join('\n'));
-  }
+  const blocks: HistoryBlock[] = [];
+  for (const flow of history) blocks.push(await historyBlock(ctx, flow));
 
-  // Room for the requests: what the header, the messages and a "not shown" line leave of the limit.
-  const more = (n: number) => `<i>${html(ctx.t('historyMore', { n }))}</i>`;
-  let room = TEXT_MAX - renderedLength([...header, ...footer].join('\n')) - renderedLength(more(history.length)) - 2;
-  const shown: string[] = [];
-  for (const block of blocks) {
-    const size = renderedLength(block) + 1;
-    // The newest request is shown even when it alone is too long (the last guard below shortens it).
-    if (size > room && shown.length > 0) break;
-    shown.push(block);
-    room -= size;
+  // The messages' room on the first page is their longest (not their current) length: a page holds the
+  // same requests from one press to the next while messages come and go.
+  const pages = paginate(blocks, (first) => TEXT_MAX - renderedLength(header.join('\n')) - (first ? RECENT_ROOM : 0) - 2);
+  const at = Math.min(Math.max(0, page), pages.length - 1);
+  const lines = pages[at] ?? [];
+  // The last guard: every line is short and the pages are measured, so this never cuts in practice.
+  const text = fitHtml([...header, ...lines.map((l) => l.text), ...(at === 0 ? footer : [])].join('\n'), TEXT_MAX);
+
+  const keyboard: InlineKeyboardButton[][] = rows(
+    lines.flatMap((l) =>
+      l.file ? [button(`📎 ${clip(l.file.label, EXCERPT_MAX)}`, { kind: 'historyFile', flow: l.file.flow, answer: l.file.answer })] : [],
+    ),
+    2,
+  );
+  if (pages.length > 1) {
+    keyboard.push([
+      ...(at > 0 ? [button(ctx.t('prev'), { kind: 'historyPage', client: clientId, page: at - 1 })] : []),
+      button(`${at + 1} / ${pages.length}`, { kind: 'noop' }),
+      ...(at + 1 < pages.length ? [button(ctx.t('next'), { kind: 'historyPage', client: clientId, page: at + 1 })] : []),
+    ]);
   }
-  if (shown.length < blocks.length) shown.push(more(blocks.length - shown.length));
-  // The last guard: cut between whole characters, tags closed again.
-  const text = fitHtml([...header, ...shown, ...footer].join('\n'), TEXT_MAX);
-  await show(ctx, false, text, [[button(ctx.t('back'), { kind: 'client', client: clientId })]]);
+  keyboard.push([button(ctx.t('back'), { kind: 'client', client: clientId })]);
+  await show(ctx, edit, text, keyboard);
+}
+
+/** A request's lines: its title, status and last change, then its answers in the order of its steps. */
+async function historyBlock(ctx: BotContext, flow: FlowSummary): Promise<HistoryBlock> {
+  const steps = flow.definition.steps;
+  const position = (stepId: string): number => {
+    const index = steps.findIndex((s) => s.id === stepId);
+    return index < 0 ? steps.length : index;
+  };
+  const answers = (await ctx.deps.flows.answersOf(flow.id))
+    .filter((a) => a.status === 'accepted' || a.status === 'pending')
+    // The frozen definition's order; a step it no longer names goes last. Stable: rounds keep their order.
+    .sort((a, b) => position(a.stepId) - position(b.stepId));
+  const lines: { text: string; file?: HistoryFile }[] = [
+    { text: `• ${html(textIn(ctx, flow.definition.title))} — ${badge(ctx, flow.status)} · ${formatTimestamp(flow.updatedAt)}` },
+  ];
+  for (const answer of answers) {
+    const step = steps.find((s) => s.id === answer.stepId);
+    const label = step ? stepLabel(step, ctx.locale, ctx.deps.defaultLocale) : answer.stepId;
+    const value = answer.value as StepValue;
+    const text = `   ${excerptWords(label, EXCERPT_MAX)}: ${excerptWords(formatValue(step, value, ctx.locale, ctx.deps.defaultLocale), VALUE_MAX)}`;
+    lines.push(value.kind === 'file' ? { text, file: { flow: flow.id, answer: answer.id, label } } : { text });
+  }
+  return { lines };
+}
+
+/**
+ * Lays requests out on pages: as many whole requests as fit `room(first page?)` (at most
+ * HISTORY_PAGE_FLOWS); a request longer than a page alone goes on over the next pages, line by line.
+ */
+function paginate(blocks: readonly HistoryBlock[], room: (first: boolean) => number): HistoryBlock['lines'][] {
+  const pages: HistoryBlock['lines'][number][][] = [[]];
+  let left = room(true);
+  let count = 0;
+  const newPage = (): void => {
+    pages.push([]);
+    left = room(false);
+    count = 0;
+  };
+  for (const block of blocks) {
+    const size = block.lines.reduce((sum, line) => sum + renderedLength(line.text) + 1, 0);
+    if (count > 0 && (size > left || count >= HISTORY_PAGE_FLOWS)) newPage();
+    for (const line of block.lines) {
+      const lineSize = renderedLength(line.text) + 1;
+      if (lineSize > left && (pages.at(-1)?.length ?? 0) > 0) newPage();
+      pages.at(-1)?.push(line);
+      left -= lineSize;
+    }
+    count += 1;
+  }
+  return pages;
+}
+
+/** A file answer from the history, sent to the operator again by its file id; refused once erased. */
+async function resendFile(ctx: BotContext, flowId: number, answerId: number): Promise<void> {
+  const answer = (await ctx.deps.flows.answersOf(flowId)).find((a) => a.id === answerId);
+  const value = answer?.value as StepValue | undefined;
+  if (!answer || value?.kind !== 'file') {
+    await ctx.answerCbQuery(ctx.t('historyFileErased'), { show_alert: true }).catch(() => {});
+    return;
+  }
+  await ctx.answerCbQuery().catch(() => {});
+  if (value.media === 'photo') await ctx.replyWithPhoto(value.fileId);
+  else await ctx.replyWithDocument(value.fileId);
 }
 
 async function showFlows(ctx: BotContext, status: 'in_review' | null, page: number): Promise<void> {

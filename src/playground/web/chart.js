@@ -28,9 +28,11 @@ let charts = 0;
 
 /**
  * @param chart `{ nodes, edges, everywhere }` from /api/clients/:id/panel
- * @param state `{ current, visited: Set<string>, last: { from, to } | null }` (state ids as in the audit trail)
+ * @param state `{ current, visited: Set<string>, last: { from, to } | null, labels }` (state ids as in the audit trail;
+ *   `labels`: each state's name in words, by id)
  */
-export function renderChart(chart, { current = null, visited = new Set(), last = null } = {}) {
+export function renderChart(chart, { current = null, visited = new Set(), last = null, labels = {} } = {}) {
+  const nameOf = (node) => labels[node.id] ?? node.key;
   const byId = new Map(chart.nodes.map((node) => [node.id, node]));
   const topOf = (id) => {
     let node = byId.get(id);
@@ -73,12 +75,12 @@ export function renderChart(chart, { current = null, visited = new Set(), last =
   for (const node of tops) {
     if (node.kind === 'compound') {
       const kids = kidsOf(node.id);
-      const kidW = Math.max(60, ...kids.map((kid) => textWidth(kid.key) + (kid.note ? textWidth(` · ${kid.note}`, SMALL) : 0) + 20));
-      box.set(node.id, { w: Math.max(kidW, textWidth(node.key, BOLD) + 16) + 16, h: 26 + kids.length * (KID_H + KID_GAP) - KID_GAP + 8 });
+      const kidW = Math.max(60, ...kids.map((kid) => textWidth(nameOf(kid)) + (kid.note ? textWidth(` · ${kid.note}`, SMALL) : 0) + 20));
+      box.set(node.id, { w: Math.max(kidW, textWidth(nameOf(node), BOLD) + 16) + 16, h: 26 + kids.length * (KID_H + KID_GAP) - KID_GAP + 8 });
     } else if (node.kind === 'choice') {
-      box.set(node.id, { w: textWidth(node.key, SMALL) + 5 + DIAMOND, h: DIAMOND });
+      box.set(node.id, { w: textWidth(nameOf(node), SMALL) + 5 + DIAMOND, h: DIAMOND });
     } else {
-      box.set(node.id, { w: textWidth(node.key) + 26, h: NODE_H });
+      box.set(node.id, { w: textWidth(nameOf(node)) + 26, h: NODE_H });
     }
   }
   // Within a row, states with transitions going back up sit rightmost, next to the lanes those take.
@@ -157,13 +159,16 @@ export function renderChart(chart, { current = null, visited = new Set(), last =
       s('marker', { id: `${id}-arrow-last`, viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L8,4 L0,8 z', class: 'arrow last' }))));
   const edgeLayer = s('g', { class: 'edges' });
   const labelLayer = s('g', { class: 'labels' });
-  const draw = (edge, d, label, back) => {
+  // Labels are placed after every edge is drawn: those on straight and lane edges stay, a label on a
+  // curve moves along its row gap until it meets no other label and no state.
+  const placed = [];
+  const draw = (edge, d, label, back, movable = false) => {
     const isLast = lastEdges.has(`${edge.from}>${edge.to}`);
     edgeLayer.append(s('path', { d, class: `edge${back ? ' back' : ''}${isLast ? ' last' : ''}`, 'marker-end': `url(#${id}-arrow${isLast ? '-last' : ''})` }, s('title', {}, [...edge.detail].join('\n'))));
-    labelLayer.append(s('text', { ...label, class: `edge-label${isLast ? ' last' : ''}` }, [...edge.events].join(', ')));
+    placed.push({ label, text: [...edge.events].join(', '), className: `edge-label${isLast ? ' last' : ''}`, movable });
   };
 
-  for (const item of downward) draw(item.edge, item.d, item.label, false);
+  for (const item of downward) draw(item.edge, item.d, item.label, false, true);
   for (const edge of beside) {
     const [from, to] = [box.get(edge.from), box.get(edge.to)];
     const rightwards = to.index > from.index;
@@ -198,28 +203,66 @@ export function renderChart(chart, { current = null, visited = new Set(), last =
       const top = b.y;
       const half = DIAMOND / 2;
       g.append(s('path', { d: `M${x + half},${top} L${x + DIAMOND},${top + half} L${x + half},${top + DIAMOND} L${x},${top + half} z`, class: 'shape' }),
-        s('text', { x: x - 5, y: top + half + 3.5, 'text-anchor': 'end', class: 'choice-label' }, node.key));
+        s('text', { x: x - 5, y: top + half + 3.5, 'text-anchor': 'end', class: 'choice-label' }, nameOf(node)));
     } else if (node.kind === 'compound') {
-      g.append(s('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 10, class: 'shape' }), s('text', { x: b.x + 10, y: b.y + 17, class: 'compound-label' }, node.key));
+      g.append(s('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 10, class: 'shape' }), s('text', { x: b.x + 10, y: b.y + 17, class: 'compound-label' }, nameOf(node)));
       kidsOf(node.id).forEach((kid, i) => {
         const ky = b.y + 26 + i * (KID_H + KID_GAP);
         g.append(s('g', { class: `node kid ${stateClass(kid.id)}`, dataset: { state: kid.id } }, s('title', {}, kid.description ?? kid.id),
           s('rect', { x: b.x + 8, y: ky, width: b.w - 16, height: KID_H, rx: 7, class: 'shape' }),
-          s('text', { x: b.x + 18, y: ky + 16 }, kid.key, kid.note ? s('tspan', { class: 'note' }, ` · ${kid.note}`) : null)));
+          s('text', { x: b.x + 18, y: ky + 16 }, nameOf(kid), kid.note ? s('tspan', { class: 'note' }, ` · ${kid.note}`) : null)));
       });
     } else {
       g.append(s('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 8, class: 'shape' }));
       if (node.kind === 'final') g.append(s('rect', { x: b.x + 3, y: b.y + 3, width: b.w - 6, height: b.h - 6, rx: 6, class: 'inner' }));
-      g.append(s('text', { x: b.cx, y: b.y + b.h / 2 + 4, 'text-anchor': 'middle' }, node.key));
+      g.append(s('text', { x: b.cx, y: b.y + b.h / 2 + 4, 'text-anchor': 'middle' }, nameOf(node)));
     }
     nodeLayer.append(g);
   }
+  const obstacles = tops.map((node) => {
+    const b = box.get(node.id);
+    return node.kind === 'choice' ? { x: b.x - textWidth(nameOf(node), SMALL) - 5, y: b.y, w: b.w + textWidth(nameOf(node), SMALL) + 5, h: b.h } : { x: b.x, y: b.y, w: b.w, h: b.h };
+  });
+  const taken = placed.filter((p) => !p.movable).map((p) => labelBox(p.label, textWidth(p.text, SMALL)));
+  for (const p of placed.filter((q) => q.movable)) {
+    const width = textWidth(p.text, SMALL);
+    const free = (dy) => {
+      const b = labelBox({ ...p.label, y: p.label.y + dy }, width);
+      return ![...taken, ...obstacles].some((o) => overlaps(b, o));
+    };
+    const dy = LABEL_SHIFTS.find(free) ?? 0;
+    p.label = { ...p.label, y: p.label.y + dy };
+    taken.push(labelBox(p.label, width));
+  }
+  for (const p of placed) labelLayer.append(s('text', { ...p.label, class: p.className }, p.text));
   svg.append(nodeLayer, labelLayer);
 
   const legend = chart.everywhere.length > 0
     ? h('div', { class: 'chart-legend' }, 'From every waiting state: ', chart.everywhere.map((e, i) => [i > 0 ? ' · ' : '', h('code', {}, e.event), ` → ${e.to}`]))
     : null;
   return h('div', { class: 'chart' }, svg, legend);
+}
+
+/** How far a curve's label may move up or down to stay clear of the others. */
+const LABEL_SHIFTS = [0, -11, 11, -22, 22, -33, 33];
+/** The 10 px label font: from the baseline, this much above it and below it. */
+const ASCENT = 9;
+const DESCENT = 3;
+
+/** The box a label's text takes, from its SVG attributes (`x`, `y`, `text-anchor`, or a rotated `transform`). */
+export function labelBox(label, width) {
+  const rotated = /translate\(([-\d.]+),([-\d.]+)\) rotate\(-90\)/.exec(label.transform ?? '');
+  if (rotated) {
+    const [x, y] = [Number(rotated[1]), Number(rotated[2])];
+    return { x: x - ASCENT, y: y - width / 2, w: ASCENT + DESCENT, h: width };
+  }
+  const anchor = label['text-anchor'] ?? 'start';
+  const left = anchor === 'end' ? label.x - width : anchor === 'middle' ? label.x - width / 2 : label.x;
+  return { x: left, y: label.y - ASCENT, w: width, h: ASCENT + DESCENT };
+}
+
+function overlaps(a, b) {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
 function bezier(t, p0, p1, p2, p3) {

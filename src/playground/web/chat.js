@@ -2,6 +2,7 @@
 // keyboards, the reply keyboard, photos and files, edits in place, callback answers as toasts, a text box.
 import { api } from './api.js';
 import { h, initials } from './dom.js';
+import { startCodeOf } from './format.js';
 import { messageNode, summary } from './message.js';
 
 const SAMPLE_PASSPORT = '/assets/sample-passport.jpg';
@@ -151,6 +152,7 @@ export class ChatView {
       sender: (from) => (from === 'user' ? this.person.name : this.bot.name),
       quoted: (id) => this.messages.get(id),
       onCommand: (command) => this.sendText(command),
+      onInvite: (code) => this.openInvite(code),
       onPress: (button, el) => this.press(button, el, message.messageId),
       onImageLoad: () => this.nearBottom(200) && this.scrollDown(),
     });
@@ -158,7 +160,17 @@ export class ChatView {
 
   // ---- actions -------------------------------------------------------------------------------
 
+  /** A bot's start link, clicked: a new client opens the bot with it (the page adds their chat). */
+  async openInvite(code) {
+    try {
+      await api.addClient({ start: code });
+    } catch (error) {
+      this.toast(error.message);
+    }
+  }
+
   async press(button, el, messageId) {
+    if (button.url && startCodeOf(button.url) !== null) return this.openInvite(startCodeOf(button.url));
     if (button.url) return void window.open(button.url, '_blank', 'noopener');
     if (button.callback_data === undefined) return this.toast('This kind of button is not emulated');
     el.classList.add('loading');

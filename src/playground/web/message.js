@@ -6,7 +6,7 @@ import { formatText } from './format.js';
 
 /**
  * @param message a ChatMessage of the emulator
- * @param ctx `{ sender(from), quoted(messageId), onCommand(text), onPress(button, element), onImageLoad() }`
+ * @param ctx `{ sender(from), quoted(messageId), onCommand(text), onInvite(code), onPress(button, element), onImageLoad() }`
  */
 export function messageNode(message, ctx) {
   const out = message.from === 'user';
@@ -35,7 +35,7 @@ export function messageNode(message, ctx) {
       h('div', {}, h('div', { class: 'contact-name' }, name), h('div', { class: 'contact-phone' }, c.phone_number))));
   }
   if (message.location) bubble.append(h('div', { class: 'media-label' }, `📍 ${message.location.latitude}, ${message.location.longitude}`));
-  if (text) bubble.append(h('div', { class: 'text' }, formatText(text, message.entities, ctx.onCommand)));
+  if (text) bubble.append(h('div', { class: 'text' }, formatText(text, message.entities, ctx.onCommand, ctx.onInvite)));
   bubble.append(h('span', { class: 'meta' }, message.editCount > 0 ? h('span', { class: 'edited' }, 'edited') : null, clock(message.date), out ? h('span', { class: 'ticks' }, '✓✓') : null));
   const node = h('div', { class: `msg ${out ? 'out' : 'in'}`, dataset: { messageId: message.messageId } }, bubble);
   const rows = message.replyMarkup?.inline_keyboard;

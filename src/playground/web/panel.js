@@ -2,7 +2,7 @@
 // audit trail (flow_events), from GET /api/clients/:id/panel.
 import { api } from './api.js';
 import { renderChart } from './chart.js';
-import { clock, h } from './dom.js';
+import { h } from './dom.js';
 
 const ACTORS = { client: '👤', operator: '🎧', system: '⚙️' };
 
@@ -52,21 +52,26 @@ export class PanelView {
       h('div', { class: 'flow-summary' },
         h('div', { class: 'flow-title' }, flow.title, h('span', { class: 'flow-id' }, ` #${flow.id} · v${flow.version}`)),
         h('span', { class: `status status-${flow.status}` }, flow.status.replaceAll('_', ' '))),
-      h('div', { class: 'flow-state' }, 'State ', h('code', { class: 'current-state' }, flow.state ?? '—')),
+      h('div', { class: 'flow-state' }, 'Now: ', h('span', { class: 'current-state', title: flow.state ?? '', dataset: { state: flow.state ?? '' } }, flow.stateLabel ?? '—'),
+        flow.refusal ? h('div', { class: 'refusal' }, `Last answer refused: ${flow.refusal}`) : null),
       flow.state === 'queued'
         ? h('div', { class: 'panel-empty' }, 'Queued: it starts when the client finishes their current request.')
-        : renderChart(flow.chart, { current: flow.state, visited, last: last && last.from !== last.to ? last : null }),
+        : renderChart(flow.chart, { current: flow.state, visited, last: last && last.from !== last.to ? last : null, labels: flow.labels }),
+      flow.answers.length > 0 ? h('h4', {}, 'Answers') : null,
+      flow.answers.length > 0
+        ? h('dl', { class: 'answers' }, flow.answers.map((a) => {
+          const old = a.status === 'rejected' || a.status === 'superseded';
+          return h('div', { class: `answer answer-${a.status}`, title: old ? `${a.status}: replaced by a later answer` : a.status },
+            h('dt', {}, a.label), h('dd', {}, old ? h('s', {}, a.value) : a.value));
+        }))
+        : null,
       h('h4', {}, 'Audit trail'),
-      h('ol', { class: 'timeline' }, flow.timeline.map((entry) => h('li', { class: `tl-item actor-${entry.actorKind}` },
-        h('time', { datetime: entry.at }, clock(new Date(entry.at), true)),
+      h('ol', { class: 'timeline' }, flow.timeline.map((entry) => h('li', { class: `tl-item actor-${entry.actorKind}${entry.refused ? ' refused' : ''}` },
+        h('time', { datetime: entry.at }, entry.atText),
         h('div', { class: 'tl-body' },
-          h('div', {}, h('span', { class: 'tl-event' }, entry.event), ' ', h('span', { class: 'tl-states' }, entry.from ? `${entry.from} → ${entry.to}` : `→ ${entry.to}`)),
+          h('div', {}, h('span', { class: 'tl-event' }, entry.event), ' ',
+            h('span', { class: 'tl-states', title: entry.from ? `${entry.from} → ${entry.to}` : entry.to }, entry.fromLabel ? `${entry.fromLabel} → ${entry.toLabel}` : `→ ${entry.toLabel}`)),
           h('div', { class: 'tl-actor' }, `${ACTORS[entry.actorKind] ?? ''} ${entry.actor}`),
-          entry.payload !== null && entry.payload !== undefined ? h('div', { class: 'tl-payload' }, payloadText(entry.payload)) : null)))));
+          entry.detail ? h('div', { class: 'tl-detail' }, entry.refused ? h('s', {}, entry.detail) : entry.detail) : null)))));
   }
-}
-
-function payloadText(payload) {
-  const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 }

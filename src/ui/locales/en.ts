@@ -192,6 +192,7 @@ export const en = {
   refusal_cancel_not_allowed: 'This request cannot be cancelled by the client.',
   requestTypeChanged: 'This request type has changed; here is the current list.',
   historyMore: (p) => `… ${p.n} earlier request(s) not shown`,
+  historyFileErased: 'This file was erased and can no longer be sent.',
   // export and archives (src/bot/features/export.ts)
   cmd_export: 'Export answers (CSV)',
   exportPick: 'Export answers to a CSV file, one row per request. Which request type?',

@@ -186,6 +186,7 @@ export const ru: Messages = {
   refusal_cancel_not_allowed: 'Клиент не может отменить этот запрос.',
   requestTypeChanged: 'Этот тип запроса изменился; вот актуальный список.',
   historyMore: (p) => `… ещё запросов не показано: ${p.n}`,
+  historyFileErased: 'Этот файл удалён, отправить его уже нельзя.',
   // выгрузка и архивы (src/bot/features/export.ts)
   cmd_export: 'Выгрузка ответов (CSV)',
   exportPick: 'Выгрузка ответов в файл CSV, по строке на каждый запрос. Какой тип запроса?',
