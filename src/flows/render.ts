@@ -35,10 +35,24 @@ export interface RenderInput {
   readonly defaultLocale?: Locale;
 }
 
-type InlineButton = { text: string; callback_data: string };
+/** An inline button with packed callback data, as the Bot API takes it. */
+export type InlineButton = { text: string; callback_data: string };
 
 export const reviewCardKey = (flowId: number) => `review:${flowId}`;
 export const alertCardKey = (flowId: number) => `alert:${flowId}`;
+
+/**
+ * The review card's buttons (accept, ask again) for the flow at `version`: the one place they are made,
+ * for the card the outbox sends and for the card the bot redraws when a press came too late.
+ */
+export function reviewKeyboard(locale: Locale, flowId: number, version: number): InlineButton[][] {
+  return [
+    [
+      { text: t(locale, 'accept'), callback_data: pack({ kind: 'accept', flow: flowId, version }) },
+      { text: t(locale, 'askAgain'), callback_data: pack({ kind: 'askAgain', flow: flowId, version }) },
+    ],
+  ];
+}
 
 /**
  * The messages for one transition. User input appears only as short excerpts (`clip`), and every
@@ -113,22 +127,7 @@ function renderAll(input: RenderInput): OutMessage[] {
         out.push(...fileMessages(input, view.answers));
         toOperator(
           reviewText(input, operator.locale),
-          {
-            reply_markup: {
-              inline_keyboard: [
-                [
-                  {
-                    text: t(operator.locale, 'accept'),
-                    callback_data: pack({ kind: 'accept', flow: input.flowId, version: input.version }),
-                  },
-                  {
-                    text: t(operator.locale, 'askAgain'),
-                    callback_data: pack({ kind: 'askAgain', flow: input.flowId, version: input.version }),
-                  },
-                ],
-              ],
-            },
-          },
+          { reply_markup: { inline_keyboard: reviewKeyboard(operator.locale, input.flowId, input.version) } },
           reviewCardKey(input.flowId),
         );
         break;

@@ -6,7 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import { localeOf } from '../ui/i18n.js';
 import { rowsOf, type Tx } from '../db/client.js';
-import { ACTIVE_STATUSES, type FlowStatus } from './statuses.js';
+import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
 
 export interface FlowRow extends FlowSummary {
@@ -33,7 +33,9 @@ export interface PersonRow {
   readonly blockedAt: Date | null;
 }
 
+/** Status lists inlined as literals: constants from statuses.ts, never input. */
 const ACTIVE = sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '));
+const OPEN = sql.raw(OPEN_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /**
  * Records the update as applied, in the command's own transaction: its inbox row turns `done` (or a row
@@ -93,7 +95,7 @@ export async function lockClient(tx: Tx, clientId: number, updateId: number | nu
 export async function openFlowsOf(tx: Tx, clientId: number): Promise<FlowRow[]> {
   const result = await tx.execute(sql`
     select row_to_json(f) as flow from flows f
-    where f.client_id = ${clientId}::bigint and f.status in (${ACTIVE}, 'queued') order by f.id`);
+    where f.client_id = ${clientId}::bigint and f.status in (${OPEN}) order by f.id`);
   return rowsOf<{ flow: RawFlow }>(result).map((r) => toFlow(r.flow));
 }
 

@@ -1,6 +1,6 @@
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import type { InvalidReason, StepValue } from '../../machines/steps.js';
-import type { FlowStatus } from '../db/schema.js';
+import type { AnswerStatus, FlowStatus } from '../db/schema.js';
 import type { LoggedMessage } from '../log/messages.js';
 
 /** Who asked for a change. */
@@ -63,6 +63,35 @@ export interface FlowSummary {
   readonly version: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+}
+
+/** One answer of a flow as stored: every round's, with its status. */
+export interface AnswerRecord {
+  readonly id: number;
+  readonly flowId: number;
+  readonly stepId: string;
+  readonly round: number;
+  /** The `StepValue` taken (stored as JSON). */
+  readonly value: unknown;
+  readonly fileId: string | null;
+  readonly fileUniqueId: string | null;
+  /** The client's message that carried it. */
+  readonly messageId: number | null;
+  readonly status: AnswerStatus;
+  readonly createdAt: Date;
+}
+
+/** One row of a flow's audit trail. */
+export interface FlowEventRecord {
+  readonly id: number;
+  readonly flowId: number;
+  readonly fromState: string | null;
+  readonly toState: string;
+  readonly event: string;
+  readonly payload: unknown;
+  readonly actorId: number | null;
+  readonly actorKind: Actor['kind'];
+  readonly at: Date;
 }
 
 export interface AnswerResult {

@@ -1,16 +1,14 @@
 import { Composer } from 'telegraf';
 import type { InlineKeyboardButton } from 'telegraf/types';
-import { pickText, type Text } from '../../../machines/definition.js';
 import type { StepValue } from '../../../machines/steps.js';
 import { requestByRef, requestRef } from '../../config/catalogue.js';
-import { isFinal, type FlowStatus } from '../../flows/statuses.js';
 import type { FlowSummary } from '../../flows/types.js';
 import { displayName, formatTimestamp, formatValue, html, stepLabel } from '../../ui/format.js';
-import type { MessageKey } from '../../ui/i18n.js';
 import { parse, type CallbackData } from '../../ui/callback-data.js';
 import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, clip, excerptWords, fitHtml, renderedLength } from '../../ui/limits.js';
 import { isStaff, type BotContext } from '../context.js';
-import { button, inline, rows } from '../keyboards.js';
+import { button, rows } from '../keyboards.js';
+import { badge, show, showClient, textIn } from '../cards.js';
 import { refusalText } from '../refusals.js';
 
 const PAGE_SIZE = 8;
@@ -97,20 +95,6 @@ staff.on('text', async (ctx, next) => {
   await showClients(ctx, 0, ctx.message.text, false);
 });
 
-/** Replaces the menu message in place when it came from a button, or sends a new one. */
-async function show(ctx: BotContext, edit: boolean, text: string, keyboard: InlineKeyboardButton[][]): Promise<void> {
-  const extra = { parse_mode: 'HTML' as const, ...inline(keyboard) };
-  if (edit && ctx.callbackQuery?.message) {
-    try {
-      await ctx.editMessageText(text, extra);
-      return;
-    } catch {
-      // Not modified, or too old to edit: send it anew.
-    }
-  }
-  await ctx.reply(text, extra);
-}
-
 async function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
   const reviews = await ctx.deps.flows.pendingReviews(null);
   await show(ctx, edit, `<b>${ctx.t('menuTitle')}</b>`, [
@@ -119,15 +103,6 @@ async function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
     [button(ctx.t('menuActive'), { kind: 'active', page: 0 })],
     [button(ctx.t('menuInvite'), { kind: 'invite' }), button(ctx.t('menuCatalogue'), { kind: 'catalogue' })],
   ]);
-}
-
-/** A catalogue or frozen text in the operator's language (a frozen one may lack it: see `pickText`). */
-function textIn(ctx: BotContext, text: Text): string {
-  return pickText(text, ctx.locale, ctx.deps.defaultLocale);
-}
-
-function badge(ctx: BotContext, status: FlowStatus | null): string {
-  return status ? ctx.t(`status_${status}` as MessageKey) : '';
 }
 
 async function showClients(ctx: BotContext, page: number, query: string | undefined, edit: boolean): Promise<void> {
@@ -148,56 +123,6 @@ async function showClients(ctx: BotContext, page: number, query: string | undefi
     ...(nav.length > 0 ? [nav] : []),
     [button(ctx.t('search'), { kind: 'search' }), button(ctx.t('back'), { kind: 'menu' })],
   ]);
-}
-
-/** The client card: who they are, their requests, controls, and a button per request type. */
-export async function showClient(ctx: BotContext, clientId: number, edit: boolean): Promise<void> {
-  const { directory, flows, catalogue } = ctx.deps;
-  const person = await directory.get(clientId);
-  if (!person) {
-    await ctx.answerCbQuery(ctx.t('refusal_client_not_found')).catch(() => {});
-    return;
-  }
-  const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
-  const active = await flows.activeFlow(clientId);
-  const queued = open.filter((f) => f.status === 'queued').reverse();
-  const lines = [
-    `<b>${html(ctx.t('clientTitle', { name: displayName(person) }))}</b>`,
-    `${ctx.t('clientId', { id: person.id })}${person.languageCode ? ` · ${ctx.t('clientLanguage', { language: person.languageCode })}` : ''}`,
-  ];
-  if (person.blockedAt) lines.push(ctx.t('clientBlocked'));
-  if (!person.startedAt) lines.push(ctx.t('clientNotStartedYet'));
-  lines.push('');
-  if (active) {
-    const progress = active.view.kind === 'prompt' ? ` (${active.view.position}/${active.view.total})` : '';
-    lines.push(
-      html(ctx.t('activeLine', { title: textIn(ctx, active.definition.title), status: `${badge(ctx, active.status)}${progress}` })),
-    );
-  } else {
-    lines.push(ctx.t('noActiveRequest'));
-  }
-  if (queued.length > 0) lines.push(html(ctx.t('queuedLine', { titles: queued.map((f) => textIn(ctx, f.definition.title)).join(', ') })));
-  lines.push('', ctx.t('sendHeader'));
-
-  const keyboard: InlineKeyboardButton[][] = [];
-  if (active) {
-    const ref = { flow: active.id, version: active.version };
-    keyboard.push([button(ctx.t('resendPrompt'), { kind: 'resend', ...ref }), button(ctx.t('retryStep'), { kind: 'retry', ...ref })]);
-    keyboard.push([button(ctx.t('reset'), { kind: 'reset', ...ref }), button(ctx.t('cancel'), { kind: 'cancel', ...ref })]);
-  }
-  for (const flow of queued)
-    keyboard.push([
-      button(`${ctx.t('cancel')}: ${textIn(ctx, flow.definition.title)}`, { kind: 'cancel', flow: flow.id, version: flow.version }),
-    ]);
-  // Each button names its request type by a stable reference: a reloaded catalogue never redirects it.
-  keyboard.push(
-    ...rows(
-      catalogue().requests.map((r) => button(textIn(ctx, r.title), { kind: 'send', client: clientId, requestRef: requestRef(r.id) })),
-      2,
-    ),
-  );
-  keyboard.push([button(ctx.t('history'), { kind: 'history', client: clientId }), button(ctx.t('back'), { kind: 'menu' })]);
-  await show(ctx, edit, lines.join('\n'), keyboard);
 }
 
 async function sendRequest(ctx: BotContext, clientId: number, ref: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { Composer } from 'telegraf';
 import type { InlineKeyboardButton } from 'telegraf/types';
 import { pickText } from '../../../machines/definition.js';
+import { reviewKeyboard } from '../../flows/render.js';
 import type { Actor, Outcome, FlowSummary } from '../../flows/types.js';
 import { displayName, html, stepLabel } from '../../ui/format.js';
 import { localeOf, t, type MessageKey } from '../../ui/i18n.js';
@@ -8,7 +9,7 @@ import { parse } from '../../ui/callback-data.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
 import { refusalText } from '../refusals.js';
-import { showClient } from './operator-menu.js';
+import { showClient } from '../cards.js';
 
 /** Preset ask-again reasons; the last button lets the operator type one. */
 const REASONS: readonly MessageKey[] = ['reason_blurry', 'reason_unreadable', 'reason_cropped', 'reason_wrong', 'reason_expired'];
@@ -111,12 +112,7 @@ async function refreshCard(ctx: BotContext, flowId: number): Promise<void> {
   const text = `<b>${html(pickText(flow.definition.title, ctx.locale, ctx.deps.defaultLocale))}</b> · ${html(client ? displayName(client) : String(flow.clientId))}\n${ctx.t(`status_${flow.status}` as MessageKey)}`;
   const keyboard: InlineKeyboardButton[][] =
     flow.status === 'in_review'
-      ? [
-          [
-            button(ctx.t('accept'), { kind: 'accept', flow: flow.id, version: flow.version }),
-            button(ctx.t('askAgain'), { kind: 'askAgain', flow: flow.id, version: flow.version }),
-          ],
-        ]
+      ? reviewKeyboard(ctx.locale, flow.id, flow.version)
       : [[button(ctx.t('openClient'), { kind: 'client', client: flow.clientId })]];
   await ctx.editMessageText(text, { parse_mode: 'HTML', ...inline(keyboard) }).catch(() => {});
 }

@@ -1,0 +1,280 @@
+/**
+ * The command core: a command locks its flow, rehydrates the machine, applies one event and writes
+ * everything it implies (snapshot, answers, audit event, outbox, message log) in one transaction.
+ */
+import { persist, restore, step, parkUnrestorable } from '../../machines/persist.js';
+import type { RequestEffect, RequestEvent, RequestSnapshot } from '../../machines/request.machine.js';
+import { validateAnswer } from '../../machines/steps.js';
+import { statusOf, viewOf } from '../../machines/view.js';
+import type { Tx } from '../db/client.js';
+import { lockActiveFlow, lockFlow, type ButtonRef, type FlowCore, type UpdateRef } from './core.js';
+import {
+  answerChangesFor,
+  answerRow,
+  deadlines,
+  emptyPlan,
+  eventPayload,
+  logRow,
+  refusalFor,
+  refuse,
+  stateName,
+  summaryOf,
+} from './plans.js';
+import { dropQueued, startNextQueued } from './queue.js';
+import { render } from './render.js';
+import { isActive, isFinal, type FlowStatus } from './statuses.js';
+import { personById, personInfo, write, type FlowRow, type Locked, type NewLogMessage } from './store.js';
+import type { Actor, AnswerResult, FlowSummary, InboundMessage, Outcome, Refusal } from './types.js';
+
+/** What `apply` did: the flow as it is now, and why an answer was refused (null when taken). */
+type Applied = Outcome<{ flow: FlowSummary & { status: FlowStatus }; invalid: AnswerResult['invalid']; status: FlowStatus }>;
+
+/** A command of the client on their active flow; a refused one still logs the client's message. */
+export function clientCommand(
+  core: FlowCore,
+  input: { clientId: number } & UpdateRef & ButtonRef,
+  eventFor: (flow: FlowRow) => RequestEvent | null,
+  message?: InboundMessage,
+): Promise<Outcome<AnswerResult>> {
+  return core.transact(async (tx) => {
+    const locked = await lockActiveFlow(tx, input.clientId, input.updateId ?? null);
+    if (!locked.fresh) return refuse({ code: 'duplicate_update' });
+    const log = message ? [logRow(message, input.updateId ?? null, locked.flow?.id ?? null)] : [];
+    const refuseLogged = async (refusal: Refusal): Promise<Outcome<AnswerResult>> => {
+      if (log.length > 0) await write(tx, { ...emptyPlan(), messages: log });
+      return refuse(refusal);
+    };
+    const flow = locked.flow;
+    if (!flow) return refuseLogged({ code: 'no_active_request' });
+    if (input.flowId !== undefined && input.flowId !== flow.id) return refuseLogged({ code: 'stale', status: flow.status });
+    if (input.version !== undefined && input.version !== flow.version) return refuseLogged({ code: 'stale', status: flow.status });
+    const event = eventFor(flow);
+    if (!event) return refuseLogged({ code: 'cancel_not_allowed' });
+    const applied = await apply(core, tx, locked, flow, event, { kind: 'client', id: input.clientId }, log);
+    if (!applied.ok) return refuseLogged(applied.refusal);
+    return { ok: true, value: { flow: applied.value.flow, invalid: applied.value.invalid, status: applied.value.status } };
+  });
+}
+
+/** A command on one flow, by id: an operator's, the system's, or the client's own. */
+export function command(
+  core: FlowCore,
+  actor: Actor,
+  input: { flowId: number; version?: number } & UpdateRef,
+  eventFor: (flow: FlowRow) => RequestEvent | null,
+): Promise<Outcome<FlowSummary & { status: FlowStatus }>> {
+  return core.transact(async (tx) => {
+    const locked = await lockFlow(tx, input.flowId, input.updateId ?? null);
+    if (!locked.fresh) return refuse({ code: 'duplicate_update' });
+    const flow = locked.flow;
+    if (!flow) return refuse({ code: 'flow_not_found' });
+    if (actor.kind === 'client' && flow.clientId !== actor.id) return refuse({ code: 'not_your_request' });
+    if (input.version !== undefined && input.version !== flow.version) return refuse({ code: 'stale', status: flow.status });
+    const event = eventFor(flow);
+    if (!event) return refuse({ code: 'not_allowed', status: flow.status });
+    if (flow.status === 'queued') {
+      if (event.type !== 'CANCEL') return refuse({ code: 'request_queued' });
+      return dropQueued(tx, flow, actor);
+    }
+    const applied = await apply(core, tx, locked, flow, event, actor, []);
+    return applied.ok ? { ok: true, value: applied.value.flow } : applied;
+  });
+}
+
+/** Applies one event to a locked flow and writes everything it implies. */
+export async function apply(
+  core: FlowCore,
+  tx: Tx,
+  locked: Locked,
+  flow: FlowRow,
+  event: RequestEvent,
+  actor: Actor,
+  log: NewLogMessage[],
+): Promise<Applied> {
+  const machine = core.machineFor(flow.definition);
+  const restored = restore(machine, flow.snapshot);
+  const plan = emptyPlan();
+  plan.messages.push(...log);
+  const clientInfo = personInfo(locked.client, flow.clientId, core.defaultLocale);
+  const operatorInfo = personInfo(locked.operator, flow.operatorId, core.defaultLocale);
+  let before: RequestSnapshot;
+  if (restored.ok) {
+    before = restored.snapshot;
+  } else {
+    // A snapshot that no longer fits its machine: park it and alert the operator instead of failing.
+    before = parkUnrestorable(machine, flow.definition, flow.snapshot);
+    const parked = viewOf(flow.definition, before);
+    plan.events.push({
+      flowId: flow.id,
+      fromState: null,
+      toState: 'needs_operator',
+      event: 'RESTORE_FAILED',
+      payload: restored.error,
+      actorId: null,
+      actorKind: 'system',
+    });
+    const alert = render({
+      flowId: flow.id,
+      version: flow.version + 1,
+      definition: flow.definition,
+      client: clientInfo,
+      operator: operatorInfo,
+      event: null,
+      actor: { kind: 'system', id: null },
+      effects: [{ type: 'notifyOperator' }],
+      view: parked,
+      before: null,
+      invalid: null,
+      defaultLocale: core.defaultLocale,
+    });
+    plan.outbox.push(...alert.map((m) => ({ ...m, flowId: flow.id })));
+  }
+  const result = step(machine, before, event);
+  if (!result.handled) {
+    if (!restored.ok) {
+      // Keep the parking even though this event is refused (the caller logs its own message).
+      plan.flows.push({
+        id: flow.id,
+        version: flow.version,
+        snapshot: persist(machine, before),
+        status: 'needs_operator',
+        remindAt: null,
+        expireAt: null,
+        finished: false,
+      });
+      await write(tx, { ...plan, messages: [] });
+    }
+    return refuse(refusalFor(statusOf(before), flow.status));
+  }
+  const next = result.next;
+  const status = statusOf(next);
+  const view = viewOf(flow.definition, next);
+  // One write (parking included) moves the version by one; buttons made now carry the new one.
+  const version = flow.version + 1;
+  const now = core.clock();
+
+  let invalid: AnswerResult['invalid'] = null;
+  if (event.type === 'ANSWER') {
+    const stepId = before.context.current;
+    const stepDef = flow.definition.steps.find((s) => s.id === stepId);
+    const checked = stepDef ? validateAnswer(stepDef, event.answer, event.today) : null;
+    if (checked?.ok && stepDef) {
+      plan.answerChanges.push({ flowId: flow.id, stepId: stepDef.id, from: 'pending', to: 'superseded' });
+      plan.answers.push(answerRow(flow.id, stepDef.id, before.context.round, checked.value, log[0]?.telegramMessageId ?? null));
+    } else if (checked && !checked.ok) {
+      invalid = checked.reason;
+    }
+  }
+  plan.answerChanges.push(...answerChangesFor(flow.id, event, next, flow.definition, status));
+  plan.flows.push({
+    id: flow.id,
+    version: flow.version,
+    snapshot: persist(machine, next),
+    status,
+    ...deadlines(flow, status, before, event, now),
+    finished: isFinal(status),
+  });
+  if (status === 'completed' && core.results) {
+    const body = core.results.body({
+      flowId: flow.id,
+      definition: flow.definition,
+      clientId: flow.clientId,
+      client: locked.client,
+      operatorId: flow.operatorId,
+      operator: locked.operator,
+      actor,
+      at: now,
+      answers: next.context.answers,
+    });
+    plan.results.push({ flowId: flow.id, body });
+  }
+  plan.events.push({
+    flowId: flow.id,
+    fromState: stateName(before.value),
+    toState: stateName(next.value),
+    event: event.type,
+    payload: eventPayload(event),
+    actorId: actor.id,
+    actorKind: actor.kind,
+  });
+  for (const message of render({
+    flowId: flow.id,
+    version,
+    definition: flow.definition,
+    client: clientInfo,
+    operator: operatorInfo,
+    event,
+    actor,
+    effects: result.actions,
+    view,
+    before: viewOf(flow.definition, before),
+    invalid,
+    defaultLocale: core.defaultLocale,
+  })) {
+    plan.outbox.push({ ...message, flowId: flow.id });
+  }
+  await core.routeToOperators(tx, plan, flow.operatorId);
+  await write(tx, plan);
+  if (isFinal(status)) await startNextQueued(core, tx, flow.clientId, actor, flow.id);
+  return { ok: true, value: { flow: { ...summaryOf(flow), status, version }, invalid, status } };
+}
+
+/**
+ * Sends what the flow currently shows again, to the client (a prompt or summary) or to the
+ * operator (the review card with its files, or the alert). Nothing changes state.
+ */
+export function resend(core: FlowCore, input: { operatorId: number; flowId: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
+  return core.transact(async (tx) => {
+    const locked = await lockFlow(tx, input.flowId, input.updateId ?? null);
+    if (!locked.fresh) return refuse({ code: 'duplicate_update' });
+    const flow = locked.flow;
+    if (!flow) return refuse({ code: 'flow_not_found' });
+    if (!isActive(flow.status)) return refuse(refusalFor(flow.status, flow.status));
+    const snapshot = core.snapshotOf(flow.definition, flow.snapshot);
+    const view = viewOf(flow.definition, snapshot);
+    const effects: RequestEffect[] =
+      view.kind === 'prompt'
+        ? [{ type: 'prompt', params: { stepId: view.step.id } }]
+        : view.kind === 'confirm'
+          ? [{ type: 'presentSummary' }]
+          : view.kind === 'review'
+            ? [{ type: 'requestReview' }]
+            : view.kind === 'needs_operator'
+              ? [{ type: 'notifyOperator' }]
+              : [];
+    // A review or an alert goes to the operator who asks for it; a prompt or summary to the client only.
+    const forOperator = view.kind === 'review' || view.kind === 'needs_operator';
+    const audience = forOperator ? input.operatorId : flow.clientId;
+    const clientInfo = personInfo(locked.client, flow.clientId, core.defaultLocale);
+    const presser = input.operatorId === flow.operatorId ? locked.operator : await personById(tx, input.operatorId);
+    const operatorInfo = personInfo(presser, input.operatorId, core.defaultLocale);
+    const actor: Actor = { kind: 'operator', id: input.operatorId };
+    const plan = emptyPlan();
+    const messages = render({
+      flowId: flow.id,
+      version: flow.version,
+      definition: flow.definition,
+      client: clientInfo,
+      operator: operatorInfo,
+      event: null,
+      actor,
+      effects,
+      view,
+      before: null,
+      invalid: null,
+      defaultLocale: core.defaultLocale,
+    });
+    plan.outbox.push(...messages.filter((m) => m.chatId === audience).map((m) => ({ ...m, flowId: flow.id })));
+    plan.events.push({
+      flowId: flow.id,
+      fromState: stateName(snapshot.value),
+      toState: stateName(snapshot.value),
+      event: 'RESEND',
+      payload: null,
+      actorId: actor.id,
+      actorKind: actor.kind,
+    });
+    await write(tx, plan);
+    return { ok: true, value: summaryOf(flow) };
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * What every part of the flow service shares: its dependencies, the machine of each frozen definition,
+ * the retrying transaction, the rows as the service reads them, and the routing of operator messages.
+ */
+import { readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
+import { parkUnrestorable, restore } from '../../machines/persist.js';
+import { createRequestMachine, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
+import type { Catalogue } from '../config/catalogue.js';
+import type { Db, Queryable, Tx } from '../db/client.js';
+import type { MutablePlan } from './plans.js';
+import {
+  StaleWriteError,
+  lockActiveFlow as lockActiveFlowRow,
+  lockFlow as lockFlowRow,
+  openFlowsOf as openFlowRowsOf,
+  type FlowRow,
+  type Locked,
+} from './store.js';
+import type { ResultSink } from './types.js';
+
+export interface FlowServiceDeps {
+  readonly db: Db;
+  /** The current catalogue (it may be reloaded; flows keep their frozen definitions). */
+  readonly catalogue: () => Catalogue;
+  readonly defaultLocale: Locale;
+  readonly clock?: () => Date;
+  /**
+   * Who gets a flow's operator messages: the operator who sent the request, or everyone on the staff
+   * when that person is no longer an operator. Default: the operator who sent it.
+   */
+  readonly operatorsFor?: (operatorId: number, q: Queryable) => Promise<readonly number[]>;
+  /** Everyone on the staff (told when a message to an operator could not be delivered). */
+  readonly staffIds?: (q: Queryable) => Promise<readonly number[]>;
+  /** With it, every completed request is also written for the result webhook (`result_deliveries`). */
+  readonly results?: ResultSink | undefined;
+  /** Days the answers and message contents of finished requests are kept (`applyRetention`); unset: forever. */
+  readonly retentionDays?: number | undefined;
+}
+
+/** Identifies the Telegram update behind a command: the same update is applied at most once. */
+export interface UpdateRef {
+  readonly updateId?: number | null;
+}
+
+/** A button press carries the flow and version it was made for. */
+export interface ButtonRef {
+  readonly flowId?: number;
+  readonly version?: number;
+}
+
+const MAX_TRIES = 5;
+const RETRYABLE_PG = new Set(['40001', '40P01', '23505']);
+
+/** The flow service's dependencies with their defaults, and the helpers every command uses. */
+export class FlowCore {
+  readonly db: Db;
+  readonly catalogue: () => Catalogue;
+  readonly defaultLocale: Locale;
+  readonly clock: () => Date;
+  readonly operatorsFor: (operatorId: number, q: Queryable) => Promise<readonly number[]>;
+  readonly staffIds: (q: Queryable) => Promise<readonly number[]>;
+  readonly results: ResultSink | undefined;
+  readonly retentionDays: number | undefined;
+  private readonly machines = new Map<string, RequestMachine>();
+
+  constructor(deps: FlowServiceDeps) {
+    this.db = deps.db;
+    this.catalogue = deps.catalogue;
+    this.defaultLocale = deps.defaultLocale;
+    this.clock = deps.clock ?? (() => new Date());
+    this.operatorsFor = deps.operatorsFor ?? (async (id) => [id]);
+    this.staffIds = deps.staffIds ?? (async () => []);
+    this.results = deps.results;
+    this.retentionDays = deps.retentionDays;
+  }
+
+  /** One machine per frozen definition (by its hash). */
+  machineFor(definition: RequestDefinition): RequestMachine {
+    let machine = this.machines.get(definition.hash);
+    if (!machine) {
+      machine = createRequestMachine(definition);
+      this.machines.set(definition.hash, machine);
+    }
+    return machine;
+  }
+
+  /** The stored snapshot revived, or, when it no longer fits its machine, parked as `needs_operator`. */
+  snapshotOf(definition: RequestDefinition, stored: unknown): RequestSnapshot {
+    const machine = this.machineFor(definition);
+    const restored = restore(machine, stored);
+    return restored.ok ? restored.snapshot : parkUnrestorable(machine, definition, stored);
+  }
+
+  /** Runs a command in a transaction, retrying when a concurrent writer got there first. */
+  async transact<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => body(tx));
+      } catch (error) {
+        if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /** Sends the operator's messages to whoever stands in for them (see `operatorsFor`). */
+  async routeToOperators(tx: Tx, plan: MutablePlan, operatorId: number): Promise<void> {
+    if (!plan.outbox.some((m) => m.chatId === operatorId)) return;
+    // Read through the transaction: PGlite has one connection, and a query outside it would wait forever.
+    const recipients = await this.operatorsFor(operatorId, tx);
+    if (recipients.length === 1 && recipients[0] === operatorId) return;
+    const routed = plan.outbox.flatMap((m) => (m.chatId === operatorId ? recipients.map((chatId) => ({ ...m, chatId })) : [m]));
+    plan.outbox.splice(0, plan.outbox.length, ...routed);
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof StaleWriteError) return true;
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && RETRYABLE_PG.has(code)) return true;
+  }
+  return false;
+}
+
+// Rows as the service reads them: the frozen definition migrated to the current format.
+
+export async function lockFlow(tx: Tx, flowId: number, updateId: number | null): Promise<Locked> {
+  return withStoredDefinition(await lockFlowRow(tx, flowId, updateId));
+}
+
+export async function lockActiveFlow(tx: Tx, clientId: number, updateId: number | null): Promise<Locked> {
+  return withStoredDefinition(await lockActiveFlowRow(tx, clientId, updateId));
+}
+
+export async function openFlowsOf(tx: Tx, clientId: number): Promise<FlowRow[]> {
+  return (await openFlowRowsOf(tx, clientId)).map(readFlow);
+}
+
+function withStoredDefinition(locked: Locked): Locked {
+  return locked.flow ? { ...locked, flow: readFlow(locked.flow) } : locked;
+}
+
+function readFlow(flow: FlowRow): FlowRow {
+  return { ...flow, definition: readStoredDefinition(flow.definition) };
+}
