@@ -35,7 +35,7 @@ export type Answer =
   | { kind: 'choice'; optionId: string }
   | { kind: 'unsupported'; what: UnsupportedWhat };
 
-export type UnsupportedWhat = 'sticker' | 'voice' | 'video' | 'video_note' | 'audio' | 'location' | 'animation' | 'album' | 'other';
+export type UnsupportedWhat = 'sticker' | 'voice' | 'video' | 'video_note' | 'audio' | 'animation' | 'album' | 'other';
 
 /** An answer a step type judges (unsupported messages are refused before any step type sees them). */
 export type TypedAnswer = Exclude<Answer, { kind: 'unsupported' }>;
