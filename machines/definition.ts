@@ -14,7 +14,19 @@ export type Locale = (typeof LOCALES)[number];
  */
 export type Text = Readonly<Record<Locale, string>>;
 
-export const STEP_TYPES = ['photo', 'document', 'photo_or_document', 'text', 'date', 'choice', 'phone', 'email', 'number'] as const;
+/** Every step type; each has its entry in `step-types/` (the registry must cover this list). */
+export const STEP_TYPES = [
+  'photo',
+  'document',
+  'photo_or_document',
+  'text',
+  'date',
+  'choice',
+  'phone',
+  'email',
+  'number',
+  'location',
+] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
 export interface ChoiceOption {

@@ -14,7 +14,7 @@ export function mediaGroupOfMessage(message: Message): string | undefined {
 /**
  * The answer a client message stands for, as the flow machines understand it. A photo or document
  * from an album carries the album's id (the machine takes its first item and ignores the others);
- * a shared contact says whether it is the sender's own.
+ * a shared contact says whether it is the sender's own; a shared location (or venue) is its point.
  */
 export function answerOf(message: Message, fromId: number): Answer {
   const album = mediaGroupOfMessage(message);
@@ -52,7 +52,9 @@ export function answerOf(message: Message, fromId: number): Answer {
   // Only the client's own contact is their phone number: a contact without `user_id` (not on
   // Telegram) or with someone else's is not.
   if ('contact' in message) return { kind: 'contact', phone: message.contact.phone_number, ownContact: message.contact.user_id === fromId };
-  for (const what of ['sticker', 'voice', 'video', 'video_note', 'audio', 'animation', 'location'] as const) {
+  // A venue carries its point in `location` too.
+  if ('location' in message) return { kind: 'location', latitude: message.location.latitude, longitude: message.location.longitude };
+  for (const what of ['sticker', 'voice', 'video', 'video_note', 'audio', 'animation'] as const) {
     if (what in message) return { kind: 'unsupported', what };
   }
   return { kind: 'unsupported', what: 'other' };

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { LOCALES, STEP_TYPES, type Locale, type RequestDefinition, type StepDefinition, type Text } from '../../machines/definition.js';
+import { catalogueId, defined, localized, type Localized } from '../../machines/step-types/base.js';
+import { STEP_TYPE_REGISTRY } from '../../machines/step-types/index.js';
 
 /** A validated catalogue: request types by id, in file order. */
 export interface Catalogue {
@@ -59,14 +61,6 @@ export function formatProblem(file: string, problem: CatalogueProblem): string {
 // ---------------------------------------------------------------------------------------------
 // Schema (the YAML shape, snake_case as ops staff write it)
 
-const localized = z.union([
-  z.string().trim().min(1, 'must not be empty'),
-  z
-    .strictObject({ ru: z.string().trim().min(1).optional(), en: z.string().trim().min(1).optional() })
-    .refine((m) => m.ru !== undefined || m.en !== undefined, 'give the text in at least one locale (ru, en)'),
-]);
-type Localized = z.infer<typeof localized>;
-
 const durationPattern = /^(\d+)\s*(s|m|h|d|w)$/;
 const duration = z.union([
   z.literal(null),
@@ -74,8 +68,7 @@ const duration = z.union([
   z.string().regex(durationPattern, 'a duration such as 30m, 24h, 3d or 2w (or "never")'),
 ]);
 
-const id = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'lowercase letters, digits and _ (start with a letter, at most 32)');
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+const id = catalogueId;
 
 const common = {
   id,
@@ -84,51 +77,12 @@ const common = {
   optional: z.boolean().optional(),
   max_attempts: z.int().min(1).max(100).optional(),
 };
-const fileOptions = {
-  mime_types: z
-    .array(z.string().regex(/^[\w.+-]+\/(\*|[\w.+-]+)$/, 'a mime type such as image/jpeg or image/*'))
-    .min(1)
-    .optional(),
-  max_size_mb: z.number().positive().max(2000).optional(),
-};
 
-const stepSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...common, type: z.literal('photo'), ...fileOptions }),
-  z.strictObject({ ...common, type: z.literal('document'), ...fileOptions }),
-  z.strictObject({ ...common, type: z.literal('photo_or_document'), ...fileOptions }),
-  z.strictObject({
-    ...common,
-    type: z.literal('text'),
-    min_length: z.int().min(0).optional(),
-    max_length: z.int().min(1).max(4096).optional(),
-    pattern: z.string().min(1).optional(),
-    pattern_error: localized.optional(),
-  }),
-  z.strictObject({
-    ...common,
-    type: z.literal('date'),
-    min_age: z.int().min(0).max(150).optional(),
-    max_age: z.int().min(0).max(150).optional(),
-    min: isoDate.optional(),
-    max: isoDate.optional(),
-  }),
-  z.strictObject({
-    ...common,
-    type: z.literal('choice'),
-    options: z
-      .array(z.union([z.string().trim().min(1), z.strictObject({ id, label: localized })]))
-      .min(2, 'a choice needs at least 2 options'),
-  }),
-  z.strictObject({ ...common, type: z.literal('phone') }),
-  z.strictObject({ ...common, type: z.literal('email') }),
-  z.strictObject({
-    ...common,
-    type: z.literal('number'),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    integer: z.boolean().optional(),
-  }),
-]);
+/** One schema per step type: the common keys, its `type`, and the keys its registry entry accepts. */
+const [firstStepSchema, ...otherStepSchemas] = STEP_TYPES.map((type) =>
+  z.strictObject({ ...common, type: z.literal(type), ...STEP_TYPE_REGISTRY[type].catalogue }),
+);
+const stepSchema = z.discriminatedUnion('type', [firstStepSchema!, ...otherStepSchemas]);
 type StepInput = z.infer<typeof stepSchema>;
 
 const requestSchema = z.strictObject({
@@ -254,42 +208,7 @@ function crossCheck(input: CatalogueInput, lineOf: (path: readonly (string | num
       add(['requests', r, 'id'], `"${request.id}" and "${other}" would share one button reference; rename one of them`);
     refs.set(ref, request.id);
     request.steps.forEach((step, s) => {
-      const at = (key: string) => ['requests', r, 'steps', s, key];
-      if (step.type === 'text') {
-        if (step.min_length !== undefined && step.max_length !== undefined && step.min_length > step.max_length) {
-          add(at('min_length'), `min_length ${step.min_length} is greater than max_length ${step.max_length}`);
-        }
-        if (step.pattern !== undefined) {
-          try {
-            new RegExp(step.pattern, 'u');
-          } catch (error) {
-            add(at('pattern'), `not a valid regular expression: ${(error as Error).message}`);
-          }
-        }
-        if (step.pattern_error !== undefined && step.pattern === undefined) add(at('pattern_error'), 'pattern_error needs a pattern');
-      }
-      if (step.type === 'date') {
-        if (step.min_age !== undefined && step.max_age !== undefined && step.min_age > step.max_age) {
-          add(at('min_age'), `min_age ${step.min_age} is greater than max_age ${step.max_age}`);
-        }
-        for (const key of ['min', 'max'] as const) {
-          const value = step[key];
-          if (value !== undefined && !isRealDate(value)) add(at(key), `${value} is not a real date`);
-        }
-        if (step.min !== undefined && step.max !== undefined && step.min > step.max)
-          add(at('min'), `min ${step.min} is after max ${step.max}`);
-      }
-      if (step.type === 'number' && step.min !== undefined && step.max !== undefined && step.min > step.max) {
-        add(at('min'), `min ${step.min} is greater than max ${step.max}`);
-      }
-      if (step.type === 'choice') {
-        const ids = new Set<string>();
-        step.options.forEach((option, o) => {
-          const optionId = typeof option === 'string' ? slug(option, o) : option.id;
-          if (ids.has(optionId)) add(['requests', r, 'steps', s, 'options', o], `duplicate option "${optionId}"`);
-          ids.add(optionId);
-        });
-      }
+      for (const problem of STEP_TYPE_REGISTRY[step.type].check(step)) add(['requests', r, 'steps', s, ...problem.path], problem.message);
     });
   });
   return problems;
@@ -323,11 +242,6 @@ function duplicateIds(raw: unknown, lineOf: (path: readonly (string | number)[])
     });
   }
   return problems;
-}
-
-function isRealDate(iso: string): boolean {
-  const date = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === iso;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,48 +283,7 @@ function normaliseStep(step: StepInput, text: (value: Localized) => Text, maxAtt
     maxAttempts: step.max_attempts ?? maxAttempts,
     ...(step.label !== undefined ? { label: text(step.label) } : {}),
   };
-  switch (step.type) {
-    case 'photo':
-    case 'document':
-    case 'photo_or_document':
-      return defined({ ...base, mimeTypes: step.mime_types, maxSizeMb: step.max_size_mb });
-    case 'text':
-      return defined({
-        ...base,
-        minLength: step.min_length,
-        maxLength: step.max_length,
-        pattern: step.pattern,
-        patternError: step.pattern_error === undefined ? undefined : text(step.pattern_error),
-      });
-    case 'date':
-      return defined({ ...base, minAge: step.min_age, maxAge: step.max_age, minDate: step.min, maxDate: step.max });
-    case 'choice':
-      return {
-        ...base,
-        options: step.options.map((option, i) =>
-          typeof option === 'string' ? { id: slug(option, i), label: text(option) } : { id: option.id, label: text(option.label) },
-        ),
-      };
-    case 'number':
-      return defined({ ...base, min: step.min, max: step.max, integer: step.integer });
-    case 'phone':
-    case 'email':
-      return base;
-  }
-}
-
-/** A plain-string option gets an id from its text (or its position when the text has no latin letters). */
-function slug(label: string, index: number): string {
-  const s = label
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 32);
-  return /^[a-z]/.test(s) ? s : `option_${index + 1}`;
-}
-
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  return { ...base, ...defined(STEP_TYPE_REGISTRY[step.type].normalise(step, { text })) };
 }
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;

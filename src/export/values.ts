@@ -1,14 +1,15 @@
 import type { Locale, StepDefinition } from '../../machines/definition.js';
 import { formatValue } from '../ui/format.js';
-import type { StepValue } from '../../machines/steps.js';
+import { stepTypeOfValue, type StepValue } from '../../machines/steps.js';
 
 /**
  * A stored answer as one spreadsheet cell: dates as DD.MM.YYYY, a choice as its label (in `locale`), a
- * file as its kind and `file_unique_id` ("photo AgAD…"). `step` is the definition the flow ran with;
- * without it a choice shows its option id.
+ * file as its kind and `file_unique_id` ("photo AgAD…"), a location as "48.85837, 2.29448" (its step
+ * type's `exportText`). `step` is the definition the flow ran with; without it a choice shows its option id.
  */
 export function answerText(step: StepDefinition | undefined, value: StepValue, locale: Locale): string {
-  return value.kind === 'file' ? `${value.media} ${value.fileUniqueId}` : formatValue(step, value, locale);
+  const entry = stepTypeOfValue(value);
+  return entry ? entry.exportText(value, { step, locale }) : formatValue(step, value, locale);
 }
 
 /** `2026-11-30T09:15:02Z`: ISO 8601 in UTC, to the second. */

@@ -4,11 +4,12 @@
  */
 import { pickText, type Locale, type RequestDefinition, type StepDefinition } from '../../machines/definition.js';
 import type { RequestEffect, RequestEvent } from '../../machines/request.machine.js';
-import { mediaGroupOf, type InvalidReason } from '../../machines/steps.js';
+import { mediaGroupOf, stepTypeOf, type InvalidReason, type StepKeyboard } from '../../machines/steps.js';
 import type { AnswerView, RequestView } from '../../machines/view.js';
 import { pack } from '../ui/callback-data.js';
 import { displayName, formatValue, html, stepLabel } from '../ui/format.js';
 import { t, tInvalid, type Params } from '../ui/i18n.js';
+import { replyKeyboardOf } from '../ui/step-keyboard.js';
 import { CAPTION_MAX, EXCERPT_MAX, REASON_MAX, TEXT_MAX, VALUE_MAX, clip, fitHtml, fitPlain } from '../ui/limits.js';
 import type { Actor, OutMessage, PersonInfo } from './types.js';
 
@@ -86,8 +87,8 @@ function renderAll(input: RenderInput): OutMessage[] {
       `❗ ${html(invalidText(input.invalid, view.step.patternError ? pickText(view.step.patternError, client.locale, fallback) : null, client.locale))}`,
     ];
     if (view.attemptsLeft <= 2) lines.push(t(client.locale, 'attemptsLeft', { n: view.attemptsLeft }));
-    // At a phone step the easy way out of any error is the button that shares the client's own number.
-    const keyboard = phoneKeyboard(view.step, client.locale);
+    // At a phone or location step the easy way out of any error is the button that shares it.
+    const keyboard = sharingKeyboard(view.step, client.locale);
     toClient(lines.join('\n'), keyboard ? { reply_markup: keyboard } : {});
   }
   // An album is several messages: its first item was taken, the others will be ignored (one notice, here).
@@ -214,10 +215,14 @@ function invalidText(reason: InvalidReason, patternError: string | null, locale:
   return tInvalid(locale, reason.code, params satisfies Params);
 }
 
-/** The reply keyboard with the "share my number" button, for a phone step without inline buttons. */
-function phoneKeyboard(step: StepDefinition, locale: Locale): Record<string, unknown> | undefined {
-  if (step.type !== 'phone' || step.optional) return undefined;
-  return { keyboard: [[{ text: t(locale, 'sharePhone'), request_contact: true }]], resize_keyboard: true, one_time_keyboard: true };
+/** The step's keyboard as data (its step type's `keyboard`). */
+function keyboardOf(step: StepDefinition): StepKeyboard {
+  return stepTypeOf(step.type)?.keyboard(step) ?? { kind: 'none' };
+}
+
+/** The reply keyboard with a sharing button (number, location), for such a step without inline buttons. */
+function sharingKeyboard(step: StepDefinition, locale: Locale): Record<string, unknown> | undefined {
+  return step.optional ? undefined : replyKeyboardOf(keyboardOf(step), locale);
 }
 
 /** The message as Telegram will take it: its text (or caption) within the limit, HTML kept valid. */
@@ -257,9 +262,10 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
       `<i>${html(t(locale, 'previousValue', { value: clip(formatValue(step, view.previous, locale, fallback), VALUE_MAX) }))}</i>`,
     );
 
+  const keyboard = keyboardOf(step);
   const inline: InlineButton[][] = [];
-  if (step.type === 'choice' && step.options) {
-    const buttons = step.options.map((option, i) => ({
+  if (keyboard.kind === 'options') {
+    const buttons = keyboard.options.map((option, i) => ({
       text: pickText(option.label, locale, fallback),
       callback_data: pack({ kind: 'choose', flow: input.flowId, version: input.version, option: i }),
     }));
@@ -269,7 +275,7 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
     inline.push([{ text: t(locale, 'skip'), callback_data: pack({ kind: 'skip', flow: input.flowId, version: input.version }) }]);
   let replyMarkup: Record<string, unknown> | undefined;
   if (inline.length > 0) replyMarkup = { inline_keyboard: inline };
-  else replyMarkup = phoneKeyboard(step, locale);
+  else replyMarkup = sharingKeyboard(step, locale);
   return {
     chatId: input.client.id,
     method: 'sendMessage',

@@ -42,6 +42,11 @@ export const stepValueSchema = z
     z.strictObject({ kind: z.literal('phone'), phone: z.string().describe('+ and 10-15 digits') }),
     z.strictObject({ kind: z.literal('email'), email: z.string() }),
     z.strictObject({
+      kind: z.literal('location'),
+      latitude: z.number().describe('degrees, WGS 84'),
+      longitude: z.number().describe('degrees, WGS 84'),
+    }),
+    z.strictObject({
       kind: z.literal('file'),
       media: z.enum(['photo', 'document']),
       fileId: z.string(),

@@ -1,5 +1,6 @@
 import { pickText, type Locale, type StepDefinition } from '../../machines/definition.js';
-import type { StepValue } from '../../machines/steps.js';
+import { stepTypeOfValue, type StepValue } from '../../machines/steps.js';
+import { showDate } from '../../machines/step-types/date.js';
 
 /** Escapes text for Telegram's HTML parse mode. */
 export function html(text: string): string {
@@ -31,8 +32,7 @@ export function stepLabel(step: StepDefinition, locale: Locale, fallback?: Local
 
 /** A date answer (`1990-06-15`) as people read it: `15.06.1990`; anything else unchanged. */
 export function formatDate(iso: string): string {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  return match ? `${match[3]}.${match[2]}.${match[1]}` : iso;
+  return showDate(iso);
 }
 
 /** A moment as people read it: `15.06.1990 14:05` (UTC, like every time the bot shows). */
@@ -42,42 +42,18 @@ export function formatTimestamp(date: Date): string {
 }
 
 /**
- * A human form of an accepted value ("31.12.1990", the option's label, "📷 photo"): the one place an
- * answer is put into words for display (summaries, review cards, the operator's history). Plain text:
- * escape it, and cut it with `clip`, where it is shown.
+ * A human form of an accepted value ("31.12.1990", the option's label, "📷 photo", "48.85837, 2.29448"):
+ * the one place an answer is put into words for display (summaries, review cards, the operator's
+ * history), through its step type's `display`. Plain text: escape it, and cut it with `clip`, where it
+ * is shown.
  */
 export function formatValue(step: StepDefinition | undefined, value: StepValue, locale: Locale, fallback?: Locale): string {
-  switch (value.kind) {
-    case 'text':
-      return value.text;
-    case 'date':
-      return formatDate(value.date);
-    case 'number':
-      return String(value.value);
-    case 'choice': {
-      const option = step?.options?.find((o) => o.id === value.optionId);
-      return (option ? pickText(option.label, locale, fallback) : '') || value.optionId;
-    }
-    case 'phone':
-      return value.phone;
-    case 'email':
-      return value.email;
-    case 'file':
-      return value.media === 'photo'
-        ? locale === 'ru'
-          ? '📷 фото'
-          : '📷 photo'
-        : `📄 ${value.fileName ?? (locale === 'ru' ? 'файл' : 'file')}`;
-    default:
-      return unknownKind(value);
-  }
+  const entry = stepTypeOfValue(value);
+  return entry ? entry.display(value, { step, locale, ...(fallback ? { fallback } : {}) }) : unknownKind(value);
 }
 
-/**
- * Every answer kind is handled above: a new kind of `StepValue` fails to compile here. At run time a
- * stored value of a kind this version does not know shows as its kind.
- */
-function unknownKind(value: never): string {
+/** A stored value of a kind this version does not know shows as its kind. */
+function unknownKind(value: unknown): string {
   const kind: unknown = (value as { kind?: unknown } | null)?.kind;
   return `[${typeof kind === 'string' ? kind : '?'}]`;
 }

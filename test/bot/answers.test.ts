@@ -39,12 +39,22 @@ describe('answerOf: a client message as an answer', () => {
     expect(answerOf(contact(), ME)).toMatchObject({ ownContact: false });
   });
 
+  it('reads a shared location, and a venue as its point', () => {
+    expect(answerOf(message({ location: { latitude: 48.85837, longitude: 2.29448 } }), ME)).toEqual({
+      kind: 'location',
+      latitude: 48.85837,
+      longitude: 2.29448,
+    });
+    const venue = { location: { latitude: 55.7539, longitude: 37.6208 }, title: 'Red Square', address: 'Moscow' };
+    expect(answerOf(message({ venue, location: venue.location }), ME)).toEqual({ kind: 'location', latitude: 55.7539, longitude: 37.6208 });
+  });
+
   it('marks album items with their album, and refuses kinds that cannot be answers', () => {
     const item = message({ media_group_id: 'album-1', photo: [{ file_id: 'p', file_unique_id: 'up', width: 1, height: 1 }] });
     expect(mediaGroupOfMessage(item)).toBe('album-1');
     expect(answerOf(item, ME)).toMatchObject({ kind: 'photo', mediaGroupId: 'album-1' });
     expect(answerOf(message({ media_group_id: 'album-2', video: { file_id: 'v' } }), ME)).toEqual({ kind: 'unsupported', what: 'album' });
-    for (const what of ['sticker', 'voice', 'video', 'video_note', 'audio', 'location'] as const) {
+    for (const what of ['sticker', 'voice', 'video', 'video_note', 'audio'] as const) {
       expect(answerOf(message({ [what]: {} }), ME)).toEqual({ kind: 'unsupported', what });
     }
     expect(answerOf(message({ animation: {}, document: { file_id: 'g', file_unique_id: 'ug' } }), ME)).toEqual({

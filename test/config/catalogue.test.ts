@@ -35,6 +35,7 @@ describe('the default catalogue', () => {
       'selfie_with_document',
       'signed_contract',
       'contact_details',
+      'delivery_address',
     ]);
     const personal = catalogue.byId.get('personal_data');
     expect(personal).toMatchObject({ confirm: true, review: true, remindAfterMs: 86_400_000, expireAfterMs: 259_200_000 });
@@ -192,7 +193,7 @@ requests:
 describe('npm run catalogue:check', () => {
   it('prints OK for the default catalogue and every error with exit 1 for a broken one', async () => {
     const ok = await run('npx', ['tsx', 'src/cli/catalogue-check.ts', 'config/catalogue.yaml']);
-    expect(ok.stdout).toMatch(/^OK: 6 request types/);
+    expect(ok.stdout).toMatch(/^OK: 7 request types/);
     const dir = await mkdtemp(path.join(tmpdir(), 'orb-cat-'));
     const file = path.join(dir, 'bad.yaml');
     await writeFile(file, minimal('      - { id: s, type: video, prompt: P }'));

@@ -231,7 +231,7 @@ describe.skipIf(!hasChromium)('playground page', () => {
     await panel.locator('.current-state[data-state="confirming"]').waitFor();
 
     await page.click('#reload-catalogue');
-    await page.locator('.notice.ok', { hasText: 'Catalogue reloaded: 6 request types' }).waitFor();
+    await page.locator('.notice.ok', { hasText: 'Catalogue reloaded: 7 request types' }).waitFor();
   });
 
   it('signed contract: a PDF chosen from disk goes as a document, the date follows, the operator gets the file', async () => {

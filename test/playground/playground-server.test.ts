@@ -160,7 +160,7 @@ describe('playground server', () => {
     expect(broken.status).toBe(200);
     expect(broken.json.ok).toBe(false);
     expect(broken.json.errors.join('\n')).toMatch(/catalogue\.yaml:\d+ requests\[0\]\.steps\[0\]\.type/);
-    expect((await get<State>('/api/state')).catalogue).toHaveLength(6); // the previous one stays
+    expect((await get<State>('/api/state')).catalogue).toHaveLength(7); // the previous one stays
 
     await writeFile(file, good.replace(/\n {2}- id: contact_details[\s\S]*$/, '\n'));
     expect((await post('/api/catalogue/reload')).json).toEqual({ ok: true, count: 5 });

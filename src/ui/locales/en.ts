@@ -26,6 +26,7 @@ export const en = {
   helpNoRequest: 'Your operator will send you a request here. Answer the questions one by one in this chat.',
   helpStep: (p) => `Right now we need: ${p.prompt}`,
   cancelNotAllowed: 'This request cannot be cancelled from here. Please write to your operator if something is wrong.',
+  shareLocation: '📍 Share location',
   // reasons an answer is refused
   invalid: {
     expected_photo: (p) =>
@@ -57,6 +58,7 @@ export const en = {
     unknown_option: 'Please choose one of the buttons.',
     mime_not_allowed: (p) => `This file type is not accepted. Accepted: ${p.allowed}.`,
     file_too_large: (p) => `The file is too large: at most ${p.maxMb} MB.`,
+    expected_location: 'Please share a location: tap “📍 Share location” (or 📎 → Location).',
   },
   attemptsLeft: (p) => `Attempts left: ${p.n}.`,
   albumKept: (p) =>

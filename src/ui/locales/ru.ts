@@ -25,6 +25,7 @@ export const ru: Messages = {
   helpNoRequest: 'Оператор пришлёт вам запрос в этот чат. Отвечайте на вопросы по одному.',
   helpStep: (p) => `Сейчас нужно: ${p.prompt}`,
   cancelNotAllowed: 'Этот запрос нельзя отменить отсюда. Если что-то не так, напишите оператору.',
+  shareLocation: '📍 Отправить геопозицию',
   invalid: {
     expected_photo: (p) =>
       typeof p.mimeType === 'string' && p.mimeType.startsWith('image/')
@@ -55,6 +56,7 @@ export const ru: Messages = {
     unknown_option: 'Выберите, пожалуйста, один из вариантов на кнопках.',
     mime_not_allowed: (p) => `Такой тип файла не подходит. Подходят: ${p.allowed}.`,
     file_too_large: (p) => `Файл слишком большой: не больше ${p.maxMb} МБ.`,
+    expected_location: 'Отправьте, пожалуйста, геопозицию: нажмите «📍 Отправить геопозицию» (или 📎 → Геопозиция).',
   },
   attemptsLeft: (p) => `Осталось попыток: ${p.n}.`,
   albumKept: (p) =>
