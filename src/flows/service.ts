@@ -27,6 +27,7 @@ import {
   type RetentionCounts,
 } from './erasure.js';
 import { render } from './render.js';
+import { claimOnStart, refuseForeignFlow, type OwnershipRules } from './ownership.js';
 import {
   StaleWriteError,
   insertFlow,
@@ -63,6 +64,8 @@ export interface FlowServiceDeps {
   readonly results?: ResultSink | undefined;
   /** Days the answers and message contents of finished requests are kept (`applyRetention`); unset: forever. */
   readonly retentionDays?: number | undefined;
+  /** Who may act on whose clients (OPERATOR_VISIBILITY); without it, every operator may act on every request. */
+  readonly ownership?: OwnershipRules | undefined;
 }
 
 /** Identifies the Telegram update behind a command: the same update is applied at most once. */
@@ -95,6 +98,7 @@ export class FlowService {
   private readonly staffIds: (q: Queryable) => Promise<readonly number[]>;
   private readonly results: ResultSink | undefined;
   private readonly retentionDays: number | undefined;
+  private readonly ownership: OwnershipRules | undefined;
   private readonly machines = new Map<string, RequestMachine>();
 
   constructor(deps: FlowServiceDeps) {
@@ -106,6 +110,7 @@ export class FlowService {
     this.staffIds = deps.staffIds ?? (async () => []);
     this.results = deps.results;
     this.retentionDays = deps.retentionDays;
+    this.ownership = deps.ownership;
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -126,6 +131,8 @@ export class FlowService {
       if (client.blockedAt) return refuse({ code: 'client_blocked' });
       const definition = this.catalogue().byId.get(input.requestId);
       if (!definition) return refuse({ code: 'unknown_request_type', requestId: input.requestId });
+      const notOwner = await claimOnStart(this.ownership, tx, input.operatorId, client);
+      if (notOwner) return refuse(notOwner);
       const open = await openFlowsOf(tx, input.clientId);
       const operator = await personById(tx, input.operatorId);
       const operatorInfo = personInfo(operator, input.operatorId, this.defaultLocale);
@@ -252,6 +259,8 @@ export class FlowService {
       if (!locked.fresh) return refuse({ code: 'duplicate_update' });
       const flow = locked.flow;
       if (!flow) return refuse({ code: 'flow_not_found' });
+      const notOwner = await refuseForeignFlow(this.ownership, tx, { kind: 'operator', id: input.operatorId }, locked);
+      if (notOwner) return refuse(notOwner);
       if (!isActive(flow.status)) return refuse(refusalFor(flow.status, flow.status));
       const machine = this.machineFor(flow.definition);
       const restored = restore(machine, flow.snapshot);
@@ -593,6 +602,8 @@ export class FlowService {
       const flow = locked.flow;
       if (!flow) return refuse({ code: 'flow_not_found' });
       if (actor.kind === 'client' && flow.clientId !== actor.id) return refuse({ code: 'not_your_request' });
+      const notOwner = await refuseForeignFlow(this.ownership, tx, actor, locked);
+      if (notOwner) return refuse(notOwner);
       if (input.version !== undefined && input.version !== flow.version) return refuse({ code: 'stale', status: flow.status });
       const event = eventFor(flow);
       if (!event) return refuse({ code: 'not_allowed', status: flow.status });

@@ -4,13 +4,14 @@ import { pickText, type Text } from '../../../machines/definition.js';
 import type { StepValue } from '../../../machines/steps.js';
 import { requestByRef, requestRef } from '../../config/catalogue.js';
 import { isFinal, type FlowStatus } from '../../flows/statuses.js';
-import { displayName, formatValue, html, stepLabel } from '../../ui/format.js';
+import { displayName, formatValue, html, stepLabel, type PersonName } from '../../ui/format.js';
 import type { MessageKey } from '../../ui/i18n.js';
-import { parse, type CallbackData } from '../../ui/callback-data.js';
+import { parse } from '../../ui/callback-data.js';
 import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, excerpt, fitHtml, renderedLength } from '../../ui/limits.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
 import { refusalText } from '../refusals.js';
+import { showDashboard, showWaiting } from './dashboard.js';
 
 const PAGE_SIZE = 8;
 /** A message in the history: a one-line excerpt. */
@@ -48,10 +49,10 @@ staff.on('callback_query', async (ctx, next) => {
       await showHistory(ctx, data.client);
       break;
     case 'reviews':
-      await showFlows(ctx, 'in_review', data.page);
+      await showWaiting(ctx, 'review', data.page);
       break;
     case 'active':
-      await showFlows(ctx, null, data.page);
+      await showWaiting(ctx, 'active', data.page);
       break;
     case 'invite':
       await showInviteMenu(ctx);
@@ -84,7 +85,7 @@ staff.on('text', async (ctx, next) => {
 });
 
 /** Replaces the menu message in place when it came from a button, or sends a new one. */
-async function show(ctx: BotContext, edit: boolean, text: string, keyboard: InlineKeyboardButton[][]): Promise<void> {
+export async function show(ctx: BotContext, edit: boolean, text: string, keyboard: InlineKeyboardButton[][]): Promise<void> {
   const extra = { parse_mode: 'HTML' as const, ...inline(keyboard) };
   if (edit && ctx.callbackQuery?.message) {
     try {
@@ -97,14 +98,9 @@ async function show(ctx: BotContext, edit: boolean, text: string, keyboard: Inli
   await ctx.reply(text, extra);
 }
 
-async function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
-  const reviews = await ctx.deps.flows.pendingReviews(null);
-  await show(ctx, edit, `<b>${ctx.t('menuTitle')}</b>`, [
-    [button(ctx.t('menuClients'), { kind: 'clients', page: 0 }), button(ctx.t('search'), { kind: 'search' })],
-    [button(ctx.t('menuReviews', { n: reviews.length }), { kind: 'reviews', page: 0 })],
-    [button(ctx.t('menuActive'), { kind: 'active', page: 0 })],
-    [button(ctx.t('menuInvite'), { kind: 'invite' }), button(ctx.t('menuCatalogue'), { kind: 'catalogue' })],
-  ]);
+/** The menu is the dashboard of what waits (src/bot/features/dashboard.ts). */
+function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
+  return showDashboard(ctx, edit);
 }
 
 /** A catalogue or frozen text in the operator's language (a frozen one may lack it: see `pickText`). */
@@ -117,14 +113,25 @@ function badge(ctx: BotContext, status: FlowStatus | null): string {
 }
 
 async function showClients(ctx: BotContext, page: number, query: string | undefined, edit: boolean): Promise<void> {
-  const { items, total } = await ctx.deps.directory.clients({ page, pageSize: PAGE_SIZE, ...(query ? { query } : {}) });
+  // An operator sees their own clients (OPERATOR_VISIBILITY=own); admins everyone's, with each one's operator.
+  const scope = ctx.from ? await ctx.deps.ownership.scopeOf(ctx.from.id) : null;
+  const { items, total } = await ctx.deps.directory.clients({
+    page,
+    pageSize: PAGE_SIZE,
+    ...(query ? { query } : {}),
+    ...(scope === null ? {} : { owner: scope }),
+  });
+  const owners = scope === null ? await ctx.deps.ownership.names(items.flatMap((i) => i.person.operatorId ?? [])) : null;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const title = query ? ctx.t('searchTitle', { query: html(query), total }) : ctx.t('clientsTitle', { total, page: page + 1, pages });
   const list = items.map((item) => [
-    button(`${displayName(item.person)}${item.status ? ` · ${badge(ctx, item.status)}` : ''}${item.queued ? ` (+${item.queued})` : ''}`, {
-      kind: 'client',
-      client: item.person.id,
-    }),
+    button(
+      `${displayName(item.person)}${item.status ? ` · ${badge(ctx, item.status)}` : ''}${item.queued ? ` (+${item.queued})` : ''}${ownerTag(ctx, owners, item.person.operatorId)}`,
+      {
+        kind: 'client',
+        client: item.person.id,
+      },
+    ),
   ]);
   const nav: InlineKeyboardButton[] = [];
   if (!query && page > 0) nav.push(button(ctx.t('prev'), { kind: 'clients', page: page - 1 }));
@@ -136,14 +143,25 @@ async function showClients(ctx: BotContext, page: number, query: string | undefi
   ]);
 }
 
+/** Admins see whose each client is. */
+function ownerTag(ctx: BotContext, owners: Map<number, PersonName> | null, owner: number | null): string {
+  const person = owners && owner !== null ? owners.get(owner) : undefined;
+  return person ? ` · ${ctx.t('ownerTag', { owner: displayName(person) })}` : '';
+}
+
 /** The client card: who they are, their requests, controls, and a button per request type. */
 export async function showClient(ctx: BotContext, clientId: number, edit: boolean): Promise<void> {
-  const { directory, flows, catalogue } = ctx.deps;
+  const { directory, flows, catalogue, ownership } = ctx.deps;
   const person = await directory.get(clientId);
   if (!person) {
     await ctx.answerCbQuery(ctx.t('refusal_client_not_found')).catch(() => {});
     return;
   }
+  if (ctx.from && !(await ownership.maySeeClient(ctx.from.id, clientId))) {
+    await ctx.answerCbQuery(ctx.t('refusal_not_owner'), { show_alert: true }).catch(() => {});
+    return;
+  }
+  const owner = person.operatorId === null ? undefined : (await ownership.names([person.operatorId])).get(person.operatorId);
   const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
   const active = await flows.activeFlow(clientId);
   const queued = open.filter((f) => f.status === 'queued').reverse();
@@ -151,6 +169,7 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
     `<b>${html(ctx.t('clientTitle', { name: displayName(person) }))}</b>`,
     `${ctx.t('clientId', { id: person.id })}${person.languageCode ? ` · ${ctx.t('clientLanguage', { language: person.languageCode })}` : ''}`,
   ];
+  lines.push(html(owner ? ctx.t('ownerLine', { owner: displayName(owner) }) : ctx.t('ownerNone')));
   if (person.blockedAt) lines.push(ctx.t('clientBlocked'));
   if (!person.startedAt) lines.push(ctx.t('clientNotStartedYet'));
   lines.push('');
@@ -182,6 +201,10 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
       2,
     ),
   );
+  // Nobody's client: Take. The owner (or an admin, or anyone with visibility `all`): Hand over.
+  if (person.operatorId === null) keyboard.push([button(ctx.t('take'), { kind: 'take', client: clientId })]);
+  else if (ctx.role === 'admin' || ctx.from?.id === person.operatorId || ownership.visibility === 'all')
+    keyboard.push([button(ctx.t('handOver'), { kind: 'handOver', client: clientId })]);
   keyboard.push([button(ctx.t('history'), { kind: 'history', client: clientId }), button(ctx.t('back'), { kind: 'menu' })]);
   await show(ctx, edit, lines.join('\n'), keyboard);
 }
@@ -265,30 +288,6 @@ async function showHistory(ctx: BotContext, clientId: number): Promise<void> {
   // The last guard: cut between whole characters, tags closed again.
   const text = fitHtml([...header, ...shown, ...footer].join('\n'), TEXT_MAX);
   await show(ctx, false, text, [[button(ctx.t('back'), { kind: 'client', client: clientId })]]);
-}
-
-async function showFlows(ctx: BotContext, status: 'in_review' | null, page: number): Promise<void> {
-  const { flows, directory } = ctx.deps;
-  const list = status === 'in_review' ? await flows.pendingReviews(null, 100) : await flows.activeFlows(100);
-  const slice = list.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-  const keyboard: InlineKeyboardButton[][] = [];
-  for (const flow of slice) {
-    const person = await directory.get(flow.clientId);
-    const data: CallbackData =
-      status === 'in_review' ? { kind: 'resend', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
-    keyboard.push([
-      button(`${person ? displayName(person) : flow.clientId} · ${textIn(ctx, flow.definition.title)} · ${badge(ctx, flow.status)}`, data),
-    ]);
-  }
-  const nav: InlineKeyboardButton[] = [];
-  const kind = status === 'in_review' ? 'reviews' : 'active';
-  if (page > 0) nav.push(button(ctx.t('prev'), { kind, page: page - 1 }));
-  if ((page + 1) * PAGE_SIZE < list.length) nav.push(button(ctx.t('next'), { kind, page: page + 1 }));
-  if (nav.length > 0) keyboard.push(nav);
-  keyboard.push([button(ctx.t('back'), { kind: 'menu' })]);
-  const title = status === 'in_review' ? ctx.t('reviewsTitle', { n: list.length }) : ctx.t('activeTitle', { n: list.length });
-  const empty = list.length === 0 ? `\n\n${ctx.t(status === 'in_review' ? 'noReviews' : 'noActive')}` : '';
-  await show(ctx, true, `<b>${title}</b>${empty}`, keyboard);
 }
 
 async function showInviteMenu(ctx: BotContext): Promise<void> {
