@@ -148,12 +148,12 @@ export class Directory {
     page: number;
     pageSize: number;
     query?: string;
-    owner?: number;
+    visibleTo?: number;
   }): Promise<{ items: ClientListItem[]; total: number }> {
     const staffIds = await this.staffIds();
     const filters = [ne(people.role, 'operator'), ne(people.role, 'admin')];
-    // Only this operator's clients (OPERATOR_VISIBILITY=own).
-    if (options.owner !== undefined) filters.push(eq(people.operatorId, options.owner));
+    // This operator's clients and those nobody owns yet (OPERATOR_VISIBILITY=own): a first request makes them theirs.
+    if (options.visibleTo !== undefined) filters.push(or(eq(people.operatorId, options.visibleTo), isNull(people.operatorId))!);
     if (staffIds.length > 0)
       filters.push(
         sql`${people.id} not in (${sql.join(

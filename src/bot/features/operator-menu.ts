@@ -113,13 +113,13 @@ function badge(ctx: BotContext, status: FlowStatus | null): string {
 }
 
 async function showClients(ctx: BotContext, page: number, query: string | undefined, edit: boolean): Promise<void> {
-  // An operator sees their own clients (OPERATOR_VISIBILITY=own); admins everyone's, with each one's operator.
+  // An operator sees their own clients and nobody's (OPERATOR_VISIBILITY=own); admins everyone's, with each one's operator.
   const scope = ctx.from ? await ctx.deps.ownership.scopeOf(ctx.from.id) : null;
   const { items, total } = await ctx.deps.directory.clients({
     page,
     pageSize: PAGE_SIZE,
     ...(query ? { query } : {}),
-    ...(scope === null ? {} : { owner: scope }),
+    ...(scope === null ? {} : { visibleTo: scope }),
   });
   const owners = scope === null ? await ctx.deps.ownership.names(items.flatMap((i) => i.person.operatorId ?? [])) : null;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
