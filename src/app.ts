@@ -15,6 +15,7 @@ import { OutboxSender } from './delivery/sender.js';
 import { errorSummary, TelegramGate } from './delivery/telegram.js';
 import { telegramDownloader } from './export/telegram-files.js';
 import { FlowService } from './flows/service.js';
+import { Ownership, type OwnershipRules, type Visibility } from './flows/ownership.js';
 import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -62,6 +63,12 @@ export interface AppOptions {
   readonly apiToken?: string | undefined;
   /** Days the answers and message contents of finished requests are kept; unset: forever. */
   readonly retentionDays?: number | undefined;
+  /** Whose clients an operator sees and acts on (default `own`: their own; admins see everything). */
+  readonly operatorVisibility?: Visibility;
+  /** Hours a request may wait for an operator before the dashboard marks it overdue (default 24). */
+  readonly reviewOverdueHours?: number;
+  /** The dashboard's clock (tests move it on to see waiting times grow). */
+  readonly dashboardClock?: () => Date;
 }
 
 export interface App {
@@ -97,6 +104,18 @@ export async function startApp(options: AppOptions): Promise<App> {
   const links = options.results?.linksUrl
     ? new FileLinks({ baseUrl: options.results.linksUrl, secret: options.results.secret })
     : undefined;
+  const ownershipRules: OwnershipRules = {
+    visibility: options.operatorVisibility ?? 'own',
+    roleOf: (id, q) => directory.roleOf(id, q),
+  };
+  const ownership = new Ownership({
+    db,
+    rules: ownershipRules,
+    defaultLocale: options.defaultLocale,
+    staffIds: (q) => directory.staffIds(q),
+    overdueMs: (options.reviewOverdueHours ?? 24) * 3_600_000,
+    ...(options.dashboardClock ? { clock: options.dashboardClock } : {}),
+  });
   const flows = new FlowService({
     db,
     catalogue: () => catalogue,
@@ -106,6 +125,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     staffIds: (q) => directory.staffIds(q),
     results: options.results ? resultSink({ locale: options.defaultLocale, links }) : undefined,
     retentionDays: options.retentionDays,
+    ownership: ownershipRules,
   });
   const metrics = new Metrics({ db, inbox: () => inbox });
   // One limiter for everything the bot sends, outbox and direct replies alike.
@@ -174,6 +194,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     db,
     flows,
     directory,
+    ownership,
     messageLog,
     sender,
     catalogue: () => catalogue,

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
           : undefined,
       apiToken: env.apiToken,
       retentionDays: env.retentionDays,
+      operatorVisibility: env.operatorVisibility,
+      reviewOverdueHours: env.reviewOverdueHours,
       logger: log,
     });
     log.info({ port: env.port }, 'ready');

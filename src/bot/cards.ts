@@ -37,12 +37,17 @@ export function badge(ctx: BotContext, status: FlowStatus | null): string {
 
 /** The client card: who they are, their requests, controls, and a button per request type. */
 export async function showClient(ctx: BotContext, clientId: number, edit: boolean): Promise<void> {
-  const { directory, flows, catalogue } = ctx.deps;
+  const { directory, flows, catalogue, ownership } = ctx.deps;
   const person = await directory.get(clientId);
   if (!person) {
     await ctx.answerCbQuery(ctx.t('refusal_client_not_found')).catch(() => {});
     return;
   }
+  if (ctx.from && !(await ownership.maySeeClient(ctx.from.id, clientId))) {
+    await ctx.answerCbQuery(ctx.t('refusal_not_owner'), { show_alert: true }).catch(() => {});
+    return;
+  }
+  const owner = person.operatorId === null ? undefined : (await ownership.names([person.operatorId])).get(person.operatorId);
   const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
   const active = await flows.activeFlow(clientId);
   const queued = open.filter((f) => f.status === 'queued').reverse();
@@ -50,6 +55,7 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
     `<b>${html(ctx.t('clientTitle', { name: displayName(person) }))}</b>`,
     `${ctx.t('clientId', { id: person.id })}${person.languageCode ? ` · ${ctx.t('clientLanguage', { language: person.languageCode })}` : ''}`,
   ];
+  lines.push(html(owner ? ctx.t('ownerLine', { owner: displayName(owner) }) : ctx.t('ownerNone')));
   if (person.blockedAt) lines.push(ctx.t('clientBlocked'));
   if (!person.startedAt) lines.push(ctx.t('clientNotStartedYet'));
   lines.push('');
@@ -81,6 +87,10 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
       2,
     ),
   );
+  // Nobody's client: Take. The owner (or an admin, or anyone with visibility `all`): Hand over.
+  if (person.operatorId === null) keyboard.push([button(ctx.t('take'), { kind: 'take', client: clientId })]);
+  else if (ctx.role === 'admin' || ctx.from?.id === person.operatorId || ownership.visibility === 'all')
+    keyboard.push([button(ctx.t('handOver'), { kind: 'handOver', client: clientId })]);
   keyboard.push([button(ctx.t('history'), { kind: 'history', client: clientId }), button(ctx.t('back'), { kind: 'menu' })]);
   await show(ctx, edit, lines.join('\n'), keyboard);
 }

@@ -4,6 +4,7 @@ import type { Catalogue } from '../config/catalogue.js';
 import type { Role } from '../people/roles.js';
 import type { OutboxSender } from '../delivery/sender.js';
 import type { FlowService } from '../flows/service.js';
+import type { Ownership } from '../flows/ownership.js';
 import type { Inbox } from '../inbox/inbox.js';
 import type { Logger } from '../logger.js';
 import type { ResultDeliverer } from '../results/deliverer.js';
@@ -22,6 +23,8 @@ export interface SessionData {
 export interface BotDeps {
   readonly flows: FlowService;
   readonly directory: Directory;
+  /** Who owns which client; the dashboard's counts and lists; Take and Hand over. */
+  readonly ownership: Ownership;
   readonly messageLog: MessageLog;
   readonly sender: OutboxSender;
   readonly catalogue: () => Catalogue;

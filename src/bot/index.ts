@@ -11,6 +11,7 @@ import { clientFeature } from './features/client.js';
 import { exportFeature } from './features/export.js';
 import { membershipFeature } from './features/membership.js';
 import { operatorMenuFeature } from './features/operator-menu.js';
+import { guardOwnership, ownershipFeature } from './features/ownership.js';
 import { reviewFeature } from './features/review.js';
 import { unhandledFeature } from './features/unhandled.js';
 import { guardButtons, identify, logIncoming } from './middleware.js';
@@ -53,8 +54,10 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
     }),
   );
   bot.use(guardButtons());
+  bot.use(guardOwnership());
   bot.use(membershipFeature);
   bot.use(adminFeature);
+  bot.use(ownershipFeature);
   bot.use(operatorMenuFeature);
   bot.use(reviewFeature);
   bot.use(clientFeature);

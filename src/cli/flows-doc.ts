@@ -105,6 +105,19 @@ machine (an audit event \`RESTORE_FAILED\` is written and the answers that still
 is told that an operator will help (after too many attempts), and the operator gets an alert card with
 Retry step, Reset and Cancel. Meanwhile the client's answers are refused (and logged). \`RETRY_STEP\`
 resumes at the parked step with fresh attempts; \`RESET\` starts over; \`CANCEL\` ends it.
+A parked request stays in the operator menu's "Needs attention" list until it is resolved, so it never
+lives only in its alert message.
+
+### Owners
+
+Every client has an owner (\`people.operator_id\`): the operator whose invite they opened, or who sent
+them their first request (set in that request's transaction). With \`OPERATOR_VISIBILITY=own\` (the
+default) the flow service refuses \`not_owner\` when an operator who is neither the client's owner nor
+an admin sends a request, accepts, asks again, resets, retries, cancels or resends (checked next to the
+row lock, \`src/flows/ownership.ts\`); with \`all\` every operator may. A client's open requests belong
+to their owner (\`flows.operator_id\`): taking a client nobody owns, or handing one over, moves them in
+the same transaction and writes a \`TAKE\` or \`HAND_OVER\` audit event on each, so the next review or
+alert goes to the new owner. An invite never takes a client from their owner; a hand-over does.
 
 ### Timers
 

@@ -1,6 +1,10 @@
 import { cleanEnv, makeValidator, port, str, url, EnvError as EnvalidError } from 'envalid';
 import { LOCALES, type Locale } from '../../machines/definition.js';
 
+/** OPERATOR_VISIBILITY: whose clients an operator sees and acts on (see src/flows/ownership.ts). */
+export const VISIBILITIES = ['own', 'all'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
 /** One bad environment variable and why. */
 export interface EnvProblem {
   readonly name: string;
@@ -67,6 +71,11 @@ const httpUrl = makeValidator<string>((input) => {
   return input;
 });
 
+const hours = makeValidator<number>((input) => {
+  if (!/^[1-9]\d{0,5}$/.test(input.trim())) throw new EnvalidError('a whole number of hours, at least 1');
+  return Number(input);
+});
+
 const days = makeValidator<number>((input) => {
   if (!/^[1-9]\d{0,4}$/.test(input.trim()) || Number(input) > 36_500) throw new EnvalidError('a whole number of days, 1-36500');
   return Number(input);
@@ -102,6 +111,10 @@ export interface Env {
   readonly apiToken: string | undefined;
   /** Answers and message contents of requests finished longer ago are removed; unset: kept forever. */
   readonly retentionDays: number | undefined;
+  /** `own`: operators see and act on their own clients only (admins on all); `all`: everyone on everything. */
+  readonly operatorVisibility: Visibility;
+  /** A request waiting for an operator (or a client nobody took) longer than this is marked overdue. */
+  readonly reviewOverdueHours: number;
 }
 
 /**
@@ -132,6 +145,8 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
       RESULT_LINKS_URL: httpUrl({ default: undefined }),
       API_TOKEN: sharedSecret({ default: undefined }),
       RETENTION_DAYS: days({ default: undefined }),
+      OPERATOR_VISIBILITY: str({ choices: VISIBILITIES, default: 'own', desc: 'Whose clients an operator sees: own or all' }),
+      REVIEW_OVERDUE_HOURS: hours({ default: 24, desc: 'Hours a request may wait for an operator before it is overdue' }),
     },
     {
       reporter: ({ errors }) => {
@@ -189,6 +204,8 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
     resultLinksUrl: raw.RESULT_LINKS_URL?.replace(/\/+$/, ''),
     apiToken: raw.API_TOKEN,
     retentionDays: raw.RETENTION_DAYS,
+    operatorVisibility: raw.OPERATOR_VISIBILITY,
+    reviewOverdueHours: raw.REVIEW_OVERDUE_HOURS,
   };
 }
 

@@ -21,6 +21,7 @@ import {
   summaryOf,
 } from './plans.js';
 import { dropQueued, startNextQueued } from './queue.js';
+import { refuseForeignFlow } from './ownership.js';
 import { render } from './render.js';
 import { isActive, isFinal, type FlowStatus } from './statuses.js';
 import { personById, personInfo, write, type FlowRow, type Locked, type NewLogMessage } from './store.js';
@@ -69,6 +70,8 @@ export function command(
     const flow = locked.flow;
     if (!flow) return refuse({ code: 'flow_not_found' });
     if (actor.kind === 'client' && flow.clientId !== actor.id) return refuse({ code: 'not_your_request' });
+    const notOwner = await refuseForeignFlow(core.ownership, tx, actor, locked);
+    if (notOwner) return refuse(notOwner);
     if (input.version !== undefined && input.version !== flow.version) return refuse({ code: 'stale', status: flow.status });
     const event = eventFor(flow);
     if (!event) return refuse({ code: 'not_allowed', status: flow.status });
@@ -229,6 +232,8 @@ export function resend(core: FlowCore, input: { operatorId: number; flowId: numb
     if (!locked.fresh) return refuse({ code: 'duplicate_update' });
     const flow = locked.flow;
     if (!flow) return refuse({ code: 'flow_not_found' });
+    const notOwner = await refuseForeignFlow(core.ownership, tx, { kind: 'operator', id: input.operatorId }, locked);
+    if (notOwner) return refuse(notOwner);
     if (!isActive(flow.status)) return refuse(refusalFor(flow.status, flow.status));
     const snapshot = core.snapshotOf(flow.definition, flow.snapshot);
     const view = viewOf(flow.definition, snapshot);

@@ -2,6 +2,7 @@
  * What every part of the flow service shares: its dependencies, the machine of each frozen definition,
  * the retrying transaction, the rows as the service reads them, and the routing of operator messages.
  */
+import type { OwnershipRules } from './ownership.js';
 import { readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { parkUnrestorable, restore } from '../../machines/persist.js';
 import { createRequestMachine, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
@@ -35,6 +36,8 @@ export interface FlowServiceDeps {
   readonly results?: ResultSink | undefined;
   /** Days the answers and message contents of finished requests are kept (`applyRetention`); unset: forever. */
   readonly retentionDays?: number | undefined;
+  /** Who may act on whose clients (OPERATOR_VISIBILITY); without it, every operator may act on every request. */
+  readonly ownership?: OwnershipRules | undefined;
 }
 
 /** Identifies the Telegram update behind a command: the same update is applied at most once. */
@@ -61,6 +64,7 @@ export class FlowCore {
   readonly staffIds: (q: Queryable) => Promise<readonly number[]>;
   readonly results: ResultSink | undefined;
   readonly retentionDays: number | undefined;
+  readonly ownership: OwnershipRules | undefined;
   private readonly machines = new Map<string, RequestMachine>();
 
   constructor(deps: FlowServiceDeps) {
@@ -72,6 +76,7 @@ export class FlowCore {
     this.staffIds = deps.staffIds ?? (async () => []);
     this.results = deps.results;
     this.retentionDays = deps.retentionDays;
+    this.ownership = deps.ownership;
   }
 
   /** One machine per frozen definition (by its hash). */

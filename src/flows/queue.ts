@@ -8,6 +8,7 @@ import { statusOf, viewOf } from '../../machines/view.js';
 import type { Tx } from '../db/client.js';
 import { openFlowsOf, type FlowCore, type UpdateRef } from './core.js';
 import { queuedNotice, startedNotice } from './notices.js';
+import { claimOnStart } from './ownership.js';
 import { emptyPlan, refuse, stateName, summaryOf, type MutablePlan } from './plans.js';
 import { render } from './render.js';
 import { isActive, type FlowStatus } from './statuses.js';
@@ -30,6 +31,8 @@ export function start(core: FlowCore, input: StartInput): Promise<Outcome<{ flow
     if (client.blockedAt) return refuse({ code: 'client_blocked' });
     const definition = core.catalogue().byId.get(input.requestId);
     if (!definition) return refuse({ code: 'unknown_request_type', requestId: input.requestId });
+    const notOwner = await claimOnStart(core.ownership, tx, input.operatorId, client);
+    if (notOwner) return refuse(notOwner);
     const open = await openFlowsOf(tx, input.clientId);
     const operator = await personById(tx, input.operatorId);
     const operatorInfo = personInfo(operator, input.operatorId, core.defaultLocale);

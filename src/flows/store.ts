@@ -31,6 +31,8 @@ export interface PersonRow {
   readonly languageCode: string | null;
   readonly startedAt: Date | null;
   readonly blockedAt: Date | null;
+  /** The client's owner (`people.operator_id`), null while nobody has them. */
+  readonly ownerId: number | null;
 }
 
 /** Status lists inlined as literals: constants from statuses.ts, never input. */
@@ -312,6 +314,7 @@ interface RawPerson {
   language_code: string | null;
   started_at: string | null;
   blocked_at: string | null;
+  operator_id: number | string | null;
 }
 
 const date = (value: string | null): Date | null => (value === null ? null : new Date(value));
@@ -342,6 +345,7 @@ function toPerson(raw: RawPerson): PersonRow {
     languageCode: raw.language_code,
     startedAt: date(raw.started_at),
     blockedAt: date(raw.blocked_at),
+    ownerId: raw.operator_id === null || raw.operator_id === undefined ? null : Number(raw.operator_id),
   };
 }
 

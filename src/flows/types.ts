@@ -48,7 +48,9 @@ export type Refusal =
   | { readonly code: 'request_queued' }
   /** The request is in a state where this makes no sense (ACCEPT while the client still answers). */
   | { readonly code: 'not_allowed'; readonly status: FlowStatus }
-  | { readonly code: 'cancel_not_allowed' };
+  | { readonly code: 'cancel_not_allowed' }
+  /** Another operator's client (OPERATOR_VISIBILITY=own): only its owner or an admin may act. */
+  | { readonly code: 'not_owner' };
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };
 

@@ -144,9 +144,16 @@ export class Directory {
   }
 
   /** Clients, newest activity first, with the status of their active request. */
-  async clients(options: { page: number; pageSize: number; query?: string }): Promise<{ items: ClientListItem[]; total: number }> {
+  async clients(options: {
+    page: number;
+    pageSize: number;
+    query?: string;
+    visibleTo?: number;
+  }): Promise<{ items: ClientListItem[]; total: number }> {
     const staffIds = await this.staffIds();
     const filters = [ne(people.role, 'operator'), ne(people.role, 'admin')];
+    // This operator's clients and those nobody owns yet (OPERATOR_VISIBILITY=own): a first request makes them theirs.
+    if (options.visibleTo !== undefined) filters.push(or(eq(people.operatorId, options.visibleTo), isNull(people.operatorId))!);
     if (staffIds.length > 0)
       filters.push(
         sql`${people.id} not in (${sql.join(
@@ -202,7 +209,11 @@ export class Directory {
       .where(and(eq(invites.code, code), isNull(invites.usedBy), sql`${invites.expiresAt} > now()`, ne(invites.operatorId, clientId)))
       .returning();
     if (used) {
-      await this.db.update(people).set({ operatorId: used.operatorId }).where(eq(people.id, clientId));
+      // An invite binds a client nobody owns; another operator's client changes hands only by a hand-over.
+      await this.db
+        .update(people)
+        .set({ operatorId: used.operatorId })
+        .where(and(eq(people.id, clientId), isNull(people.operatorId)));
       return { ok: true, operatorId: used.operatorId, requestIds: used.requestIds };
     }
     const [invite] = await this.db.select().from(invites).where(eq(invites.code, code));

@@ -95,6 +95,8 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
           : undefined,
       apiToken: env.apiToken,
       retentionDays: env.retentionDays,
+      operatorVisibility: env.operatorVisibility,
+      reviewOverdueHours: env.reviewOverdueHours,
       logger,
       database,
       httpFallback: playgroundRoutes({ api: new PlaygroundApi(host), emulatorRoot: running.apiRoot, logger }),

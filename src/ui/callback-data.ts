@@ -53,6 +53,12 @@ const SPEC = {
   exportRun: { code: 'xr', args: ['request', 'period'] },
   archiveClient: { code: 'xc', args: ['client'] },
   archiveFlow: { code: 'xf', args: ['flow'] },
+  // ownership and the dashboard (staff): lists of what waits, Take, Hand over
+  attention: { code: 'oa', args: ['page'] },
+  unassigned: { code: 'ou', args: ['page'] },
+  take: { code: 'ot', args: ['client'] },
+  handOver: { code: 'oh', args: ['client'] },
+  handOverTo: { code: 'oo', args: ['client', 'operator'] },
   noop: { code: 'no', args: [] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 

@@ -67,6 +67,9 @@ describe('loadEnv', () => {
     ['RETENTION_DAYS', '30.5', /a whole number of days/],
     ['RETENTION_DAYS', '40000', /a whole number of days/],
     ['API_TOKEN', 'short', /16-512 printable characters/],
+    ['OPERATOR_VISIBILITY', 'mine', /must be one of own, all/],
+    ['REVIEW_OVERDUE_HOURS', '0', /a whole number of hours/],
+    ['REVIEW_OVERDUE_HOURS', '1.5', /a whole number of hours/],
   ])('rejects %s=%j', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -131,6 +134,14 @@ describe('loadEnv', () => {
     expect(problemsOf({ RESULT_WEBHOOK_URL: 'ftp://crm.example.com', RESULT_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual([
       { name: 'RESULT_WEBHOOK_URL', message: 'must be an http(s) URL' },
     ]);
+  });
+
+  it('reads who sees whose clients and when a wait is overdue: own and 24 h unless set', () => {
+    expect(loadEnv({})).toMatchObject({ operatorVisibility: 'own', reviewOverdueHours: 24 });
+    expect(loadEnv({ OPERATOR_VISIBILITY: 'all', REVIEW_OVERDUE_HOURS: '8' })).toMatchObject({
+      operatorVisibility: 'all',
+      reviewOverdueHours: 8,
+    });
   });
 
   it('never echoes secrets in its messages', () => {

@@ -59,7 +59,12 @@ export interface HarnessOptions {
   /** The app's logger (quiet by default; see {@link appOptions}). */
   readonly logger?: Logger;
   /** More of the app's options: the result webhook, the request API, retention. */
-  readonly app?: Partial<Pick<AppOptions, 'results' | 'resultsClock' | 'apiToken' | 'retentionDays' | 'port'>>;
+  readonly app?: Partial<
+    Pick<
+      AppOptions,
+      'results' | 'resultsClock' | 'apiToken' | 'retentionDays' | 'port' | 'operatorVisibility' | 'reviewOverdueHours' | 'dashboardClock'
+    >
+  >;
 }
 
 /** Loose enough never to hold a test conversation up; the limiter's code path still runs. */

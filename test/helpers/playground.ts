@@ -35,6 +35,8 @@ export function playgroundEnv(dataDir: string, cataloguePath = 'config/catalogue
     resultLinksUrl: undefined,
     apiToken: undefined,
     retentionDays: undefined,
+    operatorVisibility: 'own',
+    reviewOverdueHours: 24,
   };
 }
 

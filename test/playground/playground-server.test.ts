@@ -202,7 +202,7 @@ describe('playground server', () => {
       operator()
         .history()
         .map((m) => m.text),
-    ).toEqual(['/start', 'Operator menu']);
+    ).toEqual(['/start', 'Operator menu\nAwaiting review: 0 · needs attention: 0 · active: 0 · unassigned: 0']);
     expect(t.current.emulator.user(anna.id)).toBeUndefined();
     expect(await t.current.app.flows.flowsOf(anna.id)).toEqual([]);
     // A new client after the reset never reuses an old id.

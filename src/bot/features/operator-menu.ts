@@ -3,13 +3,14 @@ import type { InlineKeyboardButton } from 'telegraf/types';
 import type { StepValue } from '../../../machines/steps.js';
 import { requestByRef, requestRef } from '../../config/catalogue.js';
 import type { FlowSummary } from '../../flows/types.js';
-import { displayName, formatTimestamp, formatValue, html, stepLabel } from '../../ui/format.js';
-import { parse, type CallbackData } from '../../ui/callback-data.js';
+import { displayName, formatTimestamp, formatValue, html, stepLabel, type PersonName } from '../../ui/format.js';
+import { parse } from '../../ui/callback-data.js';
 import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, clip, excerptWords, fitHtml, renderedLength } from '../../ui/limits.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, rows } from '../keyboards.js';
 import { badge, show, showClient, textIn } from '../cards.js';
 import { refusalText } from '../refusals.js';
+import { showDashboard, showWaiting } from './dashboard.js';
 
 const PAGE_SIZE = 8;
 /** A message in the history: a one-line excerpt. */
@@ -60,10 +61,10 @@ staff.on('callback_query', async (ctx, next) => {
       await resendFile(ctx, data.flow, data.answer);
       return;
     case 'reviews':
-      await showFlows(ctx, 'in_review', data.page);
+      await showWaiting(ctx, 'review', data.page);
       break;
     case 'active':
-      await showFlows(ctx, null, data.page);
+      await showWaiting(ctx, 'active', data.page);
       break;
     case 'invite':
       await showInviteMenu(ctx);
@@ -95,25 +96,31 @@ staff.on('text', async (ctx, next) => {
   await showClients(ctx, 0, ctx.message.text, false);
 });
 
-async function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
-  const reviews = await ctx.deps.flows.pendingReviews(null);
-  await show(ctx, edit, `<b>${ctx.t('menuTitle')}</b>`, [
-    [button(ctx.t('menuClients'), { kind: 'clients', page: 0 }), button(ctx.t('search'), { kind: 'search' })],
-    [button(ctx.t('menuReviews', { n: reviews.length }), { kind: 'reviews', page: 0 })],
-    [button(ctx.t('menuActive'), { kind: 'active', page: 0 })],
-    [button(ctx.t('menuInvite'), { kind: 'invite' }), button(ctx.t('menuCatalogue'), { kind: 'catalogue' })],
-  ]);
+/** The menu is the dashboard of what waits (src/bot/features/dashboard.ts). */
+function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
+  return showDashboard(ctx, edit);
 }
 
 async function showClients(ctx: BotContext, page: number, query: string | undefined, edit: boolean): Promise<void> {
-  const { items, total } = await ctx.deps.directory.clients({ page, pageSize: PAGE_SIZE, ...(query ? { query } : {}) });
+  // An operator sees their own clients and nobody's (OPERATOR_VISIBILITY=own); admins everyone's, with each one's operator.
+  const scope = ctx.from ? await ctx.deps.ownership.scopeOf(ctx.from.id) : null;
+  const { items, total } = await ctx.deps.directory.clients({
+    page,
+    pageSize: PAGE_SIZE,
+    ...(query ? { query } : {}),
+    ...(scope === null ? {} : { visibleTo: scope }),
+  });
+  const owners = scope === null ? await ctx.deps.ownership.names(items.flatMap((i) => i.person.operatorId ?? [])) : null;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const title = query ? ctx.t('searchTitle', { query: html(query), total }) : ctx.t('clientsTitle', { total, page: page + 1, pages });
   const list = items.map((item) => [
-    button(`${displayName(item.person)}${item.status ? ` · ${badge(ctx, item.status)}` : ''}${item.queued ? ` (+${item.queued})` : ''}`, {
-      kind: 'client',
-      client: item.person.id,
-    }),
+    button(
+      `${displayName(item.person)}${item.status ? ` · ${badge(ctx, item.status)}` : ''}${item.queued ? ` (+${item.queued})` : ''}${ownerTag(ctx, owners, item.person.operatorId)}`,
+      {
+        kind: 'client',
+        client: item.person.id,
+      },
+    ),
   ]);
   const nav: InlineKeyboardButton[] = [];
   if (!query && page > 0) nav.push(button(ctx.t('prev'), { kind: 'clients', page: page - 1 }));
@@ -123,6 +130,12 @@ async function showClients(ctx: BotContext, page: number, query: string | undefi
     ...(nav.length > 0 ? [nav] : []),
     [button(ctx.t('search'), { kind: 'search' }), button(ctx.t('back'), { kind: 'menu' })],
   ]);
+}
+
+/** Admins see whose each client is. */
+function ownerTag(ctx: BotContext, owners: Map<number, PersonName> | null, owner: number | null): string {
+  const person = owners && owner !== null ? owners.get(owner) : undefined;
+  return person ? ` · ${ctx.t('ownerTag', { owner: displayName(person) })}` : '';
 }
 
 async function sendRequest(ctx: BotContext, clientId: number, ref: number): Promise<void> {
@@ -281,30 +294,6 @@ async function resendFile(ctx: BotContext, flowId: number, answerId: number): Pr
   await ctx.answerCbQuery().catch(() => {});
   if (value.media === 'photo') await ctx.replyWithPhoto(value.fileId);
   else await ctx.replyWithDocument(value.fileId);
-}
-
-async function showFlows(ctx: BotContext, status: 'in_review' | null, page: number): Promise<void> {
-  const { flows, directory } = ctx.deps;
-  const list = status === 'in_review' ? await flows.pendingReviews(null, 100) : await flows.activeFlows(100);
-  const slice = list.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-  const keyboard: InlineKeyboardButton[][] = [];
-  for (const flow of slice) {
-    const person = await directory.get(flow.clientId);
-    const data: CallbackData =
-      status === 'in_review' ? { kind: 'resend', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
-    keyboard.push([
-      button(`${person ? displayName(person) : flow.clientId} · ${textIn(ctx, flow.definition.title)} · ${badge(ctx, flow.status)}`, data),
-    ]);
-  }
-  const nav: InlineKeyboardButton[] = [];
-  const kind = status === 'in_review' ? 'reviews' : 'active';
-  if (page > 0) nav.push(button(ctx.t('prev'), { kind, page: page - 1 }));
-  if ((page + 1) * PAGE_SIZE < list.length) nav.push(button(ctx.t('next'), { kind, page: page + 1 }));
-  if (nav.length > 0) keyboard.push(nav);
-  keyboard.push([button(ctx.t('back'), { kind: 'menu' })]);
-  const title = status === 'in_review' ? ctx.t('reviewsTitle', { n: list.length }) : ctx.t('activeTitle', { n: list.length });
-  const empty = list.length === 0 ? `\n\n${ctx.t(status === 'in_review' ? 'noReviews' : 'noActive')}` : '';
-  await show(ctx, true, `<b>${title}</b>${empty}`, keyboard);
 }
 
 async function showInviteMenu(ctx: BotContext): Promise<void> {
