@@ -14,7 +14,8 @@ import type { Catalogue } from '../config/catalogue.js';
 import { rowsOf, type Db, type Queryable, type Tx } from '../db/client.js';
 import { answers as answersTable, flowEvents, flows } from '../db/schema.js';
 import { ACTIVE_STATUSES, isActive, isFinal, type FlowStatus } from './statuses.js';
-import { localeOf, t } from '../ui/i18n.js';
+import { personLocale, t } from '../ui/i18n.js';
+import { genderOf } from '../ui/grammar.js';
 import { displayName, html } from '../ui/format.js';
 import {
   clientRef,
@@ -220,11 +221,19 @@ export class FlowService {
 
   /** Sends the client back to the given steps (ids; none or unknown: all) with the reason. */
   askAgain(
-    input: { operatorId: number; flowId: number; version?: number; reason: string; stepIds?: readonly string[] } & UpdateRef,
+    input: {
+      operatorId: number;
+      flowId: number;
+      version?: number;
+      reason: string;
+      preset?: string;
+      stepIds?: readonly string[];
+    } & UpdateRef,
   ): Promise<Outcome<FlowSummary>> {
     return this.operatorCommand(input, () => ({
       type: 'ASK_AGAIN',
       reason: input.reason.trim() || '—',
+      ...(input.preset !== undefined ? { preset: input.preset } : {}),
       stepIds: [...(input.stepIds ?? [])],
     }));
   }
@@ -410,7 +419,7 @@ export class FlowService {
       }
       const notices: { chatId: number; flowId: number; method: string; payload: unknown; cardKey: string | null }[] = [];
       for (const card of await sentCardsOf(tx, input.clientId)) {
-        const text = t(localeOf(card.languageCode, this.defaultLocale), 'erasedCard', { id: card.flowId });
+        const text = t(personLocale(card, this.defaultLocale), 'erasedCard', { id: card.flowId });
         notices.push({ chatId: card.chatId, flowId: card.flowId, method: 'editMessageText', payload: { text }, cardKey: card.cardKey });
       }
       for (const flow of open) {
@@ -419,7 +428,11 @@ export class FlowService {
         const recipients = staff.length === 0 || staff.includes(flow.operatorId) ? [flow.operatorId] : staff;
         for (const chatId of recipients) {
           const locale = personInfo(await personById(tx, chatId), chatId, this.defaultLocale).locale;
-          const text = t(locale, 'erasedCancelled', { id: flow.id, title: pickText(flow.definition.title, locale, this.defaultLocale) });
+          const text = t(locale, 'erasedCancelled', {
+            id: flow.id,
+            title: pickText(flow.definition.title, locale, this.defaultLocale),
+            gender: genderOf(flow.definition, locale),
+          });
           notices.push({ chatId, flowId: flow.id, method: 'sendMessage', payload: { text }, cardKey: null });
         }
       }
@@ -937,6 +950,7 @@ function startedNotice(
   const text = t(operator.locale, 'requestStarted', {
     client: html(displayName(client)),
     title: html(pickText(definition.title, operator.locale, defaultLocale)),
+    gender: genderOf(definition, operator.locale),
   });
   return { chatId: operator.id, flowId, method: 'sendMessage', payload: { text, parse_mode: 'HTML' } };
 }

@@ -31,7 +31,6 @@ const SPEC = {
   history: { code: 'hi', args: ['client'] },
   reviews: { code: 'rv', args: ['page'] },
   active: { code: 'av', args: ['page'] },
-  flow: { code: 'fl', args: ['flow'] },
   invite: { code: 'iv', args: [] },
   inviteNew: { code: 'in', args: [] },
   inviteWith: { code: 'iw', args: ['requestRef'] },
@@ -50,7 +49,8 @@ const SPEC = {
   exportRun: { code: 'xr', args: ['request', 'period'] },
   archiveClient: { code: 'xc', args: ['client'] },
   archiveFlow: { code: 'xf', args: ['flow'] },
-  noop: { code: 'no', args: [] },
+  // everyone: /language, `locale` an index into LOCALES (machines/definition.ts)
+  language: { code: 'lg', args: ['locale'] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 
 type Spec = typeof SPEC;
@@ -98,5 +98,5 @@ export function parse(raw: string | undefined): CallbackData | null {
 
 /** Whether a parsed button is one a client may press (everything else needs staff). */
 export function isClientButton(data: CallbackData): boolean {
-  return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'noop';
+  return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'language';
 }

@@ -5,7 +5,8 @@ import type { StepValue } from '../../../machines/steps.js';
 import { requestByRef, requestRef } from '../../config/catalogue.js';
 import { isFinal, type FlowStatus } from '../../flows/statuses.js';
 import { displayName, formatValue, html, stepLabel } from '../../ui/format.js';
-import type { MessageKey } from '../../ui/i18n.js';
+import { LOCALE_NAMES, isLocale, tStatus } from '../../ui/i18n.js';
+import { genderOf } from '../../ui/grammar.js';
 import { parse, type CallbackData } from '../../ui/callback-data.js';
 import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, excerpt, fitHtml, renderedLength } from '../../ui/limits.js';
 import { isStaff, type BotContext } from '../context.js';
@@ -68,8 +69,6 @@ staff.on('callback_query', async (ctx, next) => {
     case 'reload':
       await reloadCatalogue(ctx);
       break;
-    case 'noop':
-      break;
     default:
       return next();
   }
@@ -113,7 +112,7 @@ function textIn(ctx: BotContext, text: Text): string {
 }
 
 function badge(ctx: BotContext, status: FlowStatus | null): string {
-  return status ? ctx.t(`status_${status}` as MessageKey) : '';
+  return status ? tStatus(ctx.locale, status) : '';
 }
 
 async function showClients(ctx: BotContext, page: number, query: string | undefined, edit: boolean): Promise<void> {
@@ -147,9 +146,11 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
   const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
   const active = await flows.activeFlow(clientId);
   const queued = open.filter((f) => f.status === 'queued').reverse();
+  // The language the client chose with /language, else what their Telegram app says.
+  const language = isLocale(person.locale) ? LOCALE_NAMES[person.locale] : person.languageCode;
   const lines = [
     `<b>${html(ctx.t('clientTitle', { name: displayName(person) }))}</b>`,
-    `${ctx.t('clientId', { id: person.id })}${person.languageCode ? ` · ${ctx.t('clientLanguage', { language: person.languageCode })}` : ''}`,
+    `${ctx.t('clientId', { id: person.id })}${language ? ` · ${ctx.t('clientLanguage', { language: html(language) })}` : ''}`,
   ];
   if (person.blockedAt) lines.push(ctx.t('clientBlocked'));
   if (!person.startedAt) lines.push(ctx.t('clientNotStartedYet'));
@@ -208,7 +209,7 @@ async function sendRequest(ctx: BotContext, clientId: number, ref: number): Prom
   await ctx.answerCbQuery(
     result.value.queued
       ? ctx.t('requestQueuedShort', { title, client: name, position: result.value.position })
-      : ctx.t('requestSent', { title, client: name }),
+      : ctx.t('requestSent', { title, client: name, gender: genderOf(request, ctx.locale) }),
   );
   await showClient(ctx, clientId, true);
 }

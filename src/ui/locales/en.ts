@@ -1,3 +1,4 @@
+import { count, plural } from '../grammar.js';
 import type { MessageCatalog } from '../i18n.js';
 
 export const en = {
@@ -23,7 +24,8 @@ export const en = {
   skipped: 'skipped',
   notAnswered: '—',
   alreadyReceived: 'Thank you, we have your answers. The operator is checking them.',
-  helpNoRequest: 'Your operator will send you a request here. Answer the questions one by one in this chat.',
+  helpNoRequest:
+    'Your operator will send you a request here. Answer the questions one by one in this chat. /language changes the language.',
   helpStep: (p) => `Right now we need: ${p.prompt}`,
   cancelNotAllowed: 'This request cannot be cancelled from here. Please write to your operator if something is wrong.',
   // reasons an answer is refused
@@ -37,12 +39,12 @@ export const en = {
     expected_text: 'Please answer with a text message.',
     unsupported_message: 'Sorry, this kind of message cannot be used as an answer here.',
     empty: 'The answer is empty.',
-    too_short: (p) => `Too short: at least ${p.min} characters, please.`,
-    too_long: (p) => `Too long: at most ${p.max} characters, please.`,
+    too_short: (p) => `Too short: at least ${plural('en', count(p.min), { one: '# character', other: '# characters' })}, please.`,
+    too_long: (p) => `Too long: at most ${plural('en', count(p.max), { one: '# character', other: '# characters' })}, please.`,
     pattern_mismatch: 'This does not look right, please check and send again.',
     bad_date_format: (p) => `“${p.input}” is not a date. Please write it as DD.MM.YYYY, for example 31.12.1990.`,
     not_a_date: (p) => `${p.input} is not a real date. Please check the day and the month.`,
-    too_young: (p) => `You must be at least ${p.min_age} years old.`,
+    too_young: (p) => `You must be at least ${plural('en', count(p.min_age), { one: '# year', other: '# years' })} old.`,
     too_old: (p) => `Please check the year: the age must be at most ${p.max_age}.`,
     date_too_early: (p) => `The date must not be earlier than ${p.min}.`,
     date_too_late: (p) => `The date must not be later than ${p.max}.`,
@@ -67,7 +69,6 @@ export const en = {
   requestStarted: (p) => `“${p.title}” was sent to ${p.client}.`,
   requestQueued: (p) =>
     `${p.client} is answering another request; “${p.title}” is queued (position ${p.position}) and will start by itself.`,
-  clientNotStarted: (p) => `${p.client} has not opened the bot yet, so the bot cannot write to them. Send them an invite link.`,
   reviewHeader: (p) => `📥 ${p.title} from ${p.client} (round ${p.round})`,
   fileCaption: (p) => `${p.client} · ${p.title} · ${p.step}`,
   accept: '✅ Accept',
@@ -78,7 +79,7 @@ export const en = {
   expiredCard: '⌛ Expired',
   completedOperator: (p) => `✅ ${p.client} completed “${p.title}”.`,
   parkedOperator: (p) =>
-    `⚠️ ${p.client} could not answer “${p.step}” of “${p.title}” after ${p.attempts} attempts (last problem: ${p.error}). Retry the step, reset or cancel the request.`,
+    `⚠️ ${p.client} could not answer “${p.step}” of “${p.title}” after ${plural('en', count(p.attempts), { one: '# attempt', other: '# attempts' })} (last problem: ${p.error}). Retry the step, reset or cancel the request.`,
   retryStep: '🔂 Retry step',
   reset: '⏮ Reset',
   cancel: '✖️ Cancel',
@@ -95,17 +96,20 @@ export const en = {
   processingSoon: 'Got it. It will be processed in a moment; there is no need to send it again.',
   privateOnly: 'I work in private chats only. Please write to me directly.',
   deliveryFailed: (p) => `⚠️ A message to ${p.client} could not be delivered (${p.reason}). Please reach them another way.`,
-  deadLettersNotice: (p) => `⚠️ ${p.n} incoming update(s) could not be processed after several tries. See /failed.`,
+  deadLettersNotice: (p) =>
+    `⚠️ ${plural('en', count(p.n), { one: '# incoming update', other: '# incoming updates' })} could not be processed after several tries. See /failed.`,
   deadLettersTitle: (p) => `Updates that could not be processed: ${p.n}`,
   deadLettersNone: 'No updates are waiting: everything was processed.',
   deadLettersRetry: '🔁 Try all again',
-  deadLettersRetried: (p) => `${p.n} update(s) will be processed again.`,
+  deadLettersRetried: (p) =>
+    plural('en', count(p.n), { one: '# update will be processed again.', other: '# updates will be processed again.' }),
   parkedWait: 'Your operator has been asked to help with this request. Please wait a little.',
-  queuedWait: 'Thank you! Please wait for the next request.',
   inviteUnknown: 'This invite link is not valid. Please ask your operator for a new one.',
   inviteUsed: 'This invite link has already been used. Please ask your operator for a new one.',
   inviteExpired: 'This invite link has expired. Please ask your operator for a new one.',
   inviteWelcome: (p) => `You are now connected with your operator ${p.operator}.`,
+  languagePick: 'Which language should I write to you in?',
+  languageChosen: 'Done: from now on I write to you in English.',
   // bot: operator menu
   menuTitle: 'Operator menu',
   menuClients: '👥 Clients',
@@ -160,9 +164,9 @@ export const en = {
   requestQueuedShort: (p) => `“${p.title}” queued for ${p.client} (position ${p.position}).`,
   inviteCreated: (p) => `Invite link (single use, valid for 7 days${p.title ? `, starts “${p.title}”` : ''}):\n${p.link}`,
   inviteWith: (p) => `🔗 + ${p.title}`,
-  catalogueTitle: (p) => `Catalogue: ${p.n} request types`,
+  catalogueTitle: (p) => `Catalogue: ${plural('en', count(p.n), { one: '# request type', other: '# request types' })}`,
   reload: '🔃 Reload catalogue',
-  reloaded: (p) => `Catalogue reloaded: ${p.n} request types.`,
+  reloaded: (p) => `Catalogue reloaded: ${plural('en', count(p.n), { one: '# request type', other: '# request types' })}.`,
   reloadFailed: (p) => `The catalogue has errors and was not reloaded:\n${p.errors}`,
   clientWrote: (p) => `💬 ${p.client} wrote (no active request):\n${p.text}`,
   reviewsTitle: (p) => `Awaiting review (${p.n})`,
@@ -174,7 +178,7 @@ export const en = {
   operatorRemoved: (p) => `${p.id} is no longer an operator.`,
   fromEnvironment: 'This person is configured in the environment (OPERATOR_IDS / ADMIN_IDS) and cannot be changed here.',
   usageOperator: 'Usage: /addoperator <Telegram ID> or /removeoperator <Telegram ID>',
-  helpOperator: 'Use /menu to open the operator menu. Request cards have buttons to accept or ask again.',
+  helpOperator: 'Use /menu to open the operator menu. Request cards have buttons to accept or ask again. /language changes the language.',
   refusal_duplicate_update: 'Already done.',
   refusal_no_active_request: 'The client has no active request.',
   refusal_flow_not_found: 'No such request.',
@@ -191,7 +195,7 @@ export const en = {
   refusal_not_allowed: (p) => `Not possible now: the request is ${p.status}.`,
   refusal_cancel_not_allowed: 'This request cannot be cancelled by the client.',
   requestTypeChanged: 'This request type has changed; here is the current list.',
-  historyMore: (p) => `… ${p.n} earlier request(s) not shown`,
+  historyMore: (p) => `… ${plural('en', count(p.n), { one: '# earlier request', other: '# earlier requests' })} not shown`,
   // export and archives (src/bot/features/export.ts)
   cmd_export: 'Export answers (CSV)',
   exportPick: 'Export answers to a CSV file, one row per request. Which request type?',
@@ -221,17 +225,19 @@ export const en = {
   cmd_menu: 'Operator menu',
   cmd_help: 'What to do now',
   cmd_start: 'Start',
-  cmd_cancel: 'Cancel the current request',
   cmd_failed: 'Updates that could not be processed',
   cmd_operators: 'Add or remove operators',
+  cmd_language: 'Language / Язык',
   // result webhook deliveries (/deliveries) and erasure (/forget): src/bot/features/admin.ts
   deliveriesOff: 'The result webhook is not configured (RESULT_WEBHOOK_URL).',
   deliveriesTitle: 'Result webhook deliveries',
   deliveriesCounts: (p) => `Waiting: ${p.pending} · failed: ${p.failed} · delivered: ${p.delivered} · erased before delivery: ${p.erased}`,
   deliveriesLastError: (p) => `Last error: ${p.error} (delivery #${p.id}, request #${p.flow}, ${p.at})`,
   deliveriesRetry: (p) => `🔁 Retry the failed ones (${p.n})`,
-  deliveriesRetried: (p) => `${p.n} delivery(ies) will be tried again.`,
-  deliveriesFailedNotice: (p) => `⚠️ ${p.n} accepted request(s) could not be delivered to the result webhook. See /deliveries.`,
+  deliveriesRetried: (p) =>
+    plural('en', count(p.n), { one: '# delivery will be tried again.', other: '# deliveries will be tried again.' }),
+  deliveriesFailedNotice: (p) =>
+    `⚠️ ${plural('en', count(p.n), { one: '# accepted request', other: '# accepted requests' })} could not be delivered to the result webhook. See /deliveries.`,
   forgetUsage: 'Usage: /forget <client ID> — erases the client’s answers, messages and name. The ID is on the client card.',
   forgetNotFound: 'There is no client with this ID.',
   forgetStaff: 'This is a staff member, not a client: remove them from the staff first.',
