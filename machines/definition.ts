@@ -14,6 +14,10 @@ export type Locale = (typeof LOCALES)[number];
  */
 export type Text = Readonly<Record<Locale, string>>;
 
+/** The grammatical gender of a title, for texts that agree with it: masculine, feminine, neuter, plural. */
+export const GENDERS = ['m', 'f', 'n', 'pl'] as const;
+export type Gender = (typeof GENDERS)[number];
+
 /** Every step type; each has its entry in `step-types/` (the registry must cover this list). */
 export const STEP_TYPES = [
   'photo',
@@ -69,6 +73,8 @@ export interface StepDefinition {
 export interface RequestDefinition {
   readonly id: string;
   readonly title: Text;
+  /** The title's grammatical gender per locale that has one (Russian); absent: texts avoid agreeing with it. */
+  readonly gender?: Readonly<Partial<Record<Locale, Gender>>>;
   readonly description?: Text;
   /** The operator accepts the answers or asks again. */
   readonly review: boolean;

@@ -55,7 +55,8 @@ export type RequestEvent =
   | { type: 'EDIT_STEP'; stepId: string }
   | { type: 'ACCEPT' }
   /** `stepIds` absent, empty or all unknown: every step is asked again. */
-  | { type: 'ASK_AGAIN'; reason: string; stepIds?: string[] }
+  /** `reason` in the client's language; `preset` names a reason the operator picked from a list (for other texts). */
+  | { type: 'ASK_AGAIN'; reason: string; preset?: string; stepIds?: string[] }
   | { type: 'RESET' }
   | { type: 'RETRY_STEP' }
   | { type: 'CANCEL' }

@@ -27,7 +27,7 @@ import { Directory } from './people/directory.js';
 import { resultSink } from './results/body.js';
 import { ResultDeliverer } from './results/deliverer.js';
 import { FileLinks, fileRoute } from './results/links.js';
-import { localeOf, t } from './ui/i18n.js';
+import { localeOf, personLocale, t } from './ui/i18n.js';
 
 export interface AppOptions {
   readonly token: string;
@@ -154,7 +154,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       const person = await directory.get(id);
       await db
         .insert(outboxTable)
-        .values({ chatId: id, method: 'sendMessage', payload: { text: text(localeOf(person?.languageCode, options.defaultLocale)) } });
+        .values({ chatId: id, method: 'sendMessage', payload: { text: text(personLocale(person, options.defaultLocale)) } });
     }
     sender.kick();
   };
@@ -211,7 +211,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     handle: (update) => metrics.handleUpdate(update, () => bot.handleUpdate(update)),
     // The leader applies every chat's updates (and sends the outbox), so order and limits hold across instances.
     leads: () => database.leads('outbox'),
-    onDelayed: (update) => tellDelayed(bot.telegram, update, options.defaultLocale),
+    onDelayed: (update) => tellDelayed(bot.telegram, update, options.defaultLocale, (id) => directory.knownLocale(id)),
     onDead: (count) => tellAdmins((locale) => t(locale, 'deadLettersNotice', { n: count })),
     leaveGroup: (_chatId, languageCode) => [
       { method: 'sendMessage', payload: { text: t(localeOf(languageCode, options.defaultLocale), 'privateOnly') } },
@@ -325,13 +325,24 @@ function describeApiFailure(error: unknown, options: AppOptions): StartupError {
   return new StartupError(`cannot reach the Telegram Bot API at ${where}: ${reason}`);
 }
 
-/** "It will be processed shortly", once, to the person whose update is delayed (in their Telegram language). */
-async function tellDelayed(telegram: Telegram, update: Update, defaultLocale: Locale): Promise<void> {
+/**
+ * "It will be processed shortly", once, to the person whose update is delayed: in the language they chose
+ * as far as this instance knows without asking the database (it may be the reason for the delay), else
+ * in their Telegram language.
+ */
+async function tellDelayed(
+  telegram: Telegram,
+  update: Update,
+  defaultLocale: Locale,
+  chosen: (id: number) => Locale | null,
+): Promise<void> {
+  const localeFor = (from: { id: number; language_code?: string }): Locale =>
+    chosen(from.id) ?? localeOf(from.language_code, defaultLocale);
   if ('callback_query' in update) {
-    const locale = localeOf(update.callback_query.from.language_code, defaultLocale);
+    const locale = localeFor(update.callback_query.from);
     await telegram.answerCbQuery(update.callback_query.id, t(locale, 'processingSoon'));
   } else if ('message' in update && update.message.chat.type === 'private') {
-    const locale = localeOf(update.message.from.language_code, defaultLocale);
+    const locale = localeFor(update.message.from);
     await telegram.sendMessage(update.message.chat.id, t(locale, 'processingSoon'));
   }
 }

@@ -7,7 +7,7 @@ import { pickText, type Text } from '../../machines/definition.js';
 import { requestRef } from '../config/catalogue.js';
 import { isFinal, type FlowStatus } from '../flows/statuses.js';
 import { displayName, html } from '../ui/format.js';
-import type { MessageKey } from '../ui/i18n.js';
+import { LOCALE_NAMES, isLocale, tStatus } from '../ui/i18n.js';
 import type { BotContext } from './context.js';
 import { button, inline, rows } from './keyboards.js';
 
@@ -32,7 +32,7 @@ export function textIn(ctx: BotContext, text: Text): string {
 
 /** A request status as a short label in the viewer's language (nothing for none). */
 export function badge(ctx: BotContext, status: FlowStatus | null): string {
-  return status ? ctx.t(`status_${status}` as MessageKey) : '';
+  return status ? tStatus(ctx.locale, status) : '';
 }
 
 /** The client card: who they are, their requests, controls, and a button per request type. */
@@ -51,9 +51,11 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
   const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
   const active = await flows.activeFlow(clientId);
   const queued = open.filter((f) => f.status === 'queued').reverse();
+  // The language the client chose with /language, else what their Telegram app says.
+  const language = isLocale(person.locale) ? LOCALE_NAMES[person.locale] : person.languageCode;
   const lines = [
     `<b>${html(ctx.t('clientTitle', { name: displayName(person) }))}</b>`,
-    `${ctx.t('clientId', { id: person.id })}${person.languageCode ? ` · ${ctx.t('clientLanguage', { language: person.languageCode })}` : ''}`,
+    `${ctx.t('clientId', { id: person.id })}${language ? ` · ${ctx.t('clientLanguage', { language: html(language) })}` : ''}`,
   ];
   lines.push(html(owner ? ctx.t('ownerLine', { owner: displayName(owner) }) : ctx.t('ownerNone')));
   if (person.blockedAt) lines.push(ctx.t('clientBlocked'));

@@ -9,6 +9,7 @@ import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
 import { clientFeature } from './features/client.js';
 import { exportFeature } from './features/export.js';
+import { languageFeature } from './features/language.js';
 import { membershipFeature } from './features/membership.js';
 import { operatorMenuFeature } from './features/operator-menu.js';
 import { guardOwnership, ownershipFeature } from './features/ownership.js';
@@ -56,6 +57,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   bot.use(guardButtons());
   bot.use(guardOwnership());
   bot.use(membershipFeature);
+  bot.use(languageFeature);
   bot.use(adminFeature);
   bot.use(ownershipFeature);
   bot.use(operatorMenuFeature);
@@ -72,7 +74,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   return bot;
 }
 
-/** Commands shown in Telegram's menu: clients see /start and /help; staff also /menu (admins /operators). */
+/** Commands shown in Telegram's menu: clients see /start, /help and /language; staff also /menu and /export (admins more). */
 export async function registerCommands(
   bot: Telegraf<BotContext>,
   staff: { operators: readonly number[]; admins: readonly number[] },
@@ -81,6 +83,7 @@ export async function registerCommands(
   const clientCommands = (locale: Locale): BotCommand[] => [
     { command: 'start', description: t(locale, 'cmd_start') },
     { command: 'help', description: t(locale, 'cmd_help') },
+    { command: 'language', description: t(locale, 'cmd_language') },
   ];
   for (const locale of LOCALES) await bot.telegram.setMyCommands(clientCommands(locale), { language_code: locale });
   await bot.telegram.setMyCommands(clientCommands(defaultLocale));
@@ -88,6 +91,7 @@ export async function registerCommands(
     { command: 'menu', description: t(locale, 'cmd_menu') },
     { command: 'help', description: t(locale, 'cmd_help') },
     { command: 'export', description: t(locale, 'cmd_export') },
+    { command: 'language', description: t(locale, 'cmd_language') },
     ...(admin
       ? [
           { command: 'operators', description: t(locale, 'cmd_operators') },

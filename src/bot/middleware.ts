@@ -14,7 +14,11 @@ export function identify(deps: BotDeps): MiddlewareFn<BotContext> {
     ctx.role = 'client';
     if (ctx.from) {
       ctx.role = await deps.directory.roleOf(ctx.from.id);
-      if (!ctx.from.is_bot) await deps.directory.touch(ctx.from);
+      if (!ctx.from.is_bot) {
+        await deps.directory.touch(ctx.from);
+        // A language chosen with /language wins over the Telegram app's.
+        ctx.locale = (await deps.directory.chosenLocale(ctx.from.id)) ?? ctx.locale;
+      }
     }
     return next();
   };

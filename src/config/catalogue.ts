@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { LOCALES, STEP_TYPES, type Locale, type RequestDefinition, type StepDefinition, type Text } from '../../machines/definition.js';
+import {
+  GENDERS,
+  LOCALES,
+  STEP_TYPES,
+  type Locale,
+  type RequestDefinition,
+  type StepDefinition,
+  type Text,
+} from '../../machines/definition.js';
 import { catalogueId, defined, localized, type Localized } from '../../machines/step-types/base.js';
 import { STEP_TYPE_REGISTRY } from '../../machines/step-types/index.js';
 
@@ -88,6 +96,8 @@ type StepInput = z.infer<typeof stepSchema>;
 const requestSchema = z.strictObject({
   id,
   title: localized,
+  /** The title's grammatical gender where a language has one: Russian texts agree with it. */
+  gender: z.strictObject({ ru: z.enum(GENDERS, 'one of m (masculine), f (feminine), n (neuter), pl (plural)').optional() }).optional(),
   description: localized.optional(),
   review: z.boolean().optional(),
   confirm: z.boolean().optional(),
@@ -261,6 +271,7 @@ function normalise(input: CatalogueInput): Catalogue {
     const body: Omit<RequestDefinition, 'hash'> = {
       id: request.id,
       title: text(request.title),
+      ...(request.gender?.ru !== undefined ? { gender: { ru: request.gender.ru } } : {}),
       ...(request.description !== undefined ? { description: text(request.description) } : {}),
       review: request.review ?? false,
       confirm: request.confirm ?? false,

@@ -19,6 +19,8 @@ export const people = pgTable(
     lastName: text(),
     username: text(),
     languageCode: text(),
+    /** The language the person chose with /language (a supported locale); null: their Telegram language decides. */
+    locale: text(),
     /** Role kept in the database (admins can add operators); the environment's lists add to it. */
     role: text({ enum: ROLES }).notNull().default('client'),
     /** The operator a client belongs to (invite link, or who first sent them a request). */

@@ -70,23 +70,30 @@ export interface SentCard {
   readonly cardKey: string;
   readonly flowId: number;
   readonly languageCode: string | null;
+  /** The language the staff member chose with /language, if any. */
+  readonly locale: string | null;
 }
 
 /** The client's request cards in staff chats, so that they can be rewritten without the client's data. */
 export async function sentCardsOf(tx: Tx, clientId: number): Promise<SentCard[]> {
   const result = await tx.execute(sql`
-    select distinct o.chat_id, o.card_key, o.flow_id, p.language_code from outbox o
+    select distinct o.chat_id, o.card_key, o.flow_id, p.language_code, p.locale from outbox o
     join flows f on f.id = o.flow_id left join people p on p.id = o.chat_id
     where f.client_id = ${clientId}::bigint and o.chat_id <> ${clientId}::bigint and o.card_key is not null
       and o.method = 'sendMessage' and o.status = 'sent' and o.telegram_message_id is not null`);
-  return rowsOf<{ chat_id: number | string; card_key: string; flow_id: number | string; language_code: string | null }>(result).map(
-    (r) => ({
-      chatId: Number(r.chat_id),
-      cardKey: r.card_key,
-      flowId: Number(r.flow_id),
-      languageCode: r.language_code,
-    }),
-  );
+  return rowsOf<{
+    chat_id: number | string;
+    card_key: string;
+    flow_id: number | string;
+    language_code: string | null;
+    locale: string | null;
+  }>(result).map((r) => ({
+    chatId: Number(r.chat_id),
+    cardKey: r.card_key,
+    flowId: Number(r.flow_id),
+    languageCode: r.language_code,
+    locale: r.locale,
+  }));
 }
 
 /**

@@ -10,7 +10,7 @@ import { refuse } from './plans.js';
 import { dropQueued } from './queue.js';
 import { lockClient, personById, personInfo } from './store.js';
 import type { Actor, Outcome } from './types.js';
-import { localeOf } from '../ui/i18n.js';
+import { personLocale } from '../ui/i18n.js';
 
 export interface ForgetInput extends UpdateRef {
   readonly clientId: number;
@@ -43,7 +43,7 @@ export async function forget(core: FlowCore, input: ForgetInput): Promise<Outcom
     }
     const notices: { chatId: number; flowId: number; method: string; payload: unknown; cardKey: string | null }[] = [];
     for (const card of await sentCardsOf(tx, input.clientId)) {
-      const text = erasedCardText(localeOf(card.languageCode, core.defaultLocale), card.flowId);
+      const text = erasedCardText(personLocale(card, core.defaultLocale), card.flowId);
       notices.push({ chatId: card.chatId, flowId: card.flowId, method: 'editMessageText', payload: { text }, cardKey: card.cardKey });
     }
     for (const flow of open) {

@@ -3,6 +3,7 @@
  * queued, the client blocked the bot, a message could not be delivered, the client's data was erased.
  * The texts sit here, beside `render.ts`; the flow service only puts them in its plans. Pure.
  */
+import { genderOf } from '../ui/grammar.js';
 import { pickText, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { displayName, html } from '../ui/format.js';
 import { t } from '../ui/i18n.js';
@@ -24,6 +25,7 @@ export function startedNotice(
   defaultLocale: Locale,
 ): FlowMessage {
   const text = t(operator.locale, 'requestStarted', {
+    gender: genderOf(definition, operator.locale),
     client: html(displayName(client)),
     title: html(pickText(definition.title, operator.locale, defaultLocale)),
   });
@@ -80,6 +82,10 @@ export function erasedCancelledNotice(
   definition: RequestDefinition,
   defaultLocale: Locale,
 ): FlowMessage {
-  const text = t(locale, 'erasedCancelled', { id: flowId, title: pickText(definition.title, locale, defaultLocale) });
+  const text = t(locale, 'erasedCancelled', {
+    id: flowId,
+    title: pickText(definition.title, locale, defaultLocale),
+    gender: genderOf(definition, locale),
+  });
   return { chatId, flowId, method: 'sendMessage', payload: { text } };
 }

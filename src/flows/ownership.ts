@@ -15,7 +15,7 @@ import { flowEvents, flows, outbox, people } from '../db/schema.js';
 import type { Visibility } from '../config/env.js';
 import type { Role } from '../people/roles.js';
 import { displayName, html } from '../ui/format.js';
-import { localeOf, t } from '../ui/i18n.js';
+import { personLocale, t } from '../ui/i18n.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { Locked, PersonRow } from './store.js';
 import type { Actor, Refusal } from './types.js';
@@ -327,7 +327,11 @@ export class Ownership {
         const person = staff.find((p) => p.id === id);
         return html(person ? displayName(person) : String(id));
       };
-      const localeFor = (id: number) => localeOf(staff.find((p) => p.id === id)?.languageCode, this.deps.defaultLocale);
+      const localeFor = (id: number) =>
+        personLocale(
+          staff.find((p) => p.id === id),
+          this.deps.defaultLocale,
+        );
       const clientName = html(displayName(client));
       const notices = [
         {

@@ -8,7 +8,7 @@ import { mediaGroupOf, stepTypeOf, type InvalidReason, type StepKeyboard } from 
 import type { AnswerView, RequestView } from '../../machines/view.js';
 import { pack } from '../ui/callback-data.js';
 import { displayName, formatValue, html, stepLabel } from '../ui/format.js';
-import { t, tInvalid, type Params } from '../ui/i18n.js';
+import { isAskAgainReason, t, tInvalid, tReason, type Params } from '../ui/i18n.js';
 import { replyKeyboardOf } from '../ui/step-keyboard.js';
 import { CAPTION_MAX, EXCERPT_MAX, REASON_MAX, TEXT_MAX, VALUE_MAX, clip, fitHtml, fitPlain } from '../ui/limits.js';
 import type { Actor, OutMessage, PersonInfo } from './types.js';
@@ -99,7 +99,10 @@ function renderAll(input: RenderInput): OutMessage[] {
   if (event?.type === 'ASK_AGAIN')
     editCard(
       reviewCardKey(input.flowId),
-      `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', { reason: html(clip(event.reason, REASON_MAX)) })}`,
+      `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', {
+        // A preset reason in the operator's language; a typed one as typed.
+        reason: html(clip(isAskAgainReason(event.preset) ? tReason(operator.locale, event.preset) : event.reason, REASON_MAX)),
+      })}`,
     );
   if ((event?.type === 'RETRY_STEP' || event?.type === 'RESET') && input.before?.kind === 'needs_operator') {
     editCard(

@@ -76,11 +76,20 @@ export class FlowService {
 
   /** Sends the client back to the given steps (ids; none or unknown: all) with the reason. */
   askAgain(
-    input: { operatorId: number; flowId: number; version?: number; reason: string; stepIds?: readonly string[] } & UpdateRef,
+    input: {
+      operatorId: number;
+      flowId: number;
+      version?: number;
+      reason: string;
+      /** The preset reason's id, when one was picked: each side reads it in their own language. */
+      preset?: string;
+      stepIds?: readonly string[];
+    } & UpdateRef,
   ): Promise<Outcome<FlowSummary>> {
     return command(this.core, { kind: 'operator', id: input.operatorId }, input, () => ({
       type: 'ASK_AGAIN',
       reason: input.reason.trim() || '—',
+      ...(input.preset !== undefined ? { preset: input.preset } : {}),
       stepIds: [...(input.stepIds ?? [])],
     }));
   }

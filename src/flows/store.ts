@@ -4,7 +4,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
-import { localeOf } from '../ui/i18n.js';
+import { personLocale } from '../ui/i18n.js';
 import { rowsOf, type Tx } from '../db/client.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
@@ -29,6 +29,8 @@ export interface PersonRow {
   readonly lastName: string | null;
   readonly username: string | null;
   readonly languageCode: string | null;
+  /** Chosen with /language; null: the Telegram language decides. */
+  readonly locale: string | null;
   readonly startedAt: Date | null;
   readonly blockedAt: Date | null;
   /** The client's owner (`people.operator_id`), null while nobody has them. */
@@ -312,6 +314,7 @@ interface RawPerson {
   last_name: string | null;
   username: string | null;
   language_code: string | null;
+  locale?: string | null;
   started_at: string | null;
   blocked_at: string | null;
   operator_id: number | string | null;
@@ -343,6 +346,7 @@ function toPerson(raw: RawPerson): PersonRow {
     lastName: raw.last_name,
     username: raw.username,
     languageCode: raw.language_code,
+    locale: raw.locale ?? null,
     startedAt: date(raw.started_at),
     blockedAt: date(raw.blocked_at),
     ownerId: raw.operator_id === null || raw.operator_id === undefined ? null : Number(raw.operator_id),
@@ -356,6 +360,6 @@ export function personInfo(person: PersonRow | null, id: number, fallback: Local
     firstName: person?.firstName ?? '',
     lastName: person?.lastName ?? null,
     username: person?.username ?? null,
-    locale: localeOf(person?.languageCode, fallback),
+    locale: personLocale(person, fallback),
   };
 }

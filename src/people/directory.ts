@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, desc, eq, ilike, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { rowsOf, type Db, type Queryable } from '../db/client.js';
 import { flows, invites, people } from '../db/schema.js';
+import { LOCALES, type Locale } from '../../machines/definition.js';
 import { OPEN_STATUSES, type FlowStatus } from '../flows/statuses.js';
 import type { Role } from './roles.js';
 
@@ -37,8 +38,8 @@ export type InviteOutcome =
 export class Directory {
   /** Last profile written per person, to skip writes when nothing changed. */
   private readonly touched = new Map<number, { key: string; at: number }>();
-  /** Roles read recently: the role is checked on every update, and changes rarely. */
-  private readonly roles = new Map<number, { role: Role; at: number }>();
+  /** Roles and chosen languages read recently: both are needed on every update, and change rarely. */
+  private readonly stored = new Map<number, { role: Role; locale: Locale | null; at: number }>();
 
   constructor(
     private readonly db: Db,
@@ -81,12 +82,35 @@ export class Directory {
   async roleOf(id: number, q: Queryable = this.db): Promise<Role> {
     if (this.staff.adminIds.includes(id)) return 'admin';
     if (this.staff.operatorIds.includes(id)) return 'operator';
-    const cached = this.roles.get(id);
-    if (cached && Date.now() - cached.at < (this.options.roleCacheMs ?? 30_000)) return cached.role;
-    const [row] = await q.select({ role: people.role }).from(people).where(eq(people.id, id));
-    const role = row?.role ?? 'client';
-    this.roles.set(id, { role, at: Date.now() });
-    return role;
+    return (await this.storedOf(id, q)).role;
+  }
+
+  /** The language the person chose with /language, or null (cached like the role). */
+  async chosenLocale(id: number): Promise<Locale | null> {
+    return (await this.storedOf(id, this.db)).locale;
+  }
+
+  /** The chosen language as last read, without a query (null when unknown or none). */
+  knownLocale(id: number): Locale | null {
+    return this.stored.get(id)?.locale ?? null;
+  }
+
+  /** Remembers the language a person chose; the bot writes to them in it from now on. */
+  async setLocale(profile: TelegramProfile, locale: Locale): Promise<void> {
+    await this.touch(profile);
+    await this.db.update(people).set({ locale }).where(eq(people.id, profile.id));
+    const cached = this.stored.get(profile.id);
+    if (cached) this.stored.set(profile.id, { ...cached, locale });
+  }
+
+  private async storedOf(id: number, q: Queryable): Promise<{ role: Role; locale: Locale | null }> {
+    const cached = this.stored.get(id);
+    if (cached && Date.now() - cached.at < (this.options.roleCacheMs ?? 30_000)) return cached;
+    const [row] = await q.select({ role: people.role, locale: people.locale }).from(people).where(eq(people.id, id));
+    const locale = LOCALES.find((l) => l === row?.locale) ?? null;
+    const entry = { role: row?.role ?? 'client', locale, at: Date.now() };
+    this.stored.set(id, entry);
+    return entry;
   }
 
   /** Everyone who may act as an operator (admins included). */
@@ -111,7 +135,7 @@ export class Directory {
       .insert(people)
       .values({ id, role: enabled ? 'operator' : 'client' })
       .onConflictDoUpdate({ target: people.id, set: { role: enabled ? 'operator' : 'client' } });
-    this.roles.delete(id);
+    this.stored.delete(id);
     return 'ok';
   }
 

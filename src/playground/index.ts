@@ -51,6 +51,9 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
     await warnIfOutOfStep(database, saved !== undefined, store.dir, logger);
     world = saved ? restoreWorld(running, saved) : createWorld(running, env);
     const { operator, bot } = world;
+    // The operator's Telegram language follows DEFAULT_LOCALE at every start, not the first run's saved
+    // one (a language picked with /language is kept in the database and still wins).
+    operator.info.language_code = env.defaultLocale;
 
     // eslint-disable-next-line prefer-const -- read by the host's callbacks, made before it is assigned
     let app: App | undefined;
@@ -101,8 +104,10 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
       database,
       httpFallback: playgroundRoutes({ api: new PlaygroundApi(host), emulatorRoot: running.apiRoot, logger }),
     });
-    // A first start: the operator opens the bot, so their chat shows the menu.
+    // A first start: the operator opens the bot, so their chat shows the menu. Later starts only record
+    // the operator's language, for the messages the bot sends before they write.
     if (!saved) await operator.send('/start');
+    else await app.directory.touch(operator.info);
     store.schedule();
     const started = app;
     const { port } = started.http.address() as AddressInfo;

@@ -6,7 +6,8 @@ import type { RequestView } from '../../machines/view.js';
 import type { FlowService } from '../flows/service.js';
 import type { FlowSummary } from '../flows/types.js';
 import { formatTimestamp, formatValue, stepLabel } from '../ui/format.js';
-import { t, tInvalid, type MessageKey, type Params } from '../ui/i18n.js';
+import { tInvalid, tStatus, type Params } from '../ui/i18n.js';
+import { FLOW_STATUSES } from '../flows/statuses.js';
 import { EXCERPT_MAX, VALUE_MAX, clip } from '../ui/limits.js';
 import { chartOf, type Chart } from './chart.js';
 
@@ -171,13 +172,9 @@ export function stateLabel(definition: RequestDefinition, state: string, locale:
   const [top, child] = state.split('.');
   const step = top === 'collecting' && child ? definition.steps.find((s) => s.id === child) : undefined;
   if (step) return stepLabel(step, locale);
-  const key = `status_${top ?? state}`;
-  return top && STATUS_KEYS.has(key) ? `${t(locale, key as MessageKey).replace(/^\P{L}+/u, '')}${child ? ` · ${child}` : ''}` : state;
+  const status = FLOW_STATUSES.find((s) => s === top);
+  return status ? `${tStatus(locale, status).replace(/^\P{L}+/u, '')}${child ? ` · ${child}` : ''}` : state;
 }
-
-const STATUS_KEYS: ReadonlySet<string> = new Set(
-  ['collecting', 'confirming', 'in_review', 'needs_operator', 'queued', 'completed', 'cancelled', 'expired'].map((s) => `status_${s}`),
-);
 
 /** Refusal parameters that repeat what the client sent, as short excerpts. */
 function clipped(params: Readonly<Record<string, string | number>> | undefined): Params {

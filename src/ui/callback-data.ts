@@ -34,7 +34,6 @@ const SPEC = {
   historyFile: { code: 'hf', args: ['flow', 'answer'] },
   reviews: { code: 'rv', args: ['page'] },
   active: { code: 'av', args: ['page'] },
-  flow: { code: 'fl', args: ['flow'] },
   invite: { code: 'iv', args: [] },
   inviteNew: { code: 'in', args: [] },
   inviteWith: { code: 'iw', args: ['requestRef'] },
@@ -60,6 +59,8 @@ const SPEC = {
   handOver: { code: 'oh', args: ['client'] },
   handOverTo: { code: 'oo', args: ['client', 'operator'] },
   noop: { code: 'no', args: [] },
+  // everyone: /language, `locale` an index into LOCALES (machines/definition.ts)
+  language: { code: 'lg', args: ['locale'] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 
 type Spec = typeof SPEC;
@@ -107,5 +108,5 @@ export function parse(raw: string | undefined): CallbackData | null {
 
 /** Whether a parsed button is one a client may press (everything else needs staff). */
 export function isClientButton(data: CallbackData): boolean {
-  return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'noop';
+  return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'language';
 }

@@ -1,5 +1,7 @@
 import { LOCALES, type Locale } from '../../machines/definition.js';
 import type { InvalidCode } from '../../machines/steps.js';
+import type { FlowStatus } from '../flows/statuses.js';
+import type { Refusal } from '../flows/types.js';
 import { en } from './locales/en.js';
 import { ru } from './locales/ru.js';
 
@@ -19,10 +21,26 @@ export type Messages = Readonly<Record<MessageKey, Message>> & { readonly invali
 
 const LOCALE_MESSAGES: Readonly<Record<Locale, Messages>> = { ru, en };
 
+export const isLocale = (value: unknown): value is Locale => typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+
+/** Each supported locale's name, in itself (the /language buttons). */
+export const LOCALE_NAMES: Readonly<Record<Locale, string>> = { en: 'English', ru: 'Русский' };
+
 /** The locale for a Telegram `language_code`, falling back to the default. */
 export function localeOf(languageCode: string | null | undefined, fallback: Locale): Locale {
   const base = languageCode?.toLowerCase().split('-')[0];
-  return (LOCALES as readonly string[]).includes(base ?? '') ? (base as Locale) : fallback;
+  return isLocale(base) ? base : fallback;
+}
+
+/**
+ * The locale the bot writes to a person in: the one they chose with /language, else their Telegram
+ * language when it is supported, else the default.
+ */
+export function personLocale(
+  person: { readonly locale?: string | null; readonly languageCode?: string | null } | null | undefined,
+  fallback: Locale,
+): Locale {
+  return isLocale(person?.locale) ? person.locale : localeOf(person?.languageCode, fallback);
 }
 
 function render(message: Message | undefined, params: Params): string {
@@ -33,6 +51,66 @@ function render(message: Message | undefined, params: Params): string {
 /** The text of a bot message in a locale. */
 export function t(locale: Locale, key: MessageKey, params: Params = {}): string {
   return render(LOCALE_MESSAGES[locale][key], params);
+}
+
+const STATUS_KEYS = {
+  queued: 'status_queued',
+  collecting: 'status_collecting',
+  confirming: 'status_confirming',
+  in_review: 'status_in_review',
+  needs_operator: 'status_needs_operator',
+  completed: 'status_completed',
+  cancelled: 'status_cancelled',
+  expired: 'status_expired',
+} as const satisfies Record<FlowStatus, MessageKey>;
+
+/** A request's status, as staff see it. */
+export function tStatus(locale: Locale, status: FlowStatus): string {
+  return t(locale, STATUS_KEYS[status]);
+}
+
+const REFUSAL_KEYS = {
+  duplicate_update: 'refusal_duplicate_update',
+  no_active_request: 'refusal_no_active_request',
+  flow_not_found: 'refusal_flow_not_found',
+  not_your_request: 'refusal_not_your_request',
+  unknown_request_type: 'refusal_unknown_request_type',
+  client_not_found: 'refusal_client_not_found',
+  client_not_started: 'refusal_client_not_started',
+  client_blocked: 'refusal_client_blocked',
+  stale: 'refusal_stale',
+  already_accepted: 'refusal_already_accepted',
+  request_cancelled: 'refusal_request_cancelled',
+  request_expired: 'refusal_request_expired',
+  request_queued: 'refusal_request_queued',
+  not_allowed: 'refusal_not_allowed',
+  cancel_not_allowed: 'refusal_cancel_not_allowed',
+  not_owner: 'refusal_not_owner',
+} as const satisfies Record<Refusal['code'], MessageKey>;
+
+/** Why a command was refused, as staff see it. */
+export function tRefusal(locale: Locale, refusal: Refusal): string {
+  return t(locale, REFUSAL_KEYS[refusal.code], 'status' in refusal ? { status: tStatus(locale, refusal.status) } : {});
+}
+
+/** The preset reasons an operator can pick when asking a client again (in this order on the buttons). */
+export const ASK_AGAIN_REASONS = ['blurry', 'unreadable', 'cropped', 'wrong', 'expired'] as const;
+export type AskAgainReason = (typeof ASK_AGAIN_REASONS)[number];
+
+const REASON_KEYS = {
+  blurry: 'reason_blurry',
+  unreadable: 'reason_unreadable',
+  cropped: 'reason_cropped',
+  wrong: 'reason_wrong',
+  expired: 'reason_expired',
+} as const satisfies Record<AskAgainReason, MessageKey>;
+
+export const isAskAgainReason = (value: unknown): value is AskAgainReason =>
+  typeof value === 'string' && (ASK_AGAIN_REASONS as readonly string[]).includes(value);
+
+/** A preset ask-again reason's text. */
+export function tReason(locale: Locale, reason: AskAgainReason): string {
+  return t(locale, REASON_KEYS[reason]);
 }
 
 /** The text of a refused answer's reason. */

@@ -169,7 +169,7 @@ describe.each(ENGINES)('answers that are too long, albums and other people’s c
 
     await client.sendContact({ phoneNumber: '79990001122', firstName: 'Мама', userId: client.id + 1000 });
     await client.waitForMessage(
-      '❗ Это чужой контакт. Нужен ваш собственный номер: нажмите «📱 Поделиться номером» или напишите его.\nОсталось попыток: 2.',
+      '❗ Это чужой контакт. Нужен ваш собственный номер: нажмите «📱 Поделиться номером» или напишите его.\nОсталось 2 попытки.',
     );
     await client.send('+7 900 123-45-67');
     await client.waitForMessage(/шаг 2 из 3/);

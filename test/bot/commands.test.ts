@@ -11,15 +11,17 @@ describe('commands shown in Telegram', () => {
     expect((await telegram.getMyCommands({ language_code: 'ru' })).map((c) => c.description)).toEqual([
       'Начать',
       'Что сейчас нужно сделать',
+      'Язык / Language',
     ]);
-    expect((await telegram.getMyCommands()).map((c) => c.command)).toEqual(['start', 'help']);
+    expect((await telegram.getMyCommands()).map((c) => c.command)).toEqual(['start', 'help', 'language']);
     const operatorRu = await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.operator.id }, language_code: 'ru' });
     expect(operatorRu).toEqual([
       { command: 'menu', description: 'Меню оператора' },
       { command: 'help', description: 'Что сейчас нужно сделать' },
       { command: 'export', description: 'Выгрузка ответов (CSV)' },
+      { command: 'language', description: 'Язык / Language' },
     ]);
     const admin = await telegram.getMyCommands({ scope: { type: 'chat', chat_id: h.admin.id }, language_code: 'en' });
-    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'export', 'operators', 'failed', 'deliveries']);
+    expect(admin.map((c) => c.command)).toEqual(['menu', 'help', 'export', 'language', 'operators', 'failed', 'deliveries']);
   });
 });

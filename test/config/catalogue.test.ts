@@ -47,6 +47,15 @@ describe('the default catalogue', () => {
     expect(personal?.steps[2]).toMatchObject({ minAge: 14, maxAge: 120, maxAttempts: 3 });
     expect(catalogue.byId.get('passport_photo')?.title).toEqual({ ru: 'Фото паспорта', en: 'Passport photo' });
     expect(catalogue.byId.get('signed_contract')?.expireAfterMs).toBe(7 * 86_400_000);
+    // Every shipped title says how Russian texts agree with it.
+    expect(catalogue.requests.map((r) => [r.id, r.gender?.ru])).toEqual([
+      ['passport_photo', 'n'],
+      ['personal_data', 'pl'],
+      ['proof_of_address', 'n'],
+      ['selfie_with_document', 'n'],
+      ['signed_contract', 'm'],
+      ['contact_details', 'pl'],
+    ]);
   });
 });
 
@@ -79,6 +88,15 @@ requests:
       { id: 'yes_please', label: { ru: 'Yes please', en: 'Yes please' } },
       { id: 'no', label: { ru: 'No', en: 'No' } },
     ]);
+  });
+
+  it("reads a title's gender, optional, and refuses an unknown one with its path", () => {
+    const steps = '      - { id: s, type: text, prompt: P }';
+    expect(parseCatalogue(minimal(steps, '\n    gender: { ru: f }'), 'c.yaml').requests[0]?.gender).toEqual({ ru: 'f' });
+    expect(parseCatalogue(minimal(steps), 'c.yaml').requests[0]?.gender).toBeUndefined();
+    const problems = problemsOf(minimal(steps, '\n    gender: { ru: feminine }'));
+    expect(problems).toEqual([expect.objectContaining({ path: 'requests[0].gender.ru', line: 5 })]);
+    expect(problems[0]?.message).toMatch(/m \(masculine\), f \(feminine\), n \(neuter\), pl \(plural\)/);
   });
 
   it('reads durations', () => {

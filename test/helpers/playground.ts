@@ -11,8 +11,8 @@ import { PGLITE_TEMPLATE_FILE } from './db-config.js';
 export interface TestPlayground {
   readonly dataDir: string;
   readonly current: Playground;
-  /** Stops it and starts it again on the same DATA_DIR and port, as `npm start` twice would. */
-  restart(): Promise<void>;
+  /** Stops it and starts it again on the same DATA_DIR and port, as `npm start` twice would (with other settings if given). */
+  restart(changes?: Partial<Env>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,11 +41,11 @@ export function playgroundEnv(dataDir: string, cataloguePath = 'config/catalogue
 }
 
 /** A fresh DATA_DIR holds the migrated template database (a first open would spend seconds in initdb). */
-export async function startTestPlayground(options: { cataloguePath?: string } = {}): Promise<TestPlayground> {
+export async function startTestPlayground(options: { cataloguePath?: string; env?: Partial<Env> } = {}): Promise<TestPlayground> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'orb-playground-'));
   const seeded = await openDatabase({ dataDir, pgliteTemplate: new Blob([await readFile(PGLITE_TEMPLATE_FILE)]) });
   await seeded.close();
-  const env = playgroundEnv(dataDir, options.cataloguePath);
+  const env = { ...playgroundEnv(dataDir, options.cataloguePath), ...options.env };
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let current = await startPlayground(env, logger);
   return {
@@ -53,10 +53,10 @@ export async function startTestPlayground(options: { cataloguePath?: string } = 
     get current() {
       return current;
     },
-    async restart() {
+    async restart(changes = {}) {
       const port = Number(new URL(current.url).port);
       await current.stop('restart');
-      current = await startPlayground({ ...env, port }, logger);
+      current = await startPlayground({ ...env, ...changes, port }, logger);
     },
     async close() {
       await current.stop();

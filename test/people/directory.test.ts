@@ -38,6 +38,22 @@ describe.each(ENGINES)('people directory on %s', (engine) => {
     expect(await directory.roleOf(5)).toBe('client');
   });
 
+  it('remembers a chosen language, which a profile update does not touch, and knows it without a query once read', async () => {
+    const { db, directory } = await setup({ touchEveryMs: 0 });
+    await directory.touch({ id: 42, first_name: 'Anna', language_code: 'en' });
+    expect(await directory.chosenLocale(42)).toBeNull();
+    await directory.setLocale({ id: 42, first_name: 'Anna', language_code: 'en' }, 'ru');
+    expect(await directory.chosenLocale(42)).toBe('ru');
+    expect(directory.knownLocale(42)).toBe('ru');
+    await directory.touch({ id: 42, first_name: 'Anna', language_code: 'de' });
+    const [row] = await db.select().from(people).where(eq(people.id, 42));
+    expect(row).toMatchObject({ languageCode: 'de', locale: 'ru' });
+    // Another instance reads it from the database; a value that is not a supported locale counts as none.
+    expect(await new Directory(db, { operatorIds: [], adminIds: [] }).chosenLocale(42)).toBe('ru');
+    await db.update(people).set({ locale: 'xx' }).where(eq(people.id, 42));
+    expect(await new Directory(db, { operatorIds: [], adminIds: [] }).chosenLocale(42)).toBeNull();
+  });
+
   it('nudges a client without a request once per quiet period', async () => {
     const { db, directory } = await setup({ quietPeriodMs: 3_600_000 });
     await addClient(db, 7);

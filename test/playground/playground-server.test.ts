@@ -215,4 +215,22 @@ describe('playground server', () => {
     await operator().press(/Clients/);
     await operator().waitForMessage(/Clients \(1\)/);
   });
+
+  it('the operator follows DEFAULT_LOCALE at every start, and keeps a language picked with /language', async () => {
+    t = await startTestPlayground({ env: { defaultLocale: 'ru' } });
+    await operator().waitForMessage(/Меню оператора/);
+
+    await t.restart({ defaultLocale: 'en' });
+    expect((await t.current.app.directory.get(t.current.operatorId))?.languageCode).toBe('en');
+    await operator().send('/menu');
+    await operator().waitForMessage(/Operator menu/);
+
+    await operator().send('/language');
+    await operator().waitForMessage(/Which language/);
+    await operator().press('Русский');
+    await operator().waitForMessage(/по-русски/);
+    await t.restart({ defaultLocale: 'en' });
+    await operator().send('/menu');
+    await operator().waitForMessage(/Меню оператора/);
+  });
 });

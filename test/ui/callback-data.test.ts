@@ -15,6 +15,7 @@ describe('callback data', () => {
       { kind: 'retryDeliveries' },
       { kind: 'forget', client: big },
       { kind: 'forgetKeep' },
+      { kind: 'language', locale: 1 },
     ];
     for (const data of samples) {
       const packed = pack(data);
@@ -51,6 +52,7 @@ describe('callback data', () => {
   it('tells client buttons from staff buttons', () => {
     expect(isClientButton({ kind: 'confirm', flow: 1, version: 1 })).toBe(true);
     expect(isClientButton({ kind: 'choose', flow: 1, version: 1, option: 0 })).toBe(true);
+    expect(isClientButton({ kind: 'language', locale: 0 })).toBe(true);
     expect(isClientButton({ kind: 'accept', flow: 1, version: 1 })).toBe(false);
     expect(isClientButton({ kind: 'send', client: 1, requestRef: 1 })).toBe(false);
     expect(isClientButton({ kind: 'retryFailed' })).toBe(false);

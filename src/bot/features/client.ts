@@ -4,7 +4,7 @@ import { errorSummary } from '../../delivery/telegram.js';
 import { isFinal } from '../../flows/statuses.js';
 import { describeMessage } from '../../log/messages.js';
 import { displayName, html } from '../../ui/format.js';
-import { tInvalid, t } from '../../ui/i18n.js';
+import { personLocale, tInvalid, t } from '../../ui/i18n.js';
 import { parse } from '../../ui/callback-data.js';
 import { RELAY_MAX, TEXT_MAX, fitHtml, fitPlain } from '../../ui/limits.js';
 import { answerOf, mediaGroupOfMessage } from '../answers.js';
@@ -130,7 +130,7 @@ async function noRequest(ctx: BotContext & { from: NonNullable<BotContext['from'
   const name = person ? displayName(person) : String(ctx.from.id);
   for (const operatorId of recipients) {
     const operator = await directory.get(operatorId);
-    const locale = operator?.languageCode === 'en' || operator?.languageCode === 'ru' ? operator.languageCode : ctx.deps.defaultLocale;
+    const locale = personLocale(operator, ctx.deps.defaultLocale);
     // The client's text is passed on cut short (it could be as long as a message may be), lines kept.
     const notice = fitHtml(
       t(locale, 'clientWrote', { client: html(name), text: html(text === null ? '📎' : fitPlain(text, RELAY_MAX)) }),

@@ -2,7 +2,7 @@ import type { InlineKeyboardButton } from 'telegraf/types';
 import { pickText } from '../../../machines/definition.js';
 import { waitedFor, type ClientName, type WaitingKind } from '../../flows/ownership.js';
 import { displayName } from '../../ui/format.js';
-import type { MessageKey } from '../../ui/i18n.js';
+import { tStatus, type MessageKey } from '../../ui/i18n.js';
 import type { CallbackData } from '../../ui/callback-data.js';
 import { excerpt } from '../../ui/limits.js';
 import type { BotContext } from '../context.js';
@@ -51,7 +51,7 @@ export async function showWaiting(ctx: BotContext, kind: WaitingKind, page: numb
     const parts = [
       `${item.overdue ? '⚠️ ' : ''}${name(item.client)}`,
       pickText(item.title, ctx.locale, ctx.deps.defaultLocale),
-      ...(kind === 'active' ? [ctx.t(`status_${item.status}` as MessageKey)] : []),
+      ...(kind === 'active' ? [tStatus(ctx.locale, item.status)] : []),
       waited(ctx, item.waitedMs),
       ...ownerTag(ctx, owners.get(item.operatorId)),
     ];

@@ -9,7 +9,7 @@ import { Exporter, type ArchiveScope, type Viewer } from '../../export/exporter.
 import { telegramDownloader } from '../../export/telegram-files.js';
 import { parse } from '../../ui/callback-data.js';
 import { displayName, formatDate } from '../../ui/format.js';
-import type { MessageKey } from '../../ui/i18n.js';
+import { tStatus, type MessageKey } from '../../ui/i18n.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
 
@@ -54,7 +54,7 @@ export function exportFeature(deps: ExportFeatureDeps): MiddlewareFn<BotContext>
     const name = client ? displayName(client) : String(clientId);
     const keyboard = [[button(ctx.t('archiveAll', { n: flows.length }), { kind: 'archiveClient', client: clientId })]];
     for (const flow of flows.slice(-ARCHIVE_CHOICES).reverse()) {
-      const label = `📦 ${pickText(flow.definition.title, ctx.locale)} · ${day(flow.createdAt)} · ${ctx.t(`status_${flow.status}` as MessageKey)}`;
+      const label = `📦 ${pickText(flow.definition.title, ctx.locale)} · ${day(flow.createdAt)} · ${tStatus(ctx.locale, flow.status)}`;
       keyboard.push([button(label, { kind: 'archiveFlow', flow: flow.id })]);
     }
     await ctx.reply(ctx.t('archivePick', { client: name, n: flows.length }), inline(keyboard));

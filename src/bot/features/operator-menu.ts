@@ -6,6 +6,7 @@ import type { FlowSummary } from '../../flows/types.js';
 import { displayName, formatTimestamp, formatValue, html, stepLabel, type PersonName } from '../../ui/format.js';
 import { parse } from '../../ui/callback-data.js';
 import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, clip, excerptWords, fitHtml, renderedLength } from '../../ui/limits.js';
+import { genderOf } from '../../ui/grammar.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, rows } from '../keyboards.js';
 import { badge, show, showClient, textIn } from '../cards.js';
@@ -80,8 +81,6 @@ staff.on('callback_query', async (ctx, next) => {
       break;
     case 'reload':
       await reloadCatalogue(ctx);
-      break;
-    case 'noop':
       break;
     default:
       return next();
@@ -160,7 +159,7 @@ async function sendRequest(ctx: BotContext, clientId: number, ref: number): Prom
   await ctx.answerCbQuery(
     result.value.queued
       ? ctx.t('requestQueuedShort', { title, client: name, position: result.value.position })
-      : ctx.t('requestSent', { title, client: name }),
+      : ctx.t('requestSent', { title, client: name, gender: genderOf(request, ctx.locale) }),
   );
   await showClient(ctx, clientId, true);
 }

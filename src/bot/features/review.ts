@@ -4,16 +4,15 @@ import { pickText } from '../../../machines/definition.js';
 import { reviewKeyboard } from '../../flows/render.js';
 import type { Actor, Outcome, FlowSummary } from '../../flows/types.js';
 import { displayName, html, stepLabel } from '../../ui/format.js';
-import { localeOf, t, type MessageKey } from '../../ui/i18n.js';
+import { ASK_AGAIN_REASONS, personLocale, tReason, tStatus, type AskAgainReason, type MessageKey } from '../../ui/i18n.js';
 import { parse } from '../../ui/callback-data.js';
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
 import { refusalText } from '../refusals.js';
 import { showClient } from '../cards.js';
 
-/** Preset ask-again reasons; the last button lets the operator type one. */
-const REASONS: readonly MessageKey[] = ['reason_blurry', 'reason_unreadable', 'reason_cropped', 'reason_wrong', 'reason_expired'];
-const TYPED_REASON = REASONS.length;
+/** Preset ask-again reasons are buttons by index; the one after the last lets the operator type one. */
+const TYPED_REASON = ASK_AGAIN_REASONS.length;
 
 /** Request cards: accept, ask again (steps + reason), retry, reset, cancel, resend. */
 const staff = new Composer<BotContext>();
@@ -51,9 +50,9 @@ staff.on('callback_query', async (ctx, next) => {
         await ctx.reply(ctx.t('reasonPrompt'), { reply_markup: { force_reply: true } });
         return;
       }
-      const key = REASONS[data.reason];
-      if (!key) return ctx.answerCbQuery(ctx.t('buttonExpired'));
-      return askAgain(ctx, data.flow, data.version, (locale) => t(locale, key));
+      const preset = ASK_AGAIN_REASONS[data.reason];
+      if (!preset) return ctx.answerCbQuery(ctx.t('buttonExpired'));
+      return askAgain(ctx, data.flow, data.version, { preset });
     }
     case 'retry':
       return settle(ctx, await flows.retry({ actor, flowId: data.flow, version: data.version, updateId }), 'done', data.flow, true);
@@ -77,7 +76,7 @@ staff.on('text', async (ctx, next) => {
   if (awaiting?.kind !== 'reason' || ctx.message.text.startsWith('/')) return next();
   ctx.session.awaiting = undefined;
   const reason = ctx.message.text.trim().slice(0, 500);
-  await askAgain(ctx, awaiting.flowId, awaiting.version, () => reason);
+  await askAgain(ctx, awaiting.flowId, awaiting.version, { typed: reason });
 });
 
 /** Answers the press; on a refusal says why and refreshes the card so it shows the truth. */
@@ -109,7 +108,7 @@ async function refreshCard(ctx: BotContext, flowId: number): Promise<void> {
   const flow = await ctx.deps.flows.flow(flowId);
   if (!flow || !ctx.callbackQuery?.message) return;
   const client = await ctx.deps.directory.get(flow.clientId);
-  const text = `<b>${html(pickText(flow.definition.title, ctx.locale, ctx.deps.defaultLocale))}</b> · ${html(client ? displayName(client) : String(flow.clientId))}\n${ctx.t(`status_${flow.status}` as MessageKey)}`;
+  const text = `<b>${html(pickText(flow.definition.title, ctx.locale, ctx.deps.defaultLocale))}</b> · ${html(client ? displayName(client) : String(flow.clientId))}\n${tStatus(ctx.locale, flow.status)}`;
   const keyboard: InlineKeyboardButton[][] =
     flow.status === 'in_review'
       ? reviewKeyboard(ctx.locale, flow.id, flow.version)
@@ -148,7 +147,7 @@ async function showAskAgain(ctx: BotContext, flowId: number, version: number): P
   }
   keyboard.push(
     ...rows(
-      REASONS.map((key, i) => button(ctx.t(key), { kind: 'askReason', flow: flowId, version, reason: i })),
+      ASK_AGAIN_REASONS.map((preset, i) => button(tReason(ctx.locale, preset), { kind: 'askReason', flow: flowId, version, reason: i })),
       2,
     ),
   );
@@ -169,8 +168,16 @@ async function showAskAgain(ctx: BotContext, flowId: number, version: number): P
   await ctx.editMessageText(`${html(text)}\n\n<b>${html(steps)}</b>`, { parse_mode: 'HTML', ...inline(keyboard) }).catch(() => {});
 }
 
-/** Sends the client back to the picked steps; the reason is put in the client's language. */
-async function askAgain(ctx: BotContext, flowId: number, version: number, reason: (locale: 'ru' | 'en') => string): Promise<void> {
+/**
+ * Sends the client back to the picked steps. A preset reason goes to the client in their language (the
+ * operator's card shows it in the operator's); a typed one as typed.
+ */
+async function askAgain(
+  ctx: BotContext,
+  flowId: number,
+  version: number,
+  reason: { readonly preset: AskAgainReason } | { readonly typed: string },
+): Promise<void> {
   if (!ctx.from) return;
   const { flows, directory, sender } = ctx.deps;
   const flow = await flows.flow(flowId);
@@ -181,7 +188,9 @@ async function askAgain(ctx: BotContext, flowId: number, version: number, reason
     operatorId: ctx.from.id,
     flowId,
     version,
-    reason: reason(localeOf(client?.languageCode, ctx.deps.defaultLocale)),
+    ...('preset' in reason
+      ? { reason: tReason(personLocale(client, ctx.deps.defaultLocale), reason.preset), preset: reason.preset }
+      : { reason: reason.typed }),
     stepIds,
     updateId: ctx.update.update_id,
   });

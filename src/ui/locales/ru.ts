@@ -1,3 +1,4 @@
+import { byGender, count, plural } from '../grammar.js';
 import type { Messages } from '../i18n.js';
 
 export const ru: Messages = {
@@ -22,7 +23,7 @@ export const ru: Messages = {
   skipped: 'пропущено',
   notAnswered: '—',
   alreadyReceived: 'Спасибо, ответы получены. Оператор их проверяет.',
-  helpNoRequest: 'Оператор пришлёт вам запрос в этот чат. Отвечайте на вопросы по одному.',
+  helpNoRequest: 'Оператор пришлёт вам запрос в этот чат. Отвечайте на вопросы по одному. Сменить язык: /language.',
   helpStep: (p) => `Сейчас нужно: ${p.prompt}`,
   cancelNotAllowed: 'Этот запрос нельзя отменить отсюда. Если что-то не так, напишите оператору.',
   shareLocation: '📍 Отправить геопозицию',
@@ -36,12 +37,14 @@ export const ru: Messages = {
     expected_text: 'Ответьте, пожалуйста, текстовым сообщением.',
     unsupported_message: 'Такое сообщение не подходит для ответа.',
     empty: 'Ответ пустой.',
-    too_short: (p) => `Слишком коротко: нужно не меньше ${p.min} символов.`,
-    too_long: (p) => `Слишком длинно: не больше ${p.max} символов.`,
+    too_short: (p) =>
+      `Слишком коротко: нужно не меньше ${plural('ru', count(p.min), { one: '# символа', few: '# символов', many: '# символов' })}.`,
+    too_long: (p) =>
+      `Слишком длинно: не больше ${plural('ru', count(p.max), { one: '# символа', few: '# символов', many: '# символов' })}.`,
     pattern_mismatch: 'Похоже, тут ошибка. Проверьте и пришлите ещё раз.',
     bad_date_format: (p) => `«${p.input}» — не дата. Напишите в виде ДД.ММ.ГГГГ, например 31.12.1990.`,
     not_a_date: (p) => `${p.input} — такой даты не бывает. Проверьте день и месяц.`,
-    too_young: (p) => `Возраст должен быть не меньше ${p.min_age} лет.`,
+    too_young: (p) => `Возраст должен быть не меньше ${plural('ru', count(p.min_age), { one: '# года', few: '# лет', many: '# лет' })}.`,
     too_old: (p) => `Проверьте год: возраст не может быть больше ${p.max_age}.`,
     date_too_early: (p) => `Дата не может быть раньше ${p.min}.`,
     date_too_late: (p) => `Дата не может быть позже ${p.max}.`,
@@ -58,14 +61,13 @@ export const ru: Messages = {
     file_too_large: (p) => `Файл слишком большой: не больше ${p.maxMb} МБ.`,
     expected_location: 'Отправьте, пожалуйста, геопозицию: нажмите «📍 Отправить геопозицию» (или 📎 → Геопозиция).',
   },
-  attemptsLeft: (p) => `Осталось попыток: ${p.n}.`,
+  attemptsLeft: (p) => plural('ru', count(p.n), { one: 'Осталась # попытка.', few: 'Осталось # попытки.', many: 'Осталось # попыток.' }),
   albumKept: (p) =>
     p.media === 'photo'
       ? 'Из альбома мы взяли только первое фото, остальные не учтены. Присылайте, пожалуйста, по одному файлу на каждый шаг.'
       : 'Из альбома мы взяли только первый файл, остальные не учтены. Присылайте, пожалуйста, по одному файлу на каждый шаг.',
-  requestStarted: (p) => `«${p.title}» отправлен клиенту ${p.client}.`,
+  requestStarted: (p) => `${sent(p.gender, p.title)} клиенту ${p.client}.`,
   requestQueued: (p) => `${p.client} сейчас отвечает на другой запрос; «${p.title}» в очереди (место ${p.position}) и начнётся сам.`,
-  clientNotStarted: (p) => `${p.client} ещё не открыл(а) бота, поэтому бот не может написать первым. Отправьте ссылку-приглашение.`,
   reviewHeader: (p) => `📥 ${p.title} от ${p.client} (раунд ${p.round})`,
   fileCaption: (p) => `${p.client} · ${p.title} · ${p.step}`,
   accept: '✅ Принять',
@@ -76,7 +78,7 @@ export const ru: Messages = {
   expiredCard: '⌛ Срок истёк',
   completedOperator: (p) => `✅ ${p.client} выполнил(а) «${p.title}».`,
   parkedOperator: (p) =>
-    `⚠️ ${p.client} не смог(ла) ответить на «${p.step}» в «${p.title}» за ${p.attempts} попыток (последняя ошибка: ${p.error}). Повторите шаг, начните заново или отмените запрос.`,
+    `⚠️ ${p.client} не смог(ла) ответить на «${p.step}» в «${p.title}» после ${plural('ru', count(p.attempts), { one: '# попытки', few: '# попыток', many: '# попыток' })} (последняя ошибка: ${p.error}). Повторите шаг, начните заново или отмените запрос.`,
   retryStep: '🔂 Повторить шаг',
   reset: '⏮ Заново',
   cancel: '✖️ Отменить',
@@ -92,21 +94,27 @@ export const ru: Messages = {
   processingSoon: 'Получено. Сообщение будет обработано через минуту, отправлять его ещё раз не нужно.',
   privateOnly: 'Я работаю только в личных сообщениях. Напишите мне напрямую.',
   deliveryFailed: (p) => `⚠️ Не удалось доставить сообщение клиенту ${p.client} (${p.reason}). Свяжитесь с ним другим способом.`,
-  deadLettersNotice: (p) => `⚠️ Не удалось обработать входящих обновлений после нескольких попыток: ${p.n}. Подробнее: /failed.`,
+  deadLettersNotice: (p) =>
+    `⚠️ ${plural('ru', count(p.n), { one: '# входящее обновление не удалось обработать', few: '# входящих обновления не удалось обработать', many: '# входящих обновлений не удалось обработать' })} после нескольких попыток. Подробнее: /failed.`,
   deadLettersTitle: (p) => `Необработанные обновления: ${p.n}`,
   deadLettersNone: 'Необработанных обновлений нет.',
   deadLettersRetry: '🔁 Повторить все',
-  deadLettersRetried: (p) => `Будут обработаны повторно: ${p.n}.`,
+  deadLettersRetried: (p) =>
+    plural('ru', count(p.n), {
+      one: '# обновление будет обработано повторно.',
+      few: '# обновления будут обработаны повторно.',
+      many: '# обновлений будут обработаны повторно.',
+    }),
   parkedWait: 'Оператора попросили помочь с этим запросом. Подождите, пожалуйста.',
-  queuedWait: 'Спасибо! Подождите, пожалуйста, следующий запрос.',
   inviteUnknown: 'Ссылка-приглашение недействительна. Попросите у оператора новую.',
   inviteUsed: 'Эта ссылка уже использована. Попросите у оператора новую.',
   inviteExpired: 'Срок действия ссылки истёк. Попросите у оператора новую.',
   inviteWelcome: (p) => `Вы подключены к оператору ${p.operator}.`,
+  languagePick: 'На каком языке вам писать?',
+  languageChosen: 'Готово: теперь я пишу вам по-русски.',
   menuTitle: 'Меню оператора',
   menuClients: '👥 Клиенты',
   menuReviews: (p) => `📥 На проверке (${p.n})`,
-  menuActive: '⏳ Активные запросы',
   menuInvite: '🔗 Пригласить клиента',
   menuCatalogue: '📋 Каталог',
   back: '⬅️ Меню',
@@ -152,25 +160,25 @@ export const ru: Messages = {
   askedAgain: 'Отправлено клиенту на повтор.',
   accepted: 'Принято.',
   done: 'Готово.',
-  requestSent: (p) => `«${p.title}» отправлен клиенту ${p.client}.`,
+  requestSent: (p) => `${sent(p.gender, p.title)} клиенту ${p.client}.`,
   requestQueuedShort: (p) => `«${p.title}» в очереди у ${p.client} (место ${p.position}).`,
   inviteCreated: (p) => `Ссылка-приглашение (одноразовая, 7 дней${p.title ? `, запустит «${p.title}»` : ''}):\n${p.link}`,
   inviteWith: (p) => `🔗 + ${p.title}`,
-  catalogueTitle: (p) => `Каталог: ${p.n} типов запросов`,
+  catalogueTitle: (p) => `Каталог: ${plural('ru', count(p.n), { one: '# тип запроса', few: '# типа запросов', many: '# типов запросов' })}`,
   reload: '🔃 Перечитать каталог',
-  reloaded: (p) => `Каталог перечитан: ${p.n} типов запросов.`,
+  reloaded: (p) =>
+    `Каталог перечитан: ${plural('ru', count(p.n), { one: '# тип запроса', few: '# типа запросов', many: '# типов запросов' })}.`,
   reloadFailed: (p) => `В каталоге ошибки, он не перечитан:\n${p.errors}`,
   clientWrote: (p) => `💬 ${p.client} написал(а) (нет активного запроса):\n${p.text}`,
-  reviewsTitle: (p) => `На проверке (${p.n})`,
   noReviews: 'Проверять нечего.',
-  activeTitle: (p) => `Активные запросы (${p.n})`,
   noActive: 'Активных запросов нет.',
   operatorsTitle: 'Операторы',
   operatorAdded: (p) => `${p.id} теперь оператор.`,
   operatorRemoved: (p) => `${p.id} больше не оператор.`,
   fromEnvironment: 'Этот человек задан в настройках (OPERATOR_IDS / ADMIN_IDS), здесь его изменить нельзя.',
   usageOperator: 'Формат: /addoperator <Telegram ID> или /removeoperator <Telegram ID>',
-  helpOperator: 'Откройте меню оператора командой /menu. На карточках запросов есть кнопки «Принять» и «Запросить снова».',
+  helpOperator:
+    'Откройте меню оператора командой /menu. На карточках запросов есть кнопки «Принять» и «Запросить снова». Сменить язык: /language.',
   refusal_duplicate_update: 'Уже сделано.',
   refusal_no_active_request: 'У клиента нет активного запроса.',
   refusal_flow_not_found: 'Такого запроса нет.',
@@ -187,7 +195,6 @@ export const ru: Messages = {
   refusal_not_allowed: (p) => `Сейчас нельзя: запрос в состоянии «${p.status}».`,
   refusal_cancel_not_allowed: 'Клиент не может отменить этот запрос.',
   requestTypeChanged: 'Этот тип запроса изменился; вот актуальный список.',
-  historyMore: (p) => `… ещё запросов не показано: ${p.n}`,
   historyFileErased: 'Этот файл удалён, отправить его уже нельзя.',
   // выгрузка и архивы (src/bot/features/export.ts)
   cmd_export: 'Выгрузка ответов (CSV)',
@@ -217,9 +224,9 @@ export const ru: Messages = {
   cmd_menu: 'Меню оператора',
   cmd_help: 'Что сейчас нужно сделать',
   cmd_start: 'Начать',
-  cmd_cancel: 'Отменить текущий запрос',
   cmd_failed: 'Необработанные обновления',
   cmd_operators: 'Добавить или убрать операторов',
+  cmd_language: 'Язык / Language',
   // доставка результатов (/deliveries) и удаление данных (/forget): src/bot/features/admin.ts
   deliveriesOff: 'Отправка результатов по вебхуку не настроена (RESULT_WEBHOOK_URL).',
   deliveriesTitle: 'Отправка результатов по вебхуку',
@@ -227,8 +234,14 @@ export const ru: Messages = {
     `Ожидают: ${p.pending} · не доставлены: ${p.failed} · доставлены: ${p.delivered} · удалены до доставки: ${p.erased}`,
   deliveriesLastError: (p) => `Последняя ошибка: ${p.error} (доставка №${p.id}, запрос №${p.flow}, ${p.at})`,
   deliveriesRetry: (p) => `🔁 Повторить недоставленные (${p.n})`,
-  deliveriesRetried: (p) => `Будут отправлены повторно: ${p.n}.`,
-  deliveriesFailedNotice: (p) => `⚠️ Не удалось доставить по вебхуку принятых запросов: ${p.n}. Подробнее: /deliveries.`,
+  deliveriesRetried: (p) =>
+    plural('ru', count(p.n), {
+      one: '# доставка будет повторена.',
+      few: '# доставки будут повторены.',
+      many: '# доставок будут повторены.',
+    }),
+  deliveriesFailedNotice: (p) =>
+    `⚠️ Не удалось доставить по вебхуку ${plural('ru', count(p.n), { one: '# принятый запрос', few: '# принятых запроса', many: '# принятых запросов' })}. Подробнее: /deliveries.`,
   forgetUsage: 'Использование: /forget <ID клиента> — удаляет ответы, сообщения и имя клиента. ID есть в карточке клиента.',
   forgetNotFound: 'Клиента с таким ID нет.',
   forgetStaff: 'Это сотрудник, а не клиент: сначала исключите его из сотрудников.',
@@ -242,7 +255,8 @@ export const ru: Messages = {
     `🗑 Данные клиента ${p.id} удалены: ответов ${p.answers}, записей сообщений ${p.messages}, входящих обновлений ${p.inbox}, исходящих сообщений ${p.outbox}, ` +
     `доставок результатов ${p.deliveries}; отменено запросов: ${p.cancelled}. Запись об удалении №${p.record}.`,
   erasedCard: (p) => `🗑 Запрос №${p.id}: данные клиента удалены.`,
-  erasedCancelled: (p) => `🗑 «${p.title}» (№${p.id}) отменён: данные клиента удалены.`,
+  erasedCancelled: (p) =>
+    `🗑 ${byGender(p.gender, { m: `«${p.title}» (№${p.id}) отменён`, f: `«${p.title}» (№${p.id}) отменена`, n: `«${p.title}» (№${p.id}) отменено`, pl: `«${p.title}» (№${p.id}) отменены` }, `Запрос «${p.title}» (№${p.id}) отменён`)}: данные клиента удалены.`,
   cmd_deliveries: 'Доставка результатов по вебхуку',
   // ownership and the dashboard: src/flows/ownership.ts, src/bot/features/ownership.ts, src/bot/features/dashboard.ts
   refusal_not_owner: 'Это клиент другого оператора.',
@@ -275,3 +289,13 @@ export const ru: Messages = {
   handedToYou: (p) => `👤 Вам передан клиент ${p.client} (передал: ${p.by}). Открытых запросов: ${p.n}.`,
   handedAway: (p) => `👤 Клиент ${p.client} передан оператору ${p.to} (передал: ${p.by}).`,
 };
+
+/** "«Анкета» отправлена": the participle agrees with the title; without a gender the request is named instead. */
+function sent(gender: string | number | undefined, title: string | number | undefined): string {
+  const quoted = `«${String(title)}»`;
+  return byGender(
+    gender,
+    { m: `${quoted} отправлен`, f: `${quoted} отправлена`, n: `${quoted} отправлено`, pl: `${quoted} отправлены` },
+    `Запрос ${quoted} отправлен`,
+  );
+}
