@@ -55,6 +55,7 @@ describe('the default catalogue', () => {
       ['selfie_with_document', 'n'],
       ['signed_contract', 'm'],
       ['contact_details', 'pl'],
+      ['delivery_address', 'm'],
     ]);
   });
 });
