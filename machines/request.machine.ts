@@ -56,9 +56,9 @@ export type RequestEvent =
   | { type: 'ACCEPT' }
   /** `stepIds` absent, empty or all unknown: every step is asked again. */
   | { type: 'ASK_AGAIN'; reason: string; stepIds?: string[] }
-  | { type: 'RESET' }
+  | { type: 'RESET'; reason?: string }
   | { type: 'RETRY_STEP' }
-  | { type: 'CANCEL' }
+  | { type: 'CANCEL'; reason?: string }
   | { type: 'REMIND' }
   | { type: 'EXPIRE' };
 

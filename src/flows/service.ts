@@ -26,6 +26,7 @@ import {
   type ErasureCounts,
   type RetentionCounts,
 } from './erasure.js';
+import { forgetCard, recordClientCard, redrawOpenCards, type CardDeps } from './cards.js';
 import { render } from './render.js';
 import {
   StaleWriteError,
@@ -77,6 +78,8 @@ export interface ButtonRef {
 }
 
 const MAX_TRIES = 5;
+/** A cancel or reset reason is kept up to this length (it is shown as a shorter excerpt). */
+const REASON_STORED_MAX = 500;
 /** Requests purged per transaction by the retention pass. */
 const RETENTION_BATCH = 200;
 const RETRYABLE_PG = new Set(['40001', '40P01', '23505']);
@@ -96,6 +99,7 @@ export class FlowService {
   private readonly results: ResultSink | undefined;
   private readonly retentionDays: number | undefined;
   private readonly machines = new Map<string, RequestMachine>();
+  private readonly cardDeps: CardDeps;
 
   constructor(deps: FlowServiceDeps) {
     this.db = deps.db;
@@ -106,6 +110,7 @@ export class FlowService {
     this.staffIds = deps.staffIds ?? (async () => []);
     this.results = deps.results;
     this.retentionDays = deps.retentionDays;
+    this.cardDeps = { catalogue: this.catalogue, defaultLocale: this.defaultLocale, viewOf: (d, s) => this.viewOfRow(d, s) };
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -229,8 +234,9 @@ export class FlowService {
     }));
   }
 
-  reset(input: { actor: Actor; flowId: number; version?: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
-    return this.command(input.actor, input, () => ({ type: 'RESET' }));
+  /** `reason`: told to the client (in their language) and kept in the audit event. */
+  reset(input: { actor: Actor; flowId: number; version?: number; reason?: string } & UpdateRef): Promise<Outcome<FlowSummary>> {
+    return this.command(input.actor, input, () => ({ type: 'RESET', ...reasonOf(input.reason) }));
   }
 
   retry(input: { actor: Actor; flowId: number; version?: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
@@ -238,8 +244,8 @@ export class FlowService {
   }
 
   /** Cancels a flow; a queued one is simply dropped from the queue. */
-  cancel(input: { actor: Actor; flowId: number; version?: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
-    return this.command(input.actor, input, () => ({ type: 'CANCEL' }));
+  cancel(input: { actor: Actor; flowId: number; version?: number; reason?: string } & UpdateRef): Promise<Outcome<FlowSummary>> {
+    return this.command(input.actor, input, () => ({ type: 'CANCEL', ...reasonOf(input.reason) }));
   }
 
   /**
@@ -541,6 +547,16 @@ export class FlowService {
   /** Every answer of a flow, oldest first, with its status (pending, accepted, rejected, superseded). */
   answersOf(flowId: number) {
     return this.db.select().from(answersTable).where(eq(answersTable.flowId, flowId)).orderBy(answersTable.id);
+  }
+
+  /** A client card shown in a staff chat: it is redrawn whenever one of the client's requests changes. */
+  cardShown(card: { chatId: number; messageId: number; clientId: number }): Promise<void> {
+    return recordClientCard(this.db, card);
+  }
+
+  /** A message that showed a client card shows something else now. */
+  cardClosed(card: { chatId: number; messageId: number }): Promise<void> {
+    return forgetCard(this.db, card);
   }
 
   /** The audit trail of a flow, oldest first. */
@@ -888,7 +904,11 @@ export class FlowService {
   private async transact<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => body(tx));
+        return await this.db.transaction(async (tx) => {
+          const value = await body(tx);
+          await redrawOpenCards(tx, this.cardDeps);
+          return value;
+        });
       } catch (error) {
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
@@ -1012,9 +1032,18 @@ function eventPayload(event: RequestEvent): unknown {
       return { reason: event.reason, stepIds: event.stepIds ?? [] };
     case 'EDIT_STEP':
       return { stepId: event.stepId };
+    case 'RESET':
+    case 'CANCEL':
+      return event.reason === undefined ? null : { reason: event.reason };
     default:
       return null;
   }
+}
+
+/** A cancel or reset reason as the event carries it (none when empty). */
+function reasonOf(reason: string | undefined): { reason?: string } {
+  const trimmed = reason?.trim().slice(0, REASON_STORED_MAX);
+  return trimmed ? { reason: trimmed } : {};
 }
 
 function isoDate(date: Date): string {

@@ -50,6 +50,13 @@ const SPEC = {
   exportRun: { code: 'xr', args: ['request', 'period'] },
   archiveClient: { code: 'xc', args: ['client'] },
   archiveFlow: { code: 'xf', args: ['flow'] },
+  // always-current cards and review: `action` 0 cancel, 1 reset; `reason` 0 none, 1 typed, 2+ a preset;
+  // `screen` 0 the review card, 1 the step picker
+  reviewCard: { code: 'rc', args: ['flow', 'version'] },
+  stopReason: { code: 'sr', args: ['flow', 'action', 'reason'] },
+  stopBack: { code: 'sb', args: ['flow', 'action'] },
+  askNext: { code: 'an', args: ['flow', 'version'] },
+  askBack: { code: 'ab', args: ['flow', 'version', 'screen'] },
   noop: { code: 'no', args: [] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 

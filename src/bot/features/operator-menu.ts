@@ -4,6 +4,7 @@ import { pickText, type Text } from '../../../machines/definition.js';
 import type { StepValue } from '../../../machines/steps.js';
 import { requestByRef, requestRef } from '../../config/catalogue.js';
 import { isFinal, type FlowStatus } from '../../flows/statuses.js';
+import { clientCard } from '../../ui/client-card.js';
 import { displayName, formatValue, html, stepLabel } from '../../ui/format.js';
 import type { MessageKey } from '../../ui/i18n.js';
 import { parse, type CallbackData } from '../../ui/callback-data.js';
@@ -83,18 +84,35 @@ staff.on('text', async (ctx, next) => {
   await showClients(ctx, 0, ctx.message.text, false);
 });
 
-/** Replaces the menu message in place when it came from a button, or sends a new one. */
-async function show(ctx: BotContext, edit: boolean, text: string, keyboard: InlineKeyboardButton[][]): Promise<void> {
+/**
+ * Replaces the menu message in place when it came from a button, or sends a new one; resolves to the
+ * message shown. A client card replaced by something else is no longer kept current.
+ */
+async function show(ctx: BotContext, edit: boolean, text: string, keyboard: InlineKeyboardButton[][]): Promise<number | null> {
   const extra = { parse_mode: 'HTML' as const, ...inline(keyboard) };
-  if (edit && ctx.callbackQuery?.message) {
+  const message = ctx.callbackQuery?.message;
+  if (edit && message) {
     try {
       await ctx.editMessageText(text, extra);
-      return;
-    } catch {
-      // Not modified, or too old to edit: send it anew.
+      if (isClientCard(message) && !hasHistoryButton(keyboard) && ctx.chat)
+        await ctx.deps.flows.cardClosed({ chatId: ctx.chat.id, messageId: message.message_id });
+      return message.message_id;
+    } catch (error) {
+      // Already showing this (the outbox redrew it first): nothing to do. Too old to edit: send it anew.
+      if (error instanceof Error && /message is not modified/.test(error.message)) return message.message_id;
     }
   }
-  await ctx.reply(text, extra);
+  return (await ctx.reply(text, extra)).message_id;
+}
+
+/** Whether a message or keyboard is a client card: it has the History button. */
+function isClientCard(message: { reply_markup?: { inline_keyboard: InlineKeyboardButton[][] } } | object): boolean {
+  const keyboard = 'reply_markup' in message ? message.reply_markup?.inline_keyboard : undefined;
+  return hasHistoryButton(keyboard ?? []);
+}
+
+function hasHistoryButton(keyboard: InlineKeyboardButton[][]): boolean {
+  return keyboard.flat().some((b) => 'callback_data' in b && parse(b.callback_data)?.kind === 'history');
 }
 
 async function showMenu(ctx: BotContext, edit: boolean): Promise<void> {
@@ -146,44 +164,22 @@ export async function showClient(ctx: BotContext, clientId: number, edit: boolea
   }
   const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
   const active = await flows.activeFlow(clientId);
-  const queued = open.filter((f) => f.status === 'queued').reverse();
-  const lines = [
-    `<b>${html(ctx.t('clientTitle', { name: displayName(person) }))}</b>`,
-    `${ctx.t('clientId', { id: person.id })}${person.languageCode ? ` · ${ctx.t('clientLanguage', { language: person.languageCode })}` : ''}`,
-  ];
-  if (person.blockedAt) lines.push(ctx.t('clientBlocked'));
-  if (!person.startedAt) lines.push(ctx.t('clientNotStartedYet'));
-  lines.push('');
-  if (active) {
-    const progress = active.view.kind === 'prompt' ? ` (${active.view.position}/${active.view.total})` : '';
-    lines.push(
-      html(ctx.t('activeLine', { title: textIn(ctx, active.definition.title), status: `${badge(ctx, active.status)}${progress}` })),
-    );
-  } else {
-    lines.push(ctx.t('noActiveRequest'));
-  }
-  if (queued.length > 0) lines.push(html(ctx.t('queuedLine', { titles: queued.map((f) => textIn(ctx, f.definition.title)).join(', ') })));
-  lines.push('', ctx.t('sendHeader'));
-
-  const keyboard: InlineKeyboardButton[][] = [];
-  if (active) {
-    const ref = { flow: active.id, version: active.version };
-    keyboard.push([button(ctx.t('resendPrompt'), { kind: 'resend', ...ref }), button(ctx.t('retryStep'), { kind: 'retry', ...ref })]);
-    keyboard.push([button(ctx.t('reset'), { kind: 'reset', ...ref }), button(ctx.t('cancel'), { kind: 'cancel', ...ref })]);
-  }
-  for (const flow of queued)
-    keyboard.push([
-      button(`${ctx.t('cancel')}: ${textIn(ctx, flow.definition.title)}`, { kind: 'cancel', flow: flow.id, version: flow.version }),
-    ]);
-  // Each button names its request type by a stable reference: a reloaded catalogue never redirects it.
-  keyboard.push(
-    ...rows(
-      catalogue().requests.map((r) => button(textIn(ctx, r.title), { kind: 'send', client: clientId, requestRef: requestRef(r.id) })),
-      2,
-    ),
-  );
-  keyboard.push([button(ctx.t('history'), { kind: 'history', client: clientId }), button(ctx.t('back'), { kind: 'menu' })]);
-  await show(ctx, edit, lines.join('\n'), keyboard);
+  const card = clientCard({
+    person,
+    open: open.map((f) => ({
+      id: f.id,
+      version: f.id === active?.id ? active.version : f.version,
+      status: f.id === active?.id ? active.status : f.status,
+      title: f.definition.title,
+      view: f.id === active?.id ? active.view : null,
+    })),
+    requests: catalogue().requests,
+    locale: ctx.locale,
+    defaultLocale: ctx.deps.defaultLocale,
+  });
+  const messageId = await show(ctx, edit, card.text, card.keyboard);
+  // Kept current from now on: a change to any of the client's requests redraws it.
+  if (messageId !== null && ctx.chat) await flows.cardShown({ chatId: ctx.chat.id, messageId, clientId });
 }
 
 async function sendRequest(ctx: BotContext, clientId: number, ref: number): Promise<void> {
@@ -275,7 +271,7 @@ async function showFlows(ctx: BotContext, status: 'in_review' | null, page: numb
   for (const flow of slice) {
     const person = await directory.get(flow.clientId);
     const data: CallbackData =
-      status === 'in_review' ? { kind: 'resend', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
+      status === 'in_review' ? { kind: 'reviewCard', flow: flow.id, version: flow.version } : { kind: 'client', client: flow.clientId };
     keyboard.push([
       button(`${person ? displayName(person) : flow.clientId} · ${textIn(ctx, flow.definition.title)} · ${badge(ctx, flow.status)}`, data),
     ]);
