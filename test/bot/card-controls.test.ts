@@ -37,7 +37,7 @@ describe.each(ENGINES)('controls on the client card on %s', (engine) => {
     await operator.waitForMessage(/Now: Personal data — ✍️ answering \(3\/3\)/);
 
     // Reset asks first; without a reason the client is only told that it starts over.
-    query = await operator.press('⏮ Reset');
+    await operator.press('⏮ Reset');
     await operator.waitForMessage(/Start “Personal data” over for Anna\?/);
     query = await operator.press('Without a reason');
     expect((await operator.waitForCallbackAnswer(query)).text).toBe('Started over; the client is told.');

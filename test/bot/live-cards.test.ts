@@ -106,13 +106,13 @@ describe.each(ENGINES)('always-current cards on %s', (engine) => {
 
     await operator.press('⏮ Reset', { messageId: card.messageId });
     await operator.waitForMessage((m) => m.messageId === card.messageId && /Start “Personal data” over/.test(m.text ?? ''));
-    let query = await operator.press('◀️ Back', { messageId: card.messageId });
+    const query = await operator.press('◀️ Back', { messageId: card.messageId });
     expect((await operator.waitForCallbackAnswer(query)).text).toBe('Nothing was changed.');
     await operator.waitForMessage((m) => m.messageId === card.messageId && /👤 Anna/.test(m.text ?? ''));
 
     await operator.press('⏮ Reset', { messageId: card.messageId });
     await operator.waitForMessage((m) => m.messageId === card.messageId && /Start “Personal data” over/.test(m.text ?? ''));
-    query = await operator.press('✍️ Type a reason', { messageId: card.messageId });
+    await operator.press('✍️ Type a reason', { messageId: card.messageId });
     await operator.waitForMessage(/Type the reason the client will see/);
     await operator.send('Your passport number changed');
     await operator.waitForMessage(/Started over; the client is told/);
