@@ -55,11 +55,14 @@ export type RequestEvent =
   | { type: 'EDIT_STEP'; stepId: string }
   | { type: 'ACCEPT' }
   /** `stepIds` absent, empty or all unknown: every step is asked again. */
-  /** `reason` in the client's language; `preset` names a reason the operator picked from a list (for other texts). */
-  | { type: 'ASK_AGAIN'; reason: string; preset?: string; stepIds?: string[] }
-  | { type: 'RESET' }
+  /**
+   * `reason` in the client's language; `preset` names a reason the operator picked from a list, and
+   * `operatorReason` is the picked reason in the operator's language (for the operator's own texts).
+   */
+  | { type: 'ASK_AGAIN'; reason: string; preset?: string; operatorReason?: string; stepIds?: string[] }
+  | { type: 'RESET'; reason?: string }
   | { type: 'RETRY_STEP' }
-  | { type: 'CANCEL' }
+  | { type: 'CANCEL'; reason?: string }
   | { type: 'REMIND' }
   | { type: 'EXPIRE' };
 

@@ -15,9 +15,15 @@ import type { MessageKey, Params } from '../ui/i18n.js';
 /** Menu state only (never request state: that lives in the flow tables). */
 export interface SessionData {
   /** The next text the operator types answers this. */
-  awaiting?: { kind: 'search' } | { kind: 'reason'; flowId: number; version: number };
+  awaiting?:
+    | { kind: 'search' }
+    | { kind: 'reason'; flowId: number; version: number }
+    /** A cancel (`action` 0) or reset (1) waits for its typed reason. */
+    | { kind: 'stopReason'; flowId: number; action: number };
   /** Steps picked for an ask-again, by flow. */
-  askAgain?: { flowId: number; version: number; steps: number[] };
+  askAgain?: { flowId: number; version: number; steps: number[]; reasons?: Readonly<Record<string, string>>[] };
+  /** A cancel or reset waiting for its confirmation, and whether it replaced a client card. */
+  stop?: { flowId: number; onClientCard: boolean };
 }
 
 export interface BotDeps {

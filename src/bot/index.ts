@@ -7,6 +7,7 @@ import type { TelegramGate } from '../delivery/telegram.js';
 import { t } from '../ui/i18n.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
+import { cardActionsFeature } from './features/card-actions.js';
 import { clientFeature } from './features/client.js';
 import { exportFeature } from './features/export.js';
 import { languageFeature } from './features/language.js';
@@ -61,6 +62,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   bot.use(adminFeature);
   bot.use(ownershipFeature);
   bot.use(operatorMenuFeature);
+  bot.use(cardActionsFeature);
   bot.use(reviewFeature);
   bot.use(clientFeature);
   bot.use(exportFeature({ db: options.db }));

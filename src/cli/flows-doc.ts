@@ -86,6 +86,36 @@ the client's prompt or summary, or the review card or alert to the operator); no
 Every \`ASK_AGAIN\` and \`RESET\` starts a new round (\`round\` only goes up), so each answer row carries
 the round it was given in, and older rows keep their status (accepted, rejected, superseded) as history.
 
+### Cards and controls
+
+Cards never lie. A client card an operator opens from the menu is recorded (as a sent outbox row with
+the card key \`client:<id>\`), and every change to one of that client's requests adds, in the same
+transaction, an edit of each open copy (the last three shown in each chat) drawn from the new state. A
+card shows only the controls that apply now:
+
+| status | controls |
+| --- | --- |
+| \`collecting\` | Resend prompt, Retry step, Reset, Cancel |
+| \`confirming\` | Resend (the summary), Reset, Cancel |
+| \`in_review\` | Review card, Reset, Cancel |
+| \`needs_operator\` | Retry step, Reset, Cancel |
+| \`queued\` | Cancel |
+
+A press is checked against the request's state when it arrives, not against the card it came from:
+cancel applies to any open request and reset to any active one, whatever changed since; retry and
+resend apply only in the states above. Otherwise nothing happens to the request, the card is redrawn,
+and the toast says what changed ("This request has changed: it is now awaiting review."). No press
+answers "Done." without an effect. Cancel and Reset ask first, with preset reasons, "Type a reason" and
+"Without a reason"; the reason is kept in the audit event (\`payload.reason\`) and sent to the client
+in their language (a preset translated, a typed one as typed).
+
+Asking again: the operator picks the steps (a one-step request skips this; the picker has Back), then
+a reason that fits them: the request's own \`reasons\` from the catalogue, else the defaults of the
+picked steps' types (\`defaults.reasons\`, else built-in ones: a photo is blurry, cut off, has glare;
+a document is unreadable or the wrong one; a text is incomplete or has a mistake; …), or a typed one.
+The files among the answers (photos and documents, by file_id, captioned with the step) arrive just
+before the review card.
+
 ### The queue
 
 A client has at most one active request (a partial unique index on \`flows\`). An operator who sends a

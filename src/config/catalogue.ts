@@ -9,6 +9,7 @@ import {
   type Locale,
   type RequestDefinition,
   type StepDefinition,
+  type StepType,
   type Text,
 } from '../../machines/definition.js';
 import { catalogueId, defined, localized, type Localized } from '../../machines/step-types/base.js';
@@ -20,6 +21,10 @@ export interface Catalogue {
   readonly defaultLocale: Locale;
   readonly requests: readonly RequestDefinition[];
   readonly byId: ReadonlyMap<string, RequestDefinition>;
+  /** Ask-again reasons by request id (`reasons`), for the requests that list their own. */
+  readonly reasons?: ReadonlyMap<string, readonly Text[]>;
+  /** Ask-again reasons by step type (`defaults.reasons`), replacing the built-in ones of those types. */
+  readonly defaultReasons?: Partial<Record<StepType, readonly Text[]>>;
 }
 
 /** One problem in a catalogue file, with where it is. */
@@ -102,6 +107,8 @@ const requestSchema = z.strictObject({
   review: z.boolean().optional(),
   confirm: z.boolean().optional(),
   client_cancel: z.boolean().optional(),
+  /** Ask-again reasons offered for this request (else the defaults of its steps' types). */
+  reasons: z.array(localized).min(1).max(20).optional(),
   remind_after: duration.optional(),
   expire_after: duration.optional(),
   steps: z.array(stepSchema).min(1, 'a request needs at least one step'),
@@ -115,6 +122,7 @@ const catalogueSchema = z.strictObject({
       max_attempts: z.int().min(1).max(100).optional(),
       remind_after: duration.optional(),
       expire_after: duration.optional(),
+      reasons: z.partialRecord(z.enum(STEP_TYPES), z.array(localized).min(1).max(20)).optional(),
     })
     .optional(),
   requests: z.array(requestSchema).min(1, 'the catalogue needs at least one request'),
@@ -282,7 +290,11 @@ function normalise(input: CatalogueInput): Catalogue {
     };
     return { ...body, hash: contentHash(body) };
   });
-  return { version: 1, defaultLocale, requests, byId: new Map(requests.map((r) => [r.id, r])) };
+  const reasons = new Map(input.requests.flatMap((r) => (r.reasons ? [[r.id, r.reasons.map(text)] as const] : [])));
+  const defaultReasons = Object.fromEntries(
+    Object.entries(input.defaults?.reasons ?? {}).map(([type, list]) => [type, (list ?? []).map(text)]),
+  ) as Partial<Record<StepType, readonly Text[]>>;
+  return { version: 1, defaultLocale, requests, byId: new Map(requests.map((r) => [r.id, r])), reasons, defaultReasons };
 }
 
 function normaliseStep(step: StepInput, text: (value: Localized) => Text, maxAttempts: number): StepDefinition {

@@ -108,7 +108,9 @@ export class OutboxSender {
     const payload = { ...(row.payload as Record<string, unknown>), chat_id: row.chatId };
     try {
       if (row.method === 'editMessageText') {
-        const target = await this.cardMessageId(row);
+        // A row may name its message itself (one of several open copies of a card), else its card's newest.
+        const named = (row.payload as Record<string, unknown>)['message_id'];
+        const target = typeof named === 'number' ? named : await this.cardMessageId(row);
         if (target === null) return this.finish(row, null, 'no card to edit');
         await this.deps.telegram.callApi('editMessageText', { ...payload, message_id: target } as never);
         return this.finish(row, target, null);

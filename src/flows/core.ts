@@ -2,6 +2,8 @@
  * What every part of the flow service shares: its dependencies, the machine of each frozen definition,
  * the retrying transaction, the rows as the service reads them, and the routing of operator messages.
  */
+import { viewOf } from '../../machines/view.js';
+import { redrawOpenCards, type CardDeps } from './cards.js';
 import type { OwnershipRules } from './ownership.js';
 import { readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { parkUnrestorable, restore } from '../../machines/persist.js';
@@ -65,6 +67,7 @@ export class FlowCore {
   readonly results: ResultSink | undefined;
   readonly retentionDays: number | undefined;
   readonly ownership: OwnershipRules | undefined;
+  private readonly cardDeps: CardDeps;
   private readonly machines = new Map<string, RequestMachine>();
 
   constructor(deps: FlowServiceDeps) {
@@ -77,6 +80,11 @@ export class FlowCore {
     this.results = deps.results;
     this.retentionDays = deps.retentionDays;
     this.ownership = deps.ownership;
+    this.cardDeps = {
+      catalogue: this.catalogue,
+      defaultLocale: this.defaultLocale,
+      viewOf: (definition, stored) => viewOf(definition, this.snapshotOf(definition, stored)),
+    };
   }
 
   /** One machine per frozen definition (by its hash). */
@@ -100,7 +108,12 @@ export class FlowCore {
   async transact<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => body(tx));
+        return await this.db.transaction(async (tx) => {
+          const value = await body(tx);
+          // Open client cards of every client this command changed are redrawn in the same transaction.
+          await redrawOpenCards(tx, this.cardDeps);
+          return value;
+        });
       } catch (error) {
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));

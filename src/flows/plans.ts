@@ -81,9 +81,21 @@ export function eventPayload(event: RequestEvent): unknown {
       return { reason: event.reason, stepIds: event.stepIds ?? [] };
     case 'EDIT_STEP':
       return { stepId: event.stepId };
+    case 'RESET':
+    case 'CANCEL':
+      return event.reason === undefined ? null : { reason: event.reason };
     default:
       return null;
   }
+}
+
+/** A cancel or reset reason is kept up to this length (it is shown as a shorter excerpt). */
+const REASON_STORED_MAX = 500;
+
+/** A cancel or reset reason as the event carries it (none when empty). */
+export function reasonOf(reason: string | undefined): { reason?: string } {
+  const trimmed = reason?.trim().slice(0, REASON_STORED_MAX);
+  return trimmed ? { reason: trimmed } : {};
 }
 
 /** When to remind and expire: only while the client is the one to act. */

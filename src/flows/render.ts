@@ -101,9 +101,22 @@ function renderAll(input: RenderInput): OutMessage[] {
       reviewCardKey(input.flowId),
       `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', {
         // A preset reason in the operator's language; a typed one as typed.
-        reason: html(clip(isAskAgainReason(event.preset) ? tReason(operator.locale, event.preset) : event.reason, REASON_MAX)),
+        reason: html(
+          clip(
+            event.operatorReason ?? (isAskAgainReason(event.preset) ? tReason(operator.locale, event.preset) : event.reason),
+            REASON_MAX,
+          ),
+        ),
       })}`,
     );
+  // Started over by an operator: the client hears it (and why) before the first prompt again.
+  if (event?.type === 'RESET' && input.actor.kind === 'operator') {
+    const why = event.reason ? `\n${html(t(client.locale, 'reasonWhy', { reason: clip(event.reason, REASON_MAX) }))}` : '';
+    toClient(`${html(t(client.locale, 'resetClient', { title: title(client.locale) }))}${why}`);
+  }
+  // A review card whose request started over no longer offers Accept / Ask again.
+  if (event?.type === 'RESET' && input.before?.kind === 'review')
+    editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'reset')} ✓`);
   if ((event?.type === 'RETRY_STEP' || event?.type === 'RESET') && input.before?.kind === 'needs_operator') {
     editCard(
       alertCardKey(input.flowId),
@@ -185,7 +198,11 @@ function renderAll(input: RenderInput): OutMessage[] {
       return;
     }
     const clientKey = outcome === 'cancelled' ? 'cancelledClient' : 'expiredClient';
-    toClient(t(client.locale, clientKey, { title: html(title(client.locale)) }));
+    const why =
+      event?.type === 'CANCEL' && event.reason
+        ? `\n${html(t(client.locale, 'reasonWhy', { reason: clip(event.reason, REASON_MAX) }))}`
+        : '';
+    toClient(`${t(client.locale, clientKey, { title: html(title(client.locale)) })}${why}`);
     const card = t(operator.locale, outcome === 'cancelled' ? 'cancelledCard' : 'expiredCard');
     // Only a card that still shows buttons needs closing; older ones answer "changed" when pressed.
     if (input.before?.kind === 'review') editCard(reviewCardKey(input.flowId), `${reviewText(input, operator.locale)}\n\n${card}`);

@@ -6,7 +6,8 @@ import { clientCommand, command, resend } from './commands.js';
 import { FlowCore, type ButtonRef, type FlowServiceDeps, type UpdateRef } from './core.js';
 import type { ErasureCounts, RetentionCounts } from './erasure.js';
 import { forget } from './forget.js';
-import { isoDate } from './plans.js';
+import { isoDate, reasonOf } from './plans.js';
+import { forgetCard, recordClientCard } from './cards.js';
 import * as queries from './queries.js';
 import { start } from './queue.js';
 import { applyRetention, tick } from './timers.js';
@@ -83,6 +84,8 @@ export class FlowService {
       reason: string;
       /** The preset reason's id, when one was picked: each side reads it in their own language. */
       preset?: string;
+      /** A reason picked from a list, in the operator's language (for the operator's own texts). */
+      operatorReason?: string;
       stepIds?: readonly string[];
     } & UpdateRef,
   ): Promise<Outcome<FlowSummary>> {
@@ -90,12 +93,14 @@ export class FlowService {
       type: 'ASK_AGAIN',
       reason: input.reason.trim() || '—',
       ...(input.preset !== undefined ? { preset: input.preset } : {}),
+      ...(input.operatorReason !== undefined ? { operatorReason: input.operatorReason } : {}),
       stepIds: [...(input.stepIds ?? [])],
     }));
   }
 
-  reset(input: { actor: Actor; flowId: number; version?: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
-    return command(this.core, input.actor, input, () => ({ type: 'RESET' }));
+  /** `reason`: told to the client (in their language) and kept in the audit event. */
+  reset(input: { actor: Actor; flowId: number; version?: number; reason?: string } & UpdateRef): Promise<Outcome<FlowSummary>> {
+    return command(this.core, input.actor, input, () => ({ type: 'RESET', ...reasonOf(input.reason) }));
   }
 
   retry(input: { actor: Actor; flowId: number; version?: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
@@ -103,8 +108,8 @@ export class FlowService {
   }
 
   /** Cancels a flow; a queued one is simply dropped from the queue. */
-  cancel(input: { actor: Actor; flowId: number; version?: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
-    return command(this.core, input.actor, input, () => ({ type: 'CANCEL' }));
+  cancel(input: { actor: Actor; flowId: number; version?: number; reason?: string } & UpdateRef): Promise<Outcome<FlowSummary>> {
+    return command(this.core, input.actor, input, () => ({ type: 'CANCEL', ...reasonOf(input.reason) }));
   }
 
   /**
@@ -181,6 +186,16 @@ export class FlowService {
   }
 
   /** Every answer of a flow, oldest first, with its status (pending, accepted, rejected, superseded). */
+  /** A client card shown in a staff chat: it is redrawn whenever one of the client's requests changes. */
+  cardShown(card: { chatId: number; messageId: number; clientId: number }): Promise<void> {
+    return recordClientCard(this.core.db, card);
+  }
+
+  /** A message that showed a client card shows something else now. */
+  cardClosed(card: { chatId: number; messageId: number }): Promise<void> {
+    return forgetCard(this.core.db, card);
+  }
+
   answersOf(flowId: number): Promise<AnswerRecord[]> {
     return queries.answersOf(this.core, flowId);
   }

@@ -6,6 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
 import { rowsOf, type Tx } from '../db/client.js';
+import { noteChange } from './changes.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
 
@@ -124,6 +125,7 @@ export async function insertFlow(tx: Tx, flow: NewFlow): Promise<number> {
     returning id`);
   const id = rowsOf<{ id: number | string }>(result)[0]?.id;
   if (id === undefined) throw new Error('flow insert returned no id');
+  noteChange(tx, flow.clientId);
   return Number(id);
 }
 
@@ -254,7 +256,7 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
         remind_at = x.remind_at, expire_at = x.expire_at, finished_at = case when x.finished then now() else null end
       from jsonb_to_recordset(${json(flows)}) as x(id bigint, version int, snapshot jsonb, status text, remind_at timestamptz, expire_at timestamptz, finished boolean)
       where flows.id = x.id and flows.version = x.version
-      returning flows.id),
+      returning flows.id, flows.client_id),
     au as (
       update answers set status = x.to_status
       from jsonb_to_recordset(${json(answerChanges)}) as x(flow_id bigint, step_id text, from_status text, to_status text)
@@ -286,8 +288,10 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
       insert into result_deliveries (flow_id, body)
       select flow_id, body from jsonb_to_recordset(${json(results)}) as x(flow_id bigint, body jsonb)
       returning 1)
-    select (select count(*)::int from fu) as flows`);
-  const updated = rowsOf<{ flows: number }>(result)[0]?.flows ?? 0;
+    select (select count(*)::int from fu) as flows, (select json_agg(client_id) from fu) as clients`);
+  const row = rowsOf<{ flows: number; clients: (number | string)[] | null }>(result)[0];
+  const updated = row?.flows ?? 0;
+  for (const clientId of row?.clients ?? []) noteChange(tx, Number(clientId));
   if (updated !== flows.length) throw new StaleWriteError(`expected to update ${flows.length} flow(s), updated ${updated}`);
 }
 

@@ -58,6 +58,13 @@ const SPEC = {
   take: { code: 'ot', args: ['client'] },
   handOver: { code: 'oh', args: ['client'] },
   handOverTo: { code: 'oo', args: ['client', 'operator'] },
+  // always-current cards and review: `action` 0 cancel, 1 reset; `reason` 0 none, 1 typed, 2+ a preset;
+  // `screen` 0 the review card, 1 the step picker
+  reviewCard: { code: 'rc', args: ['flow', 'version'] },
+  stopReason: { code: 'sr', args: ['flow', 'action', 'reason'] },
+  stopBack: { code: 'sb', args: ['flow', 'action'] },
+  askNext: { code: 'an', args: ['flow', 'version'] },
+  askBack: { code: 'ab', args: ['flow', 'version', 'screen'] },
   noop: { code: 'no', args: [] },
   // everyone: /language, `locale` an index into LOCALES (machines/definition.ts)
   language: { code: 'lg', args: ['locale'] },

@@ -28,25 +28,32 @@ describe.each(ENGINES)('controls on the client card on %s', (engine) => {
 
     // Resend prompt: the same step again, nothing changes.
     let query = await operator.press('🔄 Resend prompt');
-    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Sent to the client again.');
     await client.waitForMessage(/step 3 of 3[\s\S]*birth date/);
 
     query = await operator.press('🔂 Retry step');
-    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('The client is asked this step again.');
     await client.waitForMessage(/step 3 of 3[\s\S]*birth date/);
     await operator.waitForMessage(/Now: Personal data — ✍️ answering \(3\/3\)/);
 
-    query = await operator.press('⏮ Reset');
-    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    // Reset asks first; without a reason the client is only told that it starts over.
+    await operator.press('⏮ Reset');
+    await operator.waitForMessage(/Start “Personal data” over for Anna\?/);
+    query = await operator.press('Without a reason');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Started over; the client is told.');
+    const told = await client.waitForMessage(/Your operator has started “Personal data” over/);
+    expect(told.text).not.toMatch(/Reason:/);
     await client.waitForMessage(/step 1 of 3[\s\S]*full name/);
     await operator.waitForMessage(/Now: Personal data — ✍️ answering \(1\/3\)/);
     await client.send('Anna Petrova');
     await client.waitForMessage(/step 2 of 3/);
 
     await openClientCard(operator, 'Anna');
-    query = await operator.press('✖️ Cancel');
-    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
-    await client.waitForMessage(/The request “Personal data” was cancelled/);
+    await operator.press('✖️ Cancel');
+    await operator.waitForMessage(/Cancel “Personal data” for Anna\?/);
+    query = await operator.press('It is no longer needed');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Cancelled; the client is told.');
+    await client.waitForMessage(/The request “Personal data” was cancelled[\s\S]*Reason: It is no longer needed/);
     await operator.waitForMessage(/No active request/);
 
     const [flow] = await h.app.flows.flowsOf(client.id);
@@ -58,7 +65,7 @@ describe.each(ENGINES)('controls on the client card on %s', (engine) => {
     expect(answers.filter((a) => a.status === 'pending').map((a) => a.value)).toEqual([{ kind: 'text', text: 'Anna Petrova' }]);
   });
 
-  it('a control pressed on a client card that is out of date says so and redraws the card', async () => {
+  it('reset pressed on a client card made before the client answered applies, with a reason the client is told', async () => {
     h = await startHarness(engine);
     const operator = h.operator;
     const client = await h.client('Anna');
@@ -69,16 +76,17 @@ describe.each(ENGINES)('controls on the client card on %s', (engine) => {
     await client.send('Anna Smirnova');
     await client.waitForMessage(/step 2 of 3/);
 
-    const query = await operator.press('⏮ Reset', { messageId: card.messageId });
-    expect((await operator.waitForCallbackAnswer(query)).text).toBe('This request has changed.');
-    const redrawn = await operator.waitForMessage((m) => m.messageId === card.messageId && /answering \(2\/3\)/.test(m.text ?? ''));
-    expect(redrawn.text).toMatch(/👤 Anna/);
-    expect((await h.app.flows.flowsOf(client.id))[0]?.status).toBe('collecting');
-    expect(client.messages().filter((m) => /step 1 of 3/.test(m.text ?? ''))).toHaveLength(1);
-
-    // The redrawn card's buttons work.
-    const again = await operator.press('⏮ Reset', { messageId: card.messageId });
-    expect((await operator.waitForCallbackAnswer(again)).text).toBe('Done.');
+    // Reset applies to any active request: the old card asks for confirmation, then it starts over.
+    await operator.press('⏮ Reset', { messageId: card.messageId });
+    await operator.waitForMessage((m) => m.messageId === card.messageId && /Start “Personal data” over/.test(m.text ?? ''));
+    const query = await operator.press('There are mistakes in the answers', { messageId: card.messageId });
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Started over; the client is told.');
+    await client.waitForMessage(/started “Personal data” over[\s\S]*Reason: There are mistakes in the answers/);
     await client.waitForMessage(/step 1 of 3/);
+    const redrawn = await operator.waitForMessage((m) => m.messageId === card.messageId && /answering \(1\/3\)/.test(m.text ?? ''));
+    expect(redrawn.text).toMatch(/👤 Anna/);
+    const [flow] = await h.app.flows.flowsOf(client.id);
+    const reset = (await h.app.flows.eventsOf(flow?.id ?? 0)).find((e) => e.event === 'RESET');
+    expect(reset?.payload).toEqual({ reason: 'There are mistakes in the answers' });
   });
 });

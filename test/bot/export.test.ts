@@ -112,7 +112,7 @@ describe.each(ENGINES)('export and archives through the bot on %s', (engine) => 
     await anna.sendPhoto({ bytes: first });
     await olga.waitForMessage(/📥 Passport photo from Anna/);
     await olga.press(/Ask again/);
-    await olga.waitForMessage(/Which steps should the client send again/);
+    await olga.waitForMessage(/Send back: All steps/);
     await olga.press('The photo is blurry');
     await olga.waitForMessage(/Asked again: The photo is blurry/);
     await anna.waitForMessage(/send this again/);

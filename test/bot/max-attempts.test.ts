@@ -32,7 +32,7 @@ describe.each(ENGINES)('too many invalid answers on %s', (engine) => {
     await client.waitForMessage(/Your operator has been asked to help with this request/);
 
     const query = await operator.press('🔂 Retry step', { messageId: alert.messageId });
-    expect((await operator.waitForCallbackAnswer(query)).text).toBe('Done.');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('The client is asked this step again.');
     await client.waitForMessage(/step 1 of 3[\s\S]*full name/);
     await client.send('Anna Smirnova');
     await client.waitForMessage(/step 2 of 3/);

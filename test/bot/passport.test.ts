@@ -29,7 +29,8 @@ describe.each(ENGINES)('passport photo conversation on %s', (engine) => {
     await operator.waitForMessage((m) => m.photo !== undefined && /Anna · Passport photo/.test(m.caption ?? ''));
     await operator.waitForMessage(/📥 Passport photo from Anna/);
     await operator.press(/Ask again/);
-    await operator.waitForMessage(/Which steps should the client send again/);
+    // One step: no step picker, straight to the reasons that fit a photo.
+    await operator.waitForMessage(/Send back: All steps/);
     await operator.press('The photo is blurry');
     await operator.waitForMessage(/Asked again: The photo is blurry/);
 

@@ -32,7 +32,7 @@ describe.each(ENGINES)('personal data conversation on %s', (engine) => {
     const edit = await client.waitForMessage(/Which city[\s\S]*Previous answer: Kazan/);
     expect(edit.text).toMatch(/^Personal data · City\n/);
     await client.send('Samara');
-    const second = await client.waitForMessage(/please check your answers/);
+    const second = await client.waitForMessage(/please check your answers[\s\S]*City: Samara/);
     expect(second.text).toContain('City: Samara');
     expect(second.text).toContain('Full name: Boris Ivanov');
     await client.press('✅ Confirm');

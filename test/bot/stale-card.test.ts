@@ -27,12 +27,12 @@ describe.each(ENGINES)('a stale review card on %s', (engine) => {
     expect(copy.messageId).not.toBe(oldCard.messageId);
 
     await operator.press('🔁 Ask again', { messageId: copy.messageId });
-    await operator.waitForMessage(/Which steps should the client send again/);
-    await operator.press('The text is not readable');
-    await client.waitForMessage(/send this again: The text is not readable/);
+    await operator.waitForMessage(/Send back: All steps/);
+    await operator.press('The photo is blurry');
+    await client.waitForMessage(/send this again: The photo is blurry/);
 
     const query = await operator.press('✅ Accept', { messageId: oldCard.messageId });
-    expect((await operator.waitForCallbackAnswer(query)).text).toBe('This request has changed.');
+    expect((await operator.waitForCallbackAnswer(query)).text).toBe('This request has changed: it is now being answered by the client.');
     const refreshed = await operator.waitForMessage((m) => m.messageId === oldCard.messageId && /answering/.test(m.text ?? ''));
     expect(refreshed.text).toMatch(/Passport photo · Anna\n✍️ answering/);
     const buttons = (refreshed.replyMarkup && 'inline_keyboard' in refreshed.replyMarkup ? refreshed.replyMarkup.inline_keyboard : [])

@@ -178,6 +178,8 @@ describe('playground server', () => {
     const sent = await client(anna.id).sendPhoto({ bytes: photo });
     await client(anna.id).waitForMessage(/sent to the operator/);
     await operator().waitForMessage(/Passport photo from Anna/);
+    // The open client card follows the request into review (an edit after the review card).
+    await operator().waitFor((messages) => messages.find((m) => /👤 Anna[\s\S]*📥 to review/.test(m.text ?? '')));
     const before = { operatorId: t.current.operatorId, operator: operator().history(), anna: client(anna.id).history() };
 
     await t.restart();
