@@ -12,12 +12,12 @@ import { rowsOf, type Db, type Tx } from '../db/client.js';
 import { outbox } from '../db/schema.js';
 import { clientCard } from '../ui/client-card.js';
 import { personLocale } from '../ui/i18n.js';
-import { takeChanges } from './changes.js';
+import { CLIENT_CARD_PREFIX, clientCardKey, takeChanges } from './changes.js';
+
+export { clientCardKey };
 import { isActive } from './statuses.js';
 import { openFlowsOf, personById, write } from './store.js';
 
-export const clientCardKey = (clientId: number) => `client:${clientId}`;
-const CLIENT_CARD_PREFIX = 'client:';
 /** Copies of one client's card kept current per chat: the ones shown last. */
 const OPEN_CARDS_KEPT = 3;
 

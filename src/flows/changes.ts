@@ -2,6 +2,19 @@ import type { Tx } from '../db/client.js';
 
 /** Clients whose requests changed in a transaction, noted by the store's writes (see `redrawOpenCards`). */
 const changed = new WeakMap<Tx, Set<number>>();
+/** Clients the transaction's lock found no open client card for: nothing to redraw, nothing to look up. */
+const cardless = new WeakMap<Tx, Set<number>>();
+
+/** The card key of a client's card in staff chats (`outbox.card_key`): the prefix and the client's id. */
+export const CLIENT_CARD_PREFIX = 'client:';
+export const clientCardKey = (clientId: number): string => `${CLIENT_CARD_PREFIX}${clientId}`;
+
+/** The lock saw that no staff chat shows this client's card (the hot path then skips the card lookup). */
+export function noteNoCards(tx: Tx, clientId: number): void {
+  let clients = cardless.get(tx);
+  if (!clients) cardless.set(tx, (clients = new Set()));
+  clients.add(clientId);
+}
 
 export function noteChange(tx: Tx, clientId: number): void {
   let clients = changed.get(tx);
@@ -9,9 +22,11 @@ export function noteChange(tx: Tx, clientId: number): void {
   clients.add(clientId);
 }
 
-/** The clients noted in this transaction so far; the note is cleared. */
+/** The clients noted in this transaction so far whose cards may be open; the notes are cleared. */
 export function takeChanges(tx: Tx): number[] {
   const clients = changed.get(tx);
+  const without = cardless.get(tx);
   changed.delete(tx);
-  return clients ? [...clients] : [];
+  cardless.delete(tx);
+  return clients ? [...clients].filter((id) => !without?.has(id)) : [];
 }

@@ -6,7 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
 import { rowsOf, type Tx } from '../db/client.js';
-import { noteChange } from './changes.js';
+import { CLIENT_CARD_PREFIX, noteChange, noteNoCards } from './changes.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
 
@@ -77,8 +77,16 @@ async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId:
       (select count(*)::int from dedupe) as fresh,
       (select row_to_json(l) from locked l) as flow,
       (select row_to_json(c) from people c where c.id = ${clientRef}) as client,
-      (select row_to_json(o) from people o where o.id = (select operator_id from locked)) as operator`);
-  const row = rowsOf<{ fresh: number; flow: RawFlow | null; client: RawPerson | null; operator: RawPerson | null }>(result)[0];
+      (select row_to_json(o) from people o where o.id = (select operator_id from locked)) as operator,
+      exists (
+        select 1 from outbox k where k.card_key = ${CLIENT_CARD_PREFIX} || (${clientRef})::text
+          and k.method = 'sendMessage' and k.status = 'sent' and k.telegram_message_id is not null) as cards`);
+  const row = rowsOf<{ fresh: number; flow: RawFlow | null; client: RawPerson | null; operator: RawPerson | null; cards: boolean | null }>(
+    result,
+  )[0];
+  // No staff chat shows this client's card: the command's end needs no lookup of cards to redraw.
+  const lockedClient = row?.flow ? Number(row.flow.client_id) : clientId;
+  if (row && row.cards === false && lockedClient !== null) noteNoCards(tx, lockedClient);
   return {
     fresh: (row?.fresh ?? 0) > 0,
     flow: row?.flow ? toFlow(row.flow) : null,

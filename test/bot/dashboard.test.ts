@@ -81,7 +81,7 @@ describe.each(ENGINES)('the operator dashboard on %s', (engine) => {
     await olga.press(/^Boris · Personal data · 2 h$/);
     const alert = await olga.waitForMessage(/Boris could not answer/);
     const query = await olga.press('🔂 Retry step', { messageId: alert.messageId });
-    expect((await olga.waitForCallbackAnswer(query)).text).toBe('Done.');
+    expect((await olga.waitForCallbackAnswer(query)).text).toBe('The client is asked this step again.');
     await boris.waitForMessage(/step 1 of 3/);
     await olga.send('/menu');
     const after = await olga.waitForMessage(/Operator menu/);

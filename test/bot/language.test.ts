@@ -31,7 +31,8 @@ describe.each(ENGINES)('/language on %s', (engine) => {
     // A preset reason: the operator's card says it in English, the client reads it in Russian.
     await operator.waitForMessage(/📥 Passport photo from Anna/);
     await operator.press(/Ask again/);
-    await operator.waitForMessage(/Which steps should the client send again/);
+    // One step: straight to the reasons, in the operator's language.
+    await operator.waitForMessage(/Pick a reason or type one/);
     await operator.press('The photo is blurry');
     await operator.waitForMessage(/Asked again: The photo is blurry/);
     await client.waitForMessage(/Оператор просит прислать ещё раз: Фото размыто/);
@@ -62,7 +63,7 @@ describe.each(ENGINES)('/language on %s', (engine) => {
     await client.waitForMessage(/sent to the operator/);
     await operator.waitForMessage(/📥 Фото паспорта от Boris/);
     await operator.press(/Запросить снова/);
-    await operator.waitForMessage(/Какие шаги клиент должен прислать снова/);
+    await operator.waitForMessage(/Выберите причину или напишите свою/);
     await operator.press(/Написать причину/);
     await operator.waitForMessage(/Напишите причину/);
     await operator.send('Нужен разворот целиком');

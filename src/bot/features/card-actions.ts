@@ -96,9 +96,12 @@ async function press(ctx: BotContext, action: CardAction, flowId: number): Promi
   const updateId = ctx.update.update_id;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const flow = await flows.flow(flowId);
-    // An older list of reviews opened the review card with "resend": it still does.
-    const wanted = action === 'resend' && flow?.status === 'in_review' && !pressedOnClientCard(ctx) ? 'reviewCard' : action;
-    if (!flow || !appliesTo(wanted, flow.status)) return changed(ctx, flowId, flow?.status ?? null);
+    // A list of what waits (the dashboard) opens the review card, or the alert of a request that needs the
+    // operator, with "resend": it still does.
+    const fromList = action === 'resend' && !pressedOnClientCard(ctx);
+    const wanted = fromList && flow?.status === 'in_review' ? 'reviewCard' : action;
+    const alert = fromList && flow?.status === 'needs_operator';
+    if (!flow || !(alert || appliesTo(wanted, flow.status))) return changed(ctx, flowId, flow?.status ?? null);
     if (wanted === 'cancel' || wanted === 'reset') return askStop(ctx, wanted, flow);
     let result: Outcome<FlowSummary>;
     if (wanted === 'retry') result = await flows.retry({ actor, flowId, version: flow.version, updateId });
@@ -110,7 +113,9 @@ async function press(ctx: BotContext, action: CardAction, flowId: number): Promi
       return changed(ctx, flowId, now?.status ?? null, refusalText(ctx, result.refusal));
     }
     sender.kick();
-    await ctx.answerCbQuery(ctx.t(wanted === 'retry' ? 'cardRetried' : wanted === 'resend' ? 'cardResent' : 'cardReviewBelow'));
+    await ctx.answerCbQuery(
+      ctx.t(alert ? 'cardAlertBelow' : wanted === 'retry' ? 'cardRetried' : wanted === 'resend' ? 'cardResent' : 'cardReviewBelow'),
+    );
     if (wanted === 'retry' && pressedOnClientCard(ctx)) await showClient(ctx, flow.clientId, true);
     return;
   }

@@ -296,6 +296,7 @@ export const en = {
   cardStatus_expired: 'expired',
   cardResent: 'Sent to the client again.',
   cardRetried: 'The client is asked this step again.',
+  cardAlertBelow: 'The alert is below.',
   cardReviewBelow: 'The review card is below.',
   stopCancelAsk: (p) => `✖️ Cancel “${p.title}” for ${p.client}?\nThe client will be told. Pick a reason, type one, or go on without one.`,
   stopResetAsk: (p) =>

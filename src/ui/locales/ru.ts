@@ -302,6 +302,7 @@ export const ru: Messages = {
   cardStatus_expired: 'истёк',
   cardResent: 'Отправлено клиенту ещё раз.',
   cardRetried: 'Клиент получит этот шаг заново.',
+  cardAlertBelow: 'Сообщение о проблеме — ниже.',
   cardReviewBelow: 'Карточка проверки — ниже.',
   stopCancelAsk: (p) =>
     `✖️ Отменить «${p.title}» для ${p.client}?\nКлиент получит уведомление. Выберите причину, напишите свою или продолжите без причины.`,
