@@ -14,6 +14,7 @@ import { RateLimiter, type RateLimits } from './delivery/limiter.js';
 import { OutboxSender } from './delivery/sender.js';
 import { errorSummary, TelegramGate } from './delivery/telegram.js';
 import { telegramDownloader } from './export/telegram-files.js';
+import { Conversation } from './flows/conversation.js';
 import { FlowService } from './flows/service.js';
 import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
@@ -67,6 +68,8 @@ export interface AppOptions {
 export interface App {
   readonly bot: Telegraf<BotContext>;
   readonly flows: FlowService;
+  /** Messages passed on between clients and the staff. */
+  readonly conversation: Conversation;
   readonly directory: Directory;
   readonly sender: OutboxSender;
   readonly inbox: Inbox;
@@ -106,6 +109,12 @@ export async function startApp(options: AppOptions): Promise<App> {
     staffIds: (q) => directory.staffIds(q),
     results: options.results ? resultSink({ locale: options.defaultLocale, links }) : undefined,
     retentionDays: options.retentionDays,
+  });
+  const conversation = new Conversation({
+    db,
+    defaultLocale: options.defaultLocale,
+    operatorsFor: async (id, q) => ((await directory.roleOf(id, q)) === 'client' ? directory.staffIds(q) : [id]),
+    staffIds: (q) => directory.staffIds(q),
   });
   const metrics = new Metrics({ db, inbox: () => inbox });
   // One limiter for everything the bot sends, outbox and direct replies alike.
@@ -173,6 +182,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     apiRoot: options.apiRoot,
     db,
     flows,
+    conversation,
     directory,
     messageLog,
     sender,
@@ -267,6 +277,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     bot,
     flows,
+    conversation,
     directory,
     sender,
     inbox,

@@ -3,6 +3,7 @@ import type { Locale } from '../../machines/definition.js';
 import type { Catalogue } from '../config/catalogue.js';
 import type { Role } from '../people/roles.js';
 import type { OutboxSender } from '../delivery/sender.js';
+import type { Conversation } from '../flows/conversation.js';
 import type { FlowService } from '../flows/service.js';
 import type { Inbox } from '../inbox/inbox.js';
 import type { Logger } from '../logger.js';
@@ -14,13 +15,15 @@ import type { MessageKey, Params } from '../ui/i18n.js';
 /** Menu state only (never request state: that lives in the flow tables). */
 export interface SessionData {
   /** The next text the operator types answers this. */
-  awaiting?: { kind: 'search' } | { kind: 'reason'; flowId: number; version: number };
+  awaiting?: { kind: 'search' } | { kind: 'reason'; flowId: number; version: number } | { kind: 'reply'; client: number };
   /** Steps picked for an ask-again, by flow. */
   askAgain?: { flowId: number; version: number; steps: number[] };
 }
 
 export interface BotDeps {
   readonly flows: FlowService;
+  /** Messages passed on between clients and the staff. */
+  readonly conversation: Conversation;
   readonly directory: Directory;
   readonly messageLog: MessageLog;
   readonly sender: OutboxSender;

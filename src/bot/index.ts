@@ -8,6 +8,7 @@ import { t } from '../ui/i18n.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
 import { clientFeature } from './features/client.js';
+import { conversationFeature } from './features/conversation.js';
 import { exportFeature } from './features/export.js';
 import { membershipFeature } from './features/membership.js';
 import { operatorMenuFeature } from './features/operator-menu.js';
@@ -55,6 +56,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   bot.use(guardButtons());
   bot.use(membershipFeature);
   bot.use(adminFeature);
+  bot.use(conversationFeature);
   bot.use(operatorMenuFeature);
   bot.use(reviewFeature);
   bot.use(clientFeature);

@@ -50,6 +50,11 @@ const SPEC = {
   exportRun: { code: 'xr', args: ['request', 'period'] },
   archiveClient: { code: 'xc', args: ['client'] },
   archiveFlow: { code: 'xf', args: ['flow'] },
+  // conversation: the client's "Message the operator" and its Cancel; the operator's Reply (to a client) and its Cancel
+  talk: { code: 'tk', args: [] },
+  talkCancel: { code: 'tc', args: [] },
+  talkReply: { code: 'tr', args: ['client'] },
+  talkReplyCancel: { code: 'tx', args: [] },
   noop: { code: 'no', args: [] },
 } as const satisfies Record<string, { code: string; args: readonly string[] }>;
 
@@ -98,5 +103,17 @@ export function parse(raw: string | undefined): CallbackData | null {
 
 /** Whether a parsed button is one a client may press (everything else needs staff). */
 export function isClientButton(data: CallbackData): boolean {
-  return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'noop';
+  return (
+    data.kind === 'skip' ||
+    data.kind === 'confirm' ||
+    data.kind === 'edit' ||
+    data.kind === 'choose' ||
+    data.kind === 'noop' ||
+    isTalkButton(data)
+  );
+}
+
+/** The conversation buttons a client may press: "Message the operator" and its Cancel. */
+function isTalkButton(data: CallbackData): boolean {
+  return data.kind === 'talk' || data.kind === 'talkCancel';
 }
