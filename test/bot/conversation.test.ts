@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { messages, outbox } from '../../src/db/schema.js';
 import { pack } from '../../src/ui/callback-data.js';
 import { ENGINES } from '../helpers/db.js';
-import { sendRequest, startHarness, type Harness } from '../helpers/bot.js';
+import { openClientCard, sendRequest, startHarness, type Harness } from '../helpers/bot.js';
 import { samplePdf, samplePhoto, type ChatMessage } from '../helpers/telegram.js';
 
 const hasText = (pattern: RegExp) => (m: ChatMessage) => pattern.test(m.text ?? m.caption ?? '');
@@ -74,6 +74,11 @@ describe.each(ENGINES)('a conversation beside the requests on %s', (engine) => {
     const entries = await h.app.conversation.entries(anna.id);
     expect(entries.map((e) => [e.from, e.text])[0]).toEqual(['client', 'Did you get it?']);
     expect(entries.filter((e) => e.from === 'operator').every((e) => e.operatorId === operator.id)).toBe(true);
+    await openClientCard(operator, 'Anna');
+    await operator.press('🕘 History');
+    await operator.waitForMessage(
+      /💬 Conversation with the staff\n← I don’t have my passport[^\n]*\n→ Olga Operator: Yes, tomorrow is fine\./,
+    );
     const copies = await db.select().from(messages).where(eq(messages.chatId, anna.id));
     expect(copies.filter((m) => m.direction === 'out' && /Third reply/.test(m.text ?? ''))).toHaveLength(1);
 

@@ -5,7 +5,8 @@ import type { Answer } from '../../../machines/steps.js';
 import type { SourceMessage } from '../../flows/conversation.js';
 import { describeMessage } from '../../log/messages.js';
 import { parse } from '../../ui/callback-data.js';
-import { displayName } from '../../ui/format.js';
+import { displayName, html } from '../../ui/format.js';
+import { excerpt } from '../../ui/limits.js';
 import { t } from '../../ui/i18n.js';
 import { talkButton } from '../../ui/talk-button.js';
 import { button, inline } from '../keyboards.js';
@@ -25,6 +26,8 @@ const conversation = new Composer<BotContext>();
 
 /** Steps that never take text: text sent there is a question for the operator. */
 const FILE_STEPS: ReadonlySet<StepType> = new Set(['photo', 'document', 'photo_or_document']);
+/** Characters of a message shown in the client's history. */
+const TALK_EXCERPT_MAX = 80;
 
 type Sender = BotContext & { from: NonNullable<BotContext['from']> };
 
@@ -166,6 +169,25 @@ export async function passOn(
 /** A client arrived (opened the bot for the first time, or through an invite): their operator(s) hear. */
 export async function announceArrival(ctx: Sender, via: 'start' | 'invite'): Promise<void> {
   if (await ctx.deps.conversation.arrival({ clientId: ctx.from.id, via, updateId: ctx.update.update_id })) ctx.deps.sender.kick();
+}
+
+/**
+ * The client's latest conversation with the staff, for their history: "← text" from the client,
+ * "→ Olga: text" from a staff member. Empty when they never talked.
+ */
+export async function conversationLines(ctx: BotContext, clientId: number, limit = 6): Promise<string[]> {
+  const entries = (await ctx.deps.conversation.entries(clientId, limit)).reverse();
+  if (entries.length === 0) return [];
+  const names = new Map<number, string>();
+  for (const id of new Set(entries.map((e) => e.operatorId).filter((id) => id !== null))) {
+    const person = await ctx.deps.directory.get(id);
+    names.set(id, person ? displayName(person) : String(id));
+  }
+  const lines = entries.map((e) => {
+    const text = excerpt(e.text ?? `[${e.kind}]`, TALK_EXCERPT_MAX);
+    return e.operatorId === null ? `← ${text}` : `→ ${html(names.get(e.operatorId) ?? '')}: ${text}`;
+  });
+  return ['', `<b>${html(ctx.t('talkHistoryTitle'))}</b>`, ...lines];
 }
 
 /** The "Message the operator" button, for a client message outside a prompt (e.g. a refused /cancel). */

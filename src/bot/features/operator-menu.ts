@@ -11,6 +11,7 @@ import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, excerpt, fitHtml, renderedLength } fr
 import { isStaff, type BotContext } from '../context.js';
 import { button, inline, rows } from '../keyboards.js';
 import { refusalText } from '../refusals.js';
+import { conversationLines } from './conversation.js';
 
 const PAGE_SIZE = 8;
 /** A message in the history: a one-line excerpt. */
@@ -234,6 +235,7 @@ async function showHistory(ctx: BotContext, clientId: number): Promise<void> {
           `<b>${ctx.t('recentMessages')}</b>`,
           ...recent.map((m) => `${m.direction === 'in' ? '←' : '→'} ${excerpt(m.text ?? `[${m.kind}]`, RECENT_MAX)}`),
         ];
+  footer.unshift(...(await conversationLines(ctx, clientId)));
 
   const blocks: string[] = [];
   for (const flow of history) {

@@ -266,4 +266,5 @@ export const en = {
   talkArrivedStart: (p) => `👋 Client ${p.client} opened the bot.`,
   talkArrivedNew: (p) => `👋 New client ${p.client} opened the bot; no operator yet.`,
   talkArrivedInvite: (p) => `👋 Client ${p.client} joined through your invite link.`,
+  talkHistoryTitle: '💬 Conversation with the staff',
 } satisfies MessageCatalog;

@@ -260,4 +260,5 @@ export const ru: Messages = {
   talkArrivedStart: (p) => `👋 Клиент ${p.client} открыл бота.`,
   talkArrivedNew: (p) => `👋 Новый клиент ${p.client} открыл бота; оператор ещё не назначен.`,
   talkArrivedInvite: (p) => `👋 Клиент ${p.client} подключился по вашей ссылке-приглашению.`,
+  talkHistoryTitle: '💬 Переписка с операторами',
 };
