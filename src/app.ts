@@ -14,6 +14,7 @@ import { RateLimiter, type RateLimits } from './delivery/limiter.js';
 import { OutboxSender } from './delivery/sender.js';
 import { errorSummary, TelegramGate } from './delivery/telegram.js';
 import { telegramDownloader } from './export/telegram-files.js';
+import { Conversation } from './flows/conversation.js';
 import { FlowService } from './flows/service.js';
 import { Ownership, type OwnershipRules, type Visibility } from './flows/ownership.js';
 import { StartupError } from './errors.js';
@@ -74,6 +75,8 @@ export interface AppOptions {
 export interface App {
   readonly bot: Telegraf<BotContext>;
   readonly flows: FlowService;
+  /** Messages passed on between clients and the staff. */
+  readonly conversation: Conversation;
   readonly directory: Directory;
   readonly sender: OutboxSender;
   readonly inbox: Inbox;
@@ -126,6 +129,12 @@ export async function startApp(options: AppOptions): Promise<App> {
     results: options.results ? resultSink({ locale: options.defaultLocale, links }) : undefined,
     retentionDays: options.retentionDays,
     ownership: ownershipRules,
+  });
+  const conversation = new Conversation({
+    db,
+    defaultLocale: options.defaultLocale,
+    operatorsFor: async (id, q) => ((await directory.roleOf(id, q)) === 'client' ? directory.staffIds(q) : [id]),
+    staffIds: (q) => directory.staffIds(q),
   });
   const metrics = new Metrics({ db, inbox: () => inbox });
   // One limiter for everything the bot sends, outbox and direct replies alike.
@@ -193,6 +202,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     apiRoot: options.apiRoot,
     db,
     flows,
+    conversation,
     directory,
     ownership,
     messageLog,
@@ -288,6 +298,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     bot,
     flows,
+    conversation,
     directory,
     sender,
     inbox,

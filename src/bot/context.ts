@@ -3,6 +3,7 @@ import type { Locale } from '../../machines/definition.js';
 import type { Catalogue } from '../config/catalogue.js';
 import type { Role } from '../people/roles.js';
 import type { OutboxSender } from '../delivery/sender.js';
+import type { Conversation } from '../flows/conversation.js';
 import type { FlowService } from '../flows/service.js';
 import type { Ownership } from '../flows/ownership.js';
 import type { Inbox } from '../inbox/inbox.js';
@@ -19,7 +20,9 @@ export interface SessionData {
     | { kind: 'search' }
     | { kind: 'reason'; flowId: number; version: number }
     /** A cancel (`action` 0) or reset (1) waits for its typed reason. */
-    | { kind: 'stopReason'; flowId: number; action: number };
+    | { kind: 'stopReason'; flowId: number; action: number }
+    /** The operator's next message goes to this client (↩️ Reply). */
+    | { kind: 'reply'; client: number };
   /** Steps picked for an ask-again, by flow. */
   askAgain?: { flowId: number; version: number; steps: number[]; reasons?: Readonly<Record<string, string>>[] };
   /** A cancel or reset waiting for its confirmation, and whether it replaced a client card. */
@@ -28,6 +31,8 @@ export interface SessionData {
 
 export interface BotDeps {
   readonly flows: FlowService;
+  /** Messages passed on between clients and the staff. */
+  readonly conversation: Conversation;
   readonly directory: Directory;
   /** Who owns which client; the dashboard's counts and lists; Take and Hand over. */
   readonly ownership: Ownership;

@@ -9,6 +9,7 @@ import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
 import { cardActionsFeature } from './features/card-actions.js';
 import { clientFeature } from './features/client.js';
+import { conversationFeature } from './features/conversation.js';
 import { exportFeature } from './features/export.js';
 import { languageFeature } from './features/language.js';
 import { membershipFeature } from './features/membership.js';
@@ -61,6 +62,7 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   bot.use(languageFeature);
   bot.use(adminFeature);
   bot.use(ownershipFeature);
+  bot.use(conversationFeature);
   bot.use(operatorMenuFeature);
   bot.use(cardActionsFeature);
   bot.use(reviewFeature);

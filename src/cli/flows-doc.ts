@@ -133,7 +133,7 @@ A flow is parked in \`needs_operator\` when the client uses the last attempt of 
 \`max_attempts\`, default 3, invalid answers in a row), or when its stored snapshot no longer fits its
 machine (an audit event \`RESTORE_FAILED\` is written and the answers that still fit are kept). The client
 is told that an operator will help (after too many attempts), and the operator gets an alert card with
-Retry step, Reset and Cancel. Meanwhile the client's answers are refused (and logged). \`RETRY_STEP\`
+Retry step, Reset and Cancel. Meanwhile what the client writes goes to the operator (see below). \`RETRY_STEP\`
 resumes at the parked step with fresh attempts; \`RESET\` starts over; \`CANCEL\` ends it.
 A parked request stays in the operator menu's "Needs attention" list until it is resolved, so it never
 lives only in its alert message.
@@ -148,6 +148,19 @@ row lock, \`src/flows/ownership.ts\`); with \`all\` every operator may. A client
 to their owner (\`flows.operator_id\`): taking a client nobody owns, or handing one over, moves them in
 the same transaction and writes a \`TAKE\` or \`HAND_OVER\` audit event on each, so the next review or
 alert goes to the new owner. An invite never takes a client from their owner; a hand-over does.
+
+### Messages that are not answers
+
+A client's message goes to their operator instead of the machine (\`src/flows/conversation.ts\`) when it
+is not an answer: any text at a \`photo\`, \`document\` or \`photo_or_document\` step (a question such as
+"can I send it tomorrow?"; it is not an attempt and the step still waits), anything while the request is
+\`in_review\` or \`needs_operator\`, and anything when the client has no active request (none, or only
+queued ones). Every prompt and summary has a "💬 Message the operator" button: after it, the client's
+next message (within an hour) goes to the operator whatever the step, even text at a text step. At a
+\`confirming\` summary, text is neither an answer nor passed on: the client is asked to press the buttons.
+The operator gets a copy headed by the client's name and request, with "↩️ Reply" and "📇 Client card";
+their reply (Reply, then a message; or Telegram's reply to the copy) goes to the client through the outbox,
+in order. Nothing of this changes the request's state.
 
 ### Timers
 

@@ -30,6 +30,8 @@ export const people = pgTable(
     blockedAt: at(),
     /** Last time a client without a request was told to wait (once per quiet period). */
     nudgedAt: at(),
+    /** The client pressed "Message the operator": their next message is passed on, not taken as an answer. */
+    talkRequestedAt: at(),
     lastActivityAt: createdAt(),
     createdAt: createdAt(),
   },
@@ -160,8 +162,16 @@ export const messages = pgTable(
     updateId: bigint({ mode: 'number' }),
     flowId: bigint({ mode: 'number' }),
     at: createdAt(),
+    /** A message passed on between a client and the staff (either way): the client's id. */
+    talkClientId: telegramId(),
   },
-  (t) => [index('messages_chat_idx').on(t.chatId, t.id), index('messages_flow_idx').on(t.flowId)],
+  (t) => [
+    index('messages_chat_idx').on(t.chatId, t.id),
+    index('messages_flow_idx').on(t.flowId),
+    index('messages_talk_idx')
+      .on(t.talkClientId, t.id)
+      .where(sql`${t.talkClientId} is not null`),
+  ],
 );
 
 export const INBOX_STATUSES = ['pending', 'done', 'dead'] as const;

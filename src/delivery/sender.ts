@@ -4,7 +4,7 @@ import { TelegramError, type Telegram } from 'telegraf';
 import type { Db } from '../db/client.js';
 import { outbox } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { describeMessage, type MessageLog } from '../log/messages.js';
+import { describeMessage, type LoggedMessage, type MessageLog } from '../log/messages.js';
 import { Lanes } from './lanes.js';
 import { Passes } from './passes.js';
 import { errorSummary, retryAfterOf } from './telegram.js';
@@ -116,7 +116,7 @@ export class OutboxSender {
         return this.finish(row, target, null);
       }
       const result: unknown = await this.deps.telegram.callApi(row.method as 'sendMessage', payload as never);
-      const logged = describeMessage(result);
+      const logged = describeMessage(result) ?? copied(row, result);
       if (logged) await this.deps.log.outbound(logged, { flowId: row.flowId });
       return this.finish(row, logged?.telegramMessageId ?? null, null);
     } catch (error) {
@@ -234,4 +234,20 @@ export function htmlToPlain(html: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")
     .replace(/&amp;/g, '&');
+}
+
+/** A `copyMessage` answers only the new message's id: enough to log it and to find it again (a reply to it). */
+function copied(row: Row, result: unknown): LoggedMessage | null {
+  if (row.method !== 'copyMessage' || typeof result !== 'object' || result === null || !('message_id' in result)) return null;
+  const id = result.message_id;
+  if (typeof id !== 'number') return null;
+  const caption = (row.payload as Record<string, unknown>).caption;
+  return {
+    chatId: row.chatId,
+    kind: 'other',
+    text: typeof caption === 'string' ? caption : null,
+    fileId: null,
+    fileUniqueId: null,
+    telegramMessageId: id,
+  };
 }

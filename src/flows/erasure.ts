@@ -7,6 +7,7 @@
 import { scryptSync } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../db/client.js';
+import { talkCardKey } from './conversation.js';
 
 /** What a client's erasure removed. */
 export interface ErasureCounts {
@@ -102,7 +103,7 @@ export async function sentCardsOf(tx: Tx, clientId: number): Promise<SentCard[]>
  * or id, such as a client card or an archive's caption); the updates of their chat in the inbox; the
  * payloads of outbox rows to them or about their requests (those not sent yet are not sent); result
  * webhook bodies; ask-again reasons; the answers kept in their requests' snapshots; and their names in
- * `people` (the row stays, with {@link ERASED_NAME}). `notices` are new outbox rows written in the same
+ * `people` (the row stays, with {@link ERASED_NAME}); the messages passed on between them and the staff. `notices` are new outbox rows written in the same
  * statement (they are not touched by it).
  */
 export async function eraseClient(
@@ -134,7 +135,7 @@ export async function eraseClient(
     ${flowDataCtes()},
     m as (
       update messages set text = null, file_id = null, file_unique_id = null
-      where (chat_id = ${c}::bigint or flow_id in (select id from f)
+      where (chat_id = ${c}::bigint or flow_id in (select id from f) or talk_client_id = ${c}::bigint
              or (chat_id in (select value::bigint from jsonb_array_elements_text(${json(input.staffIds)})) and text ~ ${pattern}))
         and (text is not null or file_id is not null or file_unique_id is not null)
       returning 1),
@@ -147,7 +148,8 @@ export async function eraseClient(
       update outbox set payload = '{}'::jsonb,
         status = case when status = 'pending' then 'failed' else status end,
         last_error = case when status = 'pending' then 'erased' else last_error end
-      where (chat_id = ${c}::bigint or flow_id in (select id from f)) and (payload <> '{}'::jsonb or status = 'pending')
+      where (chat_id = ${c}::bigint or flow_id in (select id from f) or card_key = ${talkCardKey(c)})
+        and (payload <> '{}'::jsonb or status = 'pending')
       returning 1),
     p as (update people set first_name = ${ERASED_NAME}, last_name = null, username = null where id = ${c}::bigint returning 1),
     nt as (

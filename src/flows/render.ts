@@ -10,6 +10,7 @@ import { pack } from '../ui/callback-data.js';
 import { displayName, formatValue, html, stepLabel } from '../ui/format.js';
 import { isAskAgainReason, t, tInvalid, tReason, type Params } from '../ui/i18n.js';
 import { replyKeyboardOf } from '../ui/step-keyboard.js';
+import { talkButton, withTalkButton } from '../ui/talk-button.js';
 import { CAPTION_MAX, EXCERPT_MAX, REASON_MAX, TEXT_MAX, VALUE_MAX, clip, fitHtml, fitPlain } from '../ui/limits.js';
 import type { Actor, OutMessage, PersonInfo } from './types.js';
 
@@ -299,7 +300,7 @@ function promptMessage(input: RenderInput, view: Extract<RequestView, { kind: 'p
   return {
     chatId: input.client.id,
     method: 'sendMessage',
-    payload: { text: lines.join('\n'), parse_mode: 'HTML', ...(replyMarkup ? { reply_markup: replyMarkup } : {}) },
+    payload: { text: lines.join('\n'), parse_mode: 'HTML', reply_markup: withTalkButton(replyMarkup, locale) },
   };
 }
 
@@ -314,6 +315,7 @@ function summaryMessage(input: RenderInput, answers: readonly AnswerView[]): Out
     [{ text: t(locale, 'confirm'), callback_data: pack({ kind: 'confirm', flow: input.flowId, version: input.version }) }],
   ];
   for (let i = 0; i < edits.length; i += 2) rows.push(edits.slice(i, i + 2));
+  rows.push([talkButton(locale)]);
   return {
     chatId: input.client.id,
     method: 'sendMessage',

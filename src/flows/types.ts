@@ -21,7 +21,7 @@ export interface PersonInfo {
 /** A message to send, as an outbox row: a Bot API method and its parameters (chat_id added on delivery). */
 export interface OutMessage {
   readonly chatId: number;
-  readonly method: 'sendMessage' | 'sendPhoto' | 'sendDocument' | 'editMessageText';
+  readonly method: 'sendMessage' | 'sendPhoto' | 'sendDocument' | 'editMessageText' | 'copyMessage';
   readonly payload: Readonly<Record<string, unknown>>;
   /** A message that later rows edit in place (`editMessageText` rows name the card they edit). */
   readonly cardKey?: string;

@@ -65,6 +65,11 @@ const SPEC = {
   stopBack: { code: 'sb', args: ['flow', 'action'] },
   askNext: { code: 'an', args: ['flow', 'version'] },
   askBack: { code: 'ab', args: ['flow', 'version', 'screen'] },
+  // conversation: the client's "Message the operator" and its Cancel; the operator's Reply (to a client) and its Cancel
+  talk: { code: 'tk', args: [] },
+  talkCancel: { code: 'tc', args: [] },
+  talkReply: { code: 'tr', args: ['client'] },
+  talkReplyCancel: { code: 'tx', args: [] },
   noop: { code: 'no', args: [] },
   // everyone: /language, `locale` an index into LOCALES (machines/definition.ts)
   language: { code: 'lg', args: ['locale'] },
@@ -116,4 +121,17 @@ export function parse(raw: string | undefined): CallbackData | null {
 /** Whether a parsed button is one a client may press (everything else needs staff). */
 export function isClientButton(data: CallbackData): boolean {
   return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'language';
+  return (
+    data.kind === 'skip' ||
+    data.kind === 'confirm' ||
+    data.kind === 'edit' ||
+    data.kind === 'choose' ||
+    data.kind === 'noop' ||
+    isTalkButton(data)
+  );
+}
+
+/** The conversation buttons a client may press: "Message the operator" and its Cancel. */
+function isTalkButton(data: CallbackData): boolean {
+  return data.kind === 'talk' || data.kind === 'talkCancel';
 }

@@ -27,9 +27,10 @@ describe.each(ENGINES)('too many invalid answers on %s', (engine) => {
       .map((b) => b.text);
     expect(buttons).toEqual(['🔂 Retry step', '⏮ Reset', '✖️ Cancel']);
 
-    // While parked, the client's answers are not taken.
+    // While parked, the client's answers are not taken: what they write goes to the operator.
     await client.send('Anna Smirnova');
-    await client.waitForMessage(/Your operator has been asked to help with this request/);
+    await client.waitForMessage(/Passed on to your operator/);
+    await operator.waitForMessage(/💬 Anna · Personal data\n\nAnna Smirnova/);
 
     const query = await operator.press('🔂 Retry step', { messageId: alert.messageId });
     expect((await operator.waitForCallbackAnswer(query)).text).toBe('The client is asked this step again.');

@@ -1,24 +1,25 @@
 import { Composer } from 'telegraf';
 import { pickText } from '../../../machines/definition.js';
-import { errorSummary } from '../../delivery/telegram.js';
 import { isFinal } from '../../flows/statuses.js';
 import { describeMessage } from '../../log/messages.js';
-import { displayName, html } from '../../ui/format.js';
-import { personLocale, tInvalid, t } from '../../ui/i18n.js';
+import { displayName } from '../../ui/format.js';
+import { tInvalid } from '../../ui/i18n.js';
 import { parse } from '../../ui/callback-data.js';
-import { RELAY_MAX, TEXT_MAX, fitHtml, fitPlain } from '../../ui/limits.js';
 import { answerOf, mediaGroupOfMessage } from '../answers.js';
 import { isClient, type BotContext } from '../context.js';
+import { announceArrival, passOn, passOnIfNotAnswer, talkKeyboard } from './conversation.js';
 
 /** Everything a client does: /start with or without an invite, answers, buttons, /help, /cancel. */
 const client = new Composer<BotContext>();
 
 client.start(async (ctx) => {
   const { directory, flows, sender } = ctx.deps;
+  const known = (await directory.get(ctx.from.id))?.startedAt != null;
   await directory.touch(ctx.from, { started: true });
   const code = ctx.payload.trim();
   if (code === '') {
     await ctx.reply(ctx.t('greeting', { name: ctx.from.first_name }));
+    if (!known) await announceArrival(ctx, 'start');
     return;
   }
   const invite = await directory.redeemInvite(code, ctx.from.id);
@@ -28,6 +29,7 @@ client.start(async (ctx) => {
   }
   const operator = await directory.get(invite.operatorId);
   await ctx.reply(ctx.t('inviteWelcome', { operator: operator ? displayName(operator) : String(invite.operatorId) }));
+  await announceArrival(ctx, 'invite');
   for (const requestId of invite.requestIds) {
     const started = await flows.start({ operatorId: invite.operatorId, clientId: ctx.from.id, requestId });
     if (!started.ok) ctx.deps.logger.warn({ requestId, refusal: started.refusal }, 'invite request not started');
@@ -47,7 +49,7 @@ client.help(async (ctx) => {
 client.command('cancel', async (ctx) => {
   const result = await ctx.deps.flows.cancelByClient({ clientId: ctx.from.id, updateId: ctx.update.update_id });
   if (result.ok) ctx.deps.sender.kick();
-  else if (result.refusal.code === 'cancel_not_allowed') await ctx.reply(ctx.t('cancelNotAllowed'));
+  else if (result.refusal.code === 'cancel_not_allowed') await ctx.reply(ctx.t('cancelNotAllowed'), talkKeyboard(ctx));
   else if (result.refusal.code === 'no_active_request') await ctx.reply(ctx.t('helpNoRequest'));
 });
 
@@ -64,8 +66,9 @@ client.on('message', async (ctx) => {
   // Another item of an album whose first item was taken already: not an answer, and the client was
   // told so with the first one. (The machine refuses it too, should this check ever race.)
   if (album !== undefined && (await albumTaken(ctx, album))) return;
+  // Not an answer (a question, or nothing waits for one): it goes to the operator.
+  if (await passOnIfNotAnswer(ctx, message, answer)) return;
   if (answer.kind === 'unsupported') {
-    if (!(await ctx.deps.flows.activeFlow(ctx.from.id))) return noRequest(ctx, null);
     // Not counted as an attempt: the client did not try to answer.
     await ctx.reply(tInvalid(ctx.locale, 'unsupported_message', { what: answer.what }));
     return;
@@ -86,7 +89,8 @@ client.on('message', async (ctx) => {
     case 'duplicate_update':
       return;
     case 'no_active_request':
-      await noRequest(ctx, logged?.text ?? null);
+      // The request ended since it was looked at: the message was logged, and this update recorded.
+      await passOn(ctx, message, 'quietly', { updateRecorded: true });
       return;
     case 'not_allowed':
       // A step refuses an answer only when it is another item of an album already taken (see above).
@@ -119,29 +123,6 @@ async function albumTaken(ctx: BotContext & { from: NonNullable<BotContext['from
     .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())[0];
   if (!finished) return false;
   return (await flows.flow(finished.id))?.view?.album === album;
-}
-
-/** A client wrote with nothing to answer: a polite word (once per quiet period), and the operators see it. */
-async function noRequest(ctx: BotContext & { from: NonNullable<BotContext['from']> }, text: string | null): Promise<void> {
-  const { directory } = ctx.deps;
-  if (await directory.shouldNudge(ctx.from.id)) await ctx.reply(ctx.t('waitForRequest'));
-  const person = await directory.get(ctx.from.id);
-  const recipients = person?.operatorId ? [person.operatorId] : await directory.staffIds();
-  const name = person ? displayName(person) : String(ctx.from.id);
-  for (const operatorId of recipients) {
-    const operator = await directory.get(operatorId);
-    const locale = personLocale(operator, ctx.deps.defaultLocale);
-    // The client's text is passed on cut short (it could be as long as a message may be), lines kept.
-    const notice = fitHtml(
-      t(locale, 'clientWrote', { client: html(name), text: html(text === null ? '📎' : fitPlain(text, RELAY_MAX)) }),
-      TEXT_MAX,
-    );
-    await ctx.telegram
-      .sendMessage(operatorId, notice, { parse_mode: 'HTML' })
-      .catch((error: unknown) =>
-        ctx.deps.logger.warn({ err: errorSummary(error), operatorId }, 'operator not told about a client message'),
-      );
-  }
 }
 
 /** Buttons on the client's own request: an option, Skip, Confirm, or Edit. */

@@ -12,6 +12,7 @@ import { button, rows } from '../keyboards.js';
 import { badge, show, showClient, textIn } from '../cards.js';
 import { refusalText } from '../refusals.js';
 import { showDashboard, showWaiting } from './dashboard.js';
+import { conversationLines } from './conversation.js';
 
 const PAGE_SIZE = 8;
 /** A message in the history: a one-line excerpt. */
@@ -202,6 +203,7 @@ async function showHistory(ctx: BotContext, clientId: number, page: number, edit
           `<b>${ctx.t('recentMessages')}</b>`,
           ...recent.map((m) => `${m.direction === 'in' ? '←' : '→'} ${excerptWords(m.text ?? `[${m.kind}]`, RECENT_MAX)}`),
         ];
+  footer.unshift(...(await conversationLines(ctx, clientId)));
 
   const blocks: HistoryBlock[] = [];
   for (const flow of history) blocks.push(await historyBlock(ctx, flow));

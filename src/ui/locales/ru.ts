@@ -323,6 +323,27 @@ export const ru: Messages = {
   resetClient: (p) => `Оператор начал «${p.title}» заново. Пожалуйста, ответьте ещё раз, начиная с первого шага.`,
   askAgainNext: 'Далее ▶️',
   askAgainReasons: (p) => `${p.title} · ${p.client}\nЗаново: ${p.steps}. Выберите причину или напишите свою.`,
+  // разговор клиента с операторами: src/flows/conversation.ts, src/bot/features/conversation.ts
+  talkButton: '💬 Написать оператору',
+  talkPrompt: 'Напишите сообщение оператору: следующее, что вы отправите (текст, фото или файл), получит он.',
+  talkCancel: 'Отмена',
+  talkCancelled: 'Ничего не отправлено.',
+  talkPassedOn: '✉️ Передали вашему оператору, ответ придёт сюда.',
+  talkPassedOnStep: '✉️ Передали вашему оператору, ответ придёт сюда. А этот шаг по-прежнему ждёт вашего ответа.',
+  talkNobody: 'Сейчас некому передать ваше сообщение. Попробуйте, пожалуйста, позже.',
+  talkFromClient: (p) => `💬 ${p.client} · ${p.request}`,
+  talkNoRequest: 'нет открытого запроса',
+  talkFromOperator: (p) => `💬 ${p.operator} (ваш оператор)`,
+  talkReplyButton: '↩️ Ответить',
+  talkCardButton: '📇 Карточка клиента',
+  talkReplyPrompt: (p) => `↩️ Напишите ответ: следующее ваше сообщение (текст, фото или файл) получит клиент ${p.client}.`,
+  talkReplyCancelled: 'Ответ отменён.',
+  talkReplySent: (p) => `✓ Отправлено клиенту ${p.client}.`,
+  talkClientGone: 'Этому клиенту больше нельзя написать: он заблокировал бота или его данные удалены.',
+  talkArrivedStart: (p) => `👋 Клиент ${p.client} открыл бота.`,
+  talkArrivedNew: (p) => `👋 Новый клиент ${p.client} открыл бота; оператор ещё не назначен.`,
+  talkArrivedInvite: (p) => `👋 Клиент ${p.client} подключился по вашей ссылке-приглашению.`,
+  talkHistoryTitle: '💬 Переписка с операторами',
 };
 
 /** "«Анкета» отправлена": the participle agrees with the title; without a gender the request is named instead. */
