@@ -120,12 +120,12 @@ export function parse(raw: string | undefined): CallbackData | null {
 
 /** Whether a parsed button is one a client may press (everything else needs staff). */
 export function isClientButton(data: CallbackData): boolean {
-  return data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit' || data.kind === 'choose' || data.kind === 'language';
   return (
     data.kind === 'skip' ||
     data.kind === 'confirm' ||
     data.kind === 'edit' ||
     data.kind === 'choose' ||
+    data.kind === 'language' ||
     data.kind === 'noop' ||
     isTalkButton(data)
   );

@@ -23,7 +23,10 @@ describe.each(ENGINES)('delivery address (a location step) on %s', (engine) => {
     await client.send('12 Rue Cler, flat 4');
     const prompt = await client.waitForMessage(/Delivery address · step 2 of 2/);
     expect(prompt.text).toContain('Tap "📍 Share location"');
-    expect(client.replyKeyboard()).toEqual([[{ text: '📍 Share location', request_location: true }]]);
+    expect(client.replyKeyboard()).toEqual([
+      [{ text: '📍 Share location', request_location: true }],
+      [{ text: '💬 Message the operator' }],
+    ]);
 
     // A sticker is no attempt at an answer (as at every step); typed coordinates are a wrong kind of answer.
     await client.sendSticker();

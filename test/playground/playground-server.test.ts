@@ -177,7 +177,8 @@ describe('playground server', () => {
     const photo = samplePhoto({ width: 40, height: 30 });
     const sent = await client(anna.id).sendPhoto({ bytes: photo });
     await client(anna.id).waitForMessage(/sent to the operator/);
-    await operator().waitForMessage(/Passport photo from Anna/);
+    // The playground keeps Telegram's per-chat limit (3 messages in 3 s): the operator's chat has a queue here.
+    await operator().waitForMessage(/Passport photo from Anna/, { timeoutMs: 20_000 });
     // The open client card follows the request into review (an edit after the review card).
     await operator().waitFor((messages) => messages.find((m) => /👤 Anna[\s\S]*📥 to review/.test(m.text ?? '')));
     const before = { operatorId: t.current.operatorId, operator: operator().history(), anna: client(anna.id).history() };
