@@ -93,7 +93,7 @@ describe.each(ENGINES)('a flow frozen before English existed on %s', (engine) =>
 
     // The operator's client card lists both in Russian.
     await openClientCard(operator, 'Anna');
-    await operator.waitForMessage(/Now: Личные данные — 👀 confirming[\s\S]*Queued: Фото паспорта/);
+    expect(operator.lastMessage()?.text).toMatch(/Now: Личные данные — 👀 confirming[\s\S]*Queued: Фото паспорта/);
 
     // The review card, and the queued request starting when the first is accepted.
     await anna.press('✅ Confirm');

@@ -146,9 +146,11 @@ export async function openClientCard(operator: EmulatedUser, clientName: string)
   await operator.send('/menu');
   await operator.waitForMessage(/Operator menu/);
   await operator.press(/Clients/);
-  await operator.waitForMessage(/Clients \(\d+\)/);
-  await operator.press(new RegExp(`^${clientName}\\b`));
-  await operator.waitForMessage(new RegExp(`👤 ${clientName}`));
+  const list = await operator.waitForMessage(/Clients \(\d+\)/);
+  await operator.press(new RegExp(`^${clientName}\\b`), { messageId: list.messageId });
+  // The list message becomes the card (older cards in the chat are kept current too: not those).
+  const card = new RegExp(`👤 ${clientName}`);
+  await operator.waitForMessage((m) => m.messageId === list.messageId && card.test(m.text ?? ''));
 }
 
 /** The operator opens the client's card and sends a request from it; resolves with the press's callback answer. */
