@@ -80,7 +80,8 @@ describe.skipIf(!hasChromium)('playground page', () => {
   /** As the operator: /menu → Clients → the client → the request type, each press on the message just shown. */
   async function sendRequest(client: string, request: string): Promise<void> {
     await type(operator(), '/menu');
-    const menu = operator().locator('.msg').last().filter({ hasText: 'Operator menu' });
+    // The newest menu (staff also hear of arrivals, which may come after it; older menus became lists or cards).
+    const menu = operator().locator('.msg').filter({ hasText: 'Operator menu' }).last();
     await menu.waitFor();
     // The menu turns into the list of clients in place.
     const list = operator().locator(`.msg[data-message-id="${await menu.getAttribute('data-message-id')}"]`);
