@@ -55,11 +55,8 @@ export type RequestEvent =
   | { type: 'EDIT_STEP'; stepId: string }
   | { type: 'ACCEPT' }
   /** `stepIds` absent, empty or all unknown: every step is asked again. */
-  /**
-   * `reason` in the client's language; `preset` names a reason the operator picked from a list, and
-   * `operatorReason` is the picked reason in the operator's language (for the operator's own texts).
-   */
-  | { type: 'ASK_AGAIN'; reason: string; preset?: string; operatorReason?: string; stepIds?: string[] }
+  /** `reason` in the client's language; `operatorReason`: a reason picked from a list, in the operator's language. */
+  | { type: 'ASK_AGAIN'; reason: string; operatorReason?: string; stepIds?: string[] }
   | { type: 'RESET'; reason?: string }
   | { type: 'RETRY_STEP' }
   | { type: 'CANCEL'; reason?: string }

@@ -8,7 +8,7 @@ import { mediaGroupOf, stepTypeOf, type InvalidReason, type StepKeyboard } from 
 import type { AnswerView, RequestView } from '../../machines/view.js';
 import { pack } from '../ui/callback-data.js';
 import { displayName, formatValue, html, stepLabel } from '../ui/format.js';
-import { isAskAgainReason, t, tInvalid, tReason, type Params } from '../ui/i18n.js';
+import { t, tInvalid, type Params } from '../ui/i18n.js';
 import { replyKeyboardOf } from '../ui/step-keyboard.js';
 import { talkButton, withTalkButton } from '../ui/talk-button.js';
 import { CAPTION_MAX, EXCERPT_MAX, REASON_MAX, TEXT_MAX, VALUE_MAX, clip, fitHtml, fitPlain } from '../ui/limits.js';
@@ -102,12 +102,7 @@ function renderAll(input: RenderInput): OutMessage[] {
       reviewCardKey(input.flowId),
       `${reviewText(input, operator.locale)}\n\n${t(operator.locale, 'askedAgainCard', {
         // A preset reason in the operator's language; a typed one as typed.
-        reason: html(
-          clip(
-            event.operatorReason ?? (isAskAgainReason(event.preset) ? tReason(operator.locale, event.preset) : event.reason),
-            REASON_MAX,
-          ),
-        ),
+        reason: html(clip(event.operatorReason ?? event.reason, REASON_MAX)),
       })}`,
     );
   // Started over by an operator: the client hears it (and why) before the first prompt again.

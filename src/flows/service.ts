@@ -82,8 +82,6 @@ export class FlowService {
       flowId: number;
       version?: number;
       reason: string;
-      /** The preset reason's id, when one was picked: each side reads it in their own language. */
-      preset?: string;
       /** A reason picked from a list, in the operator's language (for the operator's own texts). */
       operatorReason?: string;
       stepIds?: readonly string[];
@@ -92,7 +90,6 @@ export class FlowService {
     return command(this.core, { kind: 'operator', id: input.operatorId }, input, () => ({
       type: 'ASK_AGAIN',
       reason: input.reason.trim() || '—',
-      ...(input.preset !== undefined ? { preset: input.preset } : {}),
       ...(input.operatorReason !== undefined ? { operatorReason: input.operatorReason } : {}),
       stepIds: [...(input.stepIds ?? [])],
     }));

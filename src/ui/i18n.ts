@@ -93,26 +93,6 @@ export function tRefusal(locale: Locale, refusal: Refusal): string {
   return t(locale, REFUSAL_KEYS[refusal.code], 'status' in refusal ? { status: tStatus(locale, refusal.status) } : {});
 }
 
-/** The preset reasons an operator can pick when asking a client again (in this order on the buttons). */
-export const ASK_AGAIN_REASONS = ['blurry', 'unreadable', 'cropped', 'wrong', 'expired'] as const;
-export type AskAgainReason = (typeof ASK_AGAIN_REASONS)[number];
-
-const REASON_KEYS = {
-  blurry: 'reason_blurry',
-  unreadable: 'reason_unreadable',
-  cropped: 'reason_cropped',
-  wrong: 'reason_wrong',
-  expired: 'reason_expired',
-} as const satisfies Record<AskAgainReason, MessageKey>;
-
-export const isAskAgainReason = (value: unknown): value is AskAgainReason =>
-  typeof value === 'string' && (ASK_AGAIN_REASONS as readonly string[]).includes(value);
-
-/** A preset ask-again reason's text. */
-export function tReason(locale: Locale, reason: AskAgainReason): string {
-  return t(locale, REASON_KEYS[reason]);
-}
-
 /** The text of a refused answer's reason. */
 export function tInvalid(locale: Locale, code: InvalidCode, params: Params = {}): string {
   return render(LOCALE_MESSAGES[locale].invalid[code], params);

@@ -36,8 +36,10 @@ describe.each(ENGINES)('two operators, three clients at once on %s', (engine) =>
     };
     await Promise.all([answer(anna, 'Anna', 'Tver'), answer(boris, 'Boris', 'Omsk'), answer(vera, 'Vera', 'Perm')]);
 
-    const olgaCards = [await olga.waitForMessage(/📥 Personal data from/), await olga.waitForMessage(/📥 Personal data from/)];
-    const olegCard = await oleg.waitForMessage(/📥 Personal data from/);
+    // Olga's chat also carries her two live client cards, redrawn at every answer: the review cards queue behind them.
+    const SLOW = { timeoutMs: 20_000 };
+    const olgaCards = [await olga.waitForMessage(/📥 Personal data from/, SLOW), await olga.waitForMessage(/📥 Personal data from/, SLOW)];
+    const olegCard = await oleg.waitForMessage(/📥 Personal data from/, SLOW);
     expect(olgaCards.map((m) => /from (\w+)/.exec(m.text ?? '')?.[1]).sort()).toEqual(['Anna', 'Vera']);
     expect(olegCard.text).toMatch(/from Boris[\s\S]*City: Omsk/);
     expect(oleg.messages().filter((m) => /📥 Personal data from/.test(m.text ?? ''))).toHaveLength(1);
