@@ -30,6 +30,7 @@ export class Lanes<T extends LaneItem> {
   private readonly lanes = new Map<number, Lane<T>>();
   private active = 0;
   private readonly slots: (() => void)[] = [];
+  private closing = false;
 
   constructor(
     private readonly apply: (item: T) => Promise<LaneOutcome>,
@@ -37,8 +38,9 @@ export class Lanes<T extends LaneItem> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Queues an item; false when it is queued, running or finished here already. */
+  /** Queues an item; false when it is queued, running or finished here already (or the lanes are closed). */
   add(item: T): boolean {
+    if (this.closing) return false;
     let lane = this.lanes.get(item.chatId);
     if (!lane) {
       lane = { queue: [], ids: new Set(), running: null, finished: 0, idleSince: this.now() };
@@ -69,6 +71,15 @@ export class Lanes<T extends LaneItem> {
     }
   }
 
+  /**
+   * Stops: what runs is finished, what waits in the queues is given up (it stays pending in its table, for
+   * the next start), and nothing new is taken.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.idle();
+  }
+
   /** Forgets what the chats finished (their items are put back in line, such as dead letters retried, and must run again). */
   reopen(chatIds?: Iterable<number>): void {
     for (const id of chatIds ?? [...this.lanes.keys()]) {
@@ -91,6 +102,12 @@ export class Lanes<T extends LaneItem> {
     try {
       for (let item = lane.queue[0]; item; item = lane.queue[0]) {
         await this.slot();
+        if (this.closing) {
+          this.release();
+          for (const queued of lane.queue) lane.ids.delete(queued.id);
+          lane.queue.length = 0;
+          break;
+        }
         let outcome: LaneOutcome = 'wait';
         try {
           outcome = await this.apply(item);

@@ -68,7 +68,8 @@ export class OutboxSender {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.passes.idle();
-    await this.lanes.idle();
+    // What waits (for a rate limit, say) stays pending for the next start.
+    await this.lanes.close();
   }
 
   private async pass(): Promise<void> {

@@ -168,7 +168,8 @@ export class Inbox {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.passes.idle();
-    await this.lanes.idle();
+    // What waits (for a rate limit, say) stays pending for the next start.
+    await this.lanes.close();
   }
 
   /** Updates that failed `maxAttempts` times, oldest first (kinds only, never their content). */

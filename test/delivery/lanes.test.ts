@@ -130,4 +130,17 @@ describe('Lanes', () => {
     c.finish(2);
     await lanes.idle();
   });
+
+  it('closes: what runs finishes, what waits is given up, nothing new is taken', async () => {
+    const c = controlled();
+    const lanes = new Lanes(c.apply, 4);
+    lanes.add(item(1, 1));
+    lanes.add(item(1, 2));
+    await c.startedCount(1);
+    const closed = lanes.close();
+    expect(lanes.add(item(2, 3))).toBe(false);
+    c.finish(1);
+    await closed;
+    expect(c.started).toEqual([1]);
+  });
 });
