@@ -1,3 +1,4 @@
+import type { Env } from './config/env.js';
 import type { Server } from 'node:http';
 import type { Telegraf } from 'telegraf';
 import { Telegram, TelegramError } from 'telegraf';
@@ -29,6 +30,25 @@ import { resultSink } from './results/body.js';
 import { ResultDeliverer } from './results/deliverer.js';
 import { FileLinks, fileRoute } from './results/links.js';
 import { localeOf, personLocale, t } from './ui/i18n.js';
+
+/** The settings the bot and the playground take from the environment alike. */
+export function optionsFromEnv(env: Env) {
+  return {
+    databaseUrl: env.databaseUrl,
+    dataDir: env.dataDir,
+    cataloguePath: env.cataloguePath,
+    defaultLocale: env.defaultLocale,
+    port: env.port,
+    results:
+      env.resultWebhookUrl && env.resultWebhookSecret
+        ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl }
+        : undefined,
+    apiToken: env.apiToken,
+    retentionDays: env.retentionDays,
+    operatorVisibility: env.operatorVisibility,
+    reviewOverdueHours: env.reviewOverdueHours,
+  } satisfies Partial<AppOptions>;
+}
 
 export interface AppOptions {
   readonly token: string;

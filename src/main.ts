@@ -1,4 +1,4 @@
-import { startApp, type App } from './app.js';
+import { optionsFromEnv, startApp, type App } from './app.js';
 import { CatalogueError } from './config/catalogue.js';
 import { EnvError, loadEnv } from './config/env.js';
 import { DatabaseError } from './db/client.js';
@@ -22,20 +22,8 @@ async function main(): Promise<void> {
       apiRoot: env.telegramApiRoot,
       operatorIds: env.operatorIds,
       adminIds: env.adminIds,
-      databaseUrl: env.databaseUrl,
-      dataDir: env.dataDir,
-      cataloguePath: env.cataloguePath,
-      defaultLocale: env.defaultLocale,
-      port: env.port,
+      ...optionsFromEnv(env),
       webhook: env.webhookUrl && env.webhookSecret ? { url: env.webhookUrl, secret: env.webhookSecret } : undefined,
-      results:
-        env.resultWebhookUrl && env.resultWebhookSecret
-          ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl }
-          : undefined,
-      apiToken: env.apiToken,
-      retentionDays: env.retentionDays,
-      operatorVisibility: env.operatorVisibility,
-      reviewOverdueHours: env.reviewOverdueHours,
       logger: log,
     });
     log.info({ port: env.port }, 'ready');

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import type { Env } from '../config/env.js';
-import { startApp, type App } from '../app.js';
+import { optionsFromEnv, startApp, type App } from '../app.js';
 import { openDatabase, rowsOf, type Database } from '../db/client.js';
 import { StartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -86,20 +86,8 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
       apiRoot: running.apiRoot,
       operatorIds: [...env.operatorIds, operator.id],
       adminIds: [...env.adminIds, operator.id],
-      databaseUrl: env.databaseUrl,
-      dataDir: env.dataDir,
-      cataloguePath: env.cataloguePath,
-      defaultLocale: env.defaultLocale,
-      port: env.port,
+      ...optionsFromEnv(env),
       host: '127.0.0.1',
-      results:
-        env.resultWebhookUrl && env.resultWebhookSecret
-          ? { url: env.resultWebhookUrl, secret: env.resultWebhookSecret, linksUrl: env.resultLinksUrl }
-          : undefined,
-      apiToken: env.apiToken,
-      retentionDays: env.retentionDays,
-      operatorVisibility: env.operatorVisibility,
-      reviewOverdueHours: env.reviewOverdueHours,
       logger,
       database,
       httpFallback: playgroundRoutes({ api: new PlaygroundApi(host), emulatorRoot: running.apiRoot, logger }),
