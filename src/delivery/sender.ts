@@ -46,10 +46,13 @@ export class OutboxSender {
     this.lanes = new Lanes((row) => this.sendRow(row), deps.concurrency ?? 8);
   }
 
-  /** Sends everything due now; resolves once it is sent (or waits for a retry). */
-  async flush(): Promise<void> {
+  /**
+   * Sends everything due now; resolves once it is sent (or waits for a retry): in every chat, or only in
+   * `chatIds` (the others may still be waiting for their rate limits).
+   */
+  async flush(chatIds?: Iterable<number>): Promise<void> {
     await this.passes.run();
-    await this.lanes.idle();
+    await this.lanes.idle(chatIds);
   }
 
   /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
