@@ -12,7 +12,7 @@ import { openDatabase, type Database } from './db/client.js';
 import { outbox as outboxTable } from './db/schema.js';
 import { startScheduler } from './delivery/scheduler.js';
 import { RateLimiter, type RateLimits } from './delivery/limiter.js';
-import { OutboxSender } from './delivery/sender.js';
+import { OutboxSender, SENDER_CONCURRENCY } from './delivery/sender.js';
 import { errorSummary, TelegramGate } from './delivery/telegram.js';
 import { telegramDownloader } from './export/telegram-files.js';
 import { Conversation } from './flows/conversation.js';
@@ -22,7 +22,7 @@ import { StartupError } from './errors.js';
 import { startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { Inbox } from './inbox/inbox.js';
+import { INBOX_CONCURRENCY, Inbox } from './inbox/inbox.js';
 import { startPolling } from './inbox/polling.js';
 import { MessageLog } from './log/messages.js';
 import { Directory } from './people/directory.js';
@@ -120,7 +120,14 @@ export interface App {
 export async function startApp(options: AppOptions): Promise<App> {
   const { logger } = options;
   let catalogue = await loadCatalogueFile(options.cataloguePath);
-  const database = options.database ?? (await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
+  const database =
+    options.database ??
+    (await openDatabase({
+      databaseUrl: options.databaseUrl,
+      dataDir: options.dataDir,
+      // A connection for every chat applied and every chat sent to at once, and two for timers and the API.
+      poolSize: INBOX_CONCURRENCY + SENDER_CONCURRENCY + 2,
+    }));
   const db = database.db;
   const directory = new Directory(db, { operatorIds: options.operatorIds, adminIds: options.adminIds });
   const messageLog = new MessageLog(db);
@@ -149,6 +156,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     results: options.results ? resultSink({ locale: options.defaultLocale, links }) : undefined,
     retentionDays: options.retentionDays,
     ownership: ownershipRules,
+    // The update's inbox row is done with the command's commit: the inbox worker skips its own mark.
+    onRecorded: (updateId) => inbox.recorded(updateId),
   });
   const conversation = new Conversation({
     db,

@@ -15,10 +15,17 @@ interface Lane<T extends LaneItem> {
   /** Ids queued or running. */
   readonly ids: Set<number>;
   running: Promise<void> | null;
-  /** The highest id this lane finished: an older one offered again (a pass read it before) is refused. */
-  finished: number;
+  /**
+   * Ids this lane finished lately, oldest first: one offered again (a pass read it before it finished) is
+   * refused. Not a high-water mark: an older id that was never here (its transaction committed after a newer
+   * one's) must still run.
+   */
+  readonly finished: Set<number>;
   idleSince: number;
 }
+
+/** Finished ids remembered per lane: far more than a chat finishes while a pass's read is on its way. */
+const REMEMBERED = 1_024;
 
 /**
  * One lane per chat: each chat's items run one after another in `id` order, up to `concurrency` chats at
@@ -43,10 +50,10 @@ export class Lanes<T extends LaneItem> {
     if (this.closing) return false;
     let lane = this.lanes.get(item.chatId);
     if (!lane) {
-      lane = { queue: [], ids: new Set(), running: null, finished: 0, idleSince: this.now() };
+      lane = { queue: [], ids: new Set(), running: null, finished: new Set(), idleSince: this.now() };
       this.lanes.set(item.chatId, lane);
     }
-    if (lane.ids.has(item.id) || item.id <= lane.finished) return false;
+    if (lane.ids.has(item.id) || lane.finished.has(item.id)) return false;
     const at = lane.queue.findIndex((queued) => queued.id > item.id);
     if (at === -1) lane.queue.push(item);
     else lane.queue.splice(at, 0, item);
@@ -84,7 +91,7 @@ export class Lanes<T extends LaneItem> {
   reopen(chatIds?: Iterable<number>): void {
     for (const id of chatIds ?? [...this.lanes.keys()]) {
       const lane = this.lanes.get(id);
-      if (lane) lane.finished = 0;
+      lane?.finished.clear();
     }
   }
 
@@ -124,7 +131,8 @@ export class Lanes<T extends LaneItem> {
           lane.queue.length = 0;
           break;
         }
-        lane.finished = Math.max(lane.finished, item.id);
+        lane.finished.add(item.id);
+        if (lane.finished.size > REMEMBERED) lane.finished.delete(lane.finished.values().next().value as number);
       }
     } finally {
       lane.idleSince = this.now();

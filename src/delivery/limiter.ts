@@ -72,12 +72,43 @@ export class RateLimiter {
       const now = this.now();
       const at = this.reserve(chatId, now);
       if (at > now) await this.wait(at - now);
-      if (this.pausedUntil <= this.now()) return;
-      // A 429 came while this caller waited: its moment is void, and it queues again after the pause
-      // (waking everyone at the pause's end at once would be a burst).
+      const woke = this.now();
+      if (this.pausedUntil > woke) {
+        // A 429 came while this caller waited: its moment is void, and it queues again after the pause
+        // (waking everyone at the pause's end at once would be a burst).
+        this.release(chatId, at);
+        await this.wait(this.pausedUntil - this.now());
+        continue;
+      }
+      if (woke <= at) return;
+      // Woken late (a busy event loop): what counts is when the message really goes. Later reservations are
+      // made from that moment; and if it now falls beside another message or in a full window of its chat,
+      // it queues again.
       this.release(chatId, at);
-      await this.wait(this.pausedUntil - this.now());
+      if (!this.fits(chatId, woke)) continue;
+      this.record(chatId, woke);
+      return;
     }
+  }
+
+  /** Whether a message to `chatId` at `at` keeps Telegram's limits themselves (no margins) beside the others. */
+  private fits(chatId: number, at: number): boolean {
+    const interval = 1_000 / this.limits.globalPerSecond;
+    if (this.reserved.some((other) => Math.abs(other - at) < interval)) return false;
+    const times = [...(this.chats.get(chatId) ?? []), at].sort((a, b) => a - b);
+    for (const window of chatId < 0 ? [this.chatWindow, this.groupWindow] : [this.chatWindow]) {
+      for (let i = window.size; i < times.length; i++) if ((times[i] ?? 0) - (times[i - window.size] ?? 0) < window.ms) return false;
+    }
+    return true;
+  }
+
+  /** Takes `at` for a message to `chatId`, in order among the others. */
+  private record(chatId: number, at: number): void {
+    const mine = this.chats.get(chatId) ?? [];
+    insertSorted(mine, at);
+    if (mine.length > this.groupWindow.size) mine.shift();
+    this.chats.set(chatId, mine);
+    insertSorted(this.reserved, at);
   }
 
   private reserve(chatId: number, now: number): number {
@@ -134,6 +165,12 @@ export class RateLimiter {
     if (this.chats.size < 10_000) return;
     for (const [id, times] of this.chats) if ((times.at(-1) ?? 0) < now - this.groupWindow.ms) this.chats.delete(id);
   }
+}
+
+function insertSorted(times: number[], at: number): void {
+  const index = times.findIndex((t) => t > at);
+  if (index === -1) times.push(at);
+  else times.splice(index, 0, at);
 }
 
 /** Bot API methods that put a message into a chat or change one: the ones Telegram's flood limits count. */

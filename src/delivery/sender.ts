@@ -6,10 +6,14 @@ import { outbox } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { describeMessage, type LoggedMessage, type MessageLog } from '../log/messages.js';
 import { Lanes } from './lanes.js';
+import { Leadership } from './leadership.js';
 import { Passes } from './passes.js';
 import { errorSummary, retryAfterOf } from './telegram.js';
 
 type Row = typeof outbox.$inferSelect;
+
+/** Chats sent to at once, by default. */
+export const SENDER_CONCURRENCY = 8;
 
 export interface SenderDeps {
   readonly db: Db;
@@ -41,9 +45,13 @@ export class OutboxSender {
   /** Each chat's rows in order; a chat that waits (its rate limit, a retry) never holds up the others. */
   private readonly lanes: Lanes<Row>;
   private timer: NodeJS.Timeout | null = null;
+  /** Passes run after every command: leadership is asked by the timer's pass and `flush`, not on each kick. */
+  private readonly leadership: Leadership;
+  private askLeadership = false;
 
   constructor(private readonly deps: SenderDeps) {
-    this.lanes = new Lanes((row) => this.sendRow(row), deps.concurrency ?? 8);
+    this.lanes = new Lanes((row) => this.sendRow(row), deps.concurrency ?? SENDER_CONCURRENCY);
+    this.leadership = new Leadership(deps.leads);
   }
 
   /**
@@ -51,6 +59,7 @@ export class OutboxSender {
    * `chatIds` (the others may still be waiting for their rate limits).
    */
   async flush(chatIds?: Iterable<number>): Promise<void> {
+    this.askLeadership = true;
     await this.passes.run();
     await this.lanes.idle(chatIds);
   }
@@ -58,7 +67,10 @@ export class OutboxSender {
   /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
   start(intervalMs = 1_000): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.kick(), intervalMs);
+    this.timer = setInterval(() => {
+      this.askLeadership = true;
+      this.kick();
+    }, intervalMs);
     this.timer.unref();
   }
 
@@ -76,7 +88,9 @@ export class OutboxSender {
   }
 
   private async pass(): Promise<void> {
-    if (this.deps.leads && !(await this.deps.leads())) return;
+    const fresh = this.askLeadership;
+    this.askLeadership = false;
+    if (!(await this.leadership.check(fresh))) return;
     // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
     const waiting = alias(outbox, 'waiting');
     const rows = await this.deps.db
@@ -121,8 +135,7 @@ export class OutboxSender {
       }
       const result: unknown = await this.deps.telegram.callApi(row.method as 'sendMessage', payload as never);
       const logged = describeMessage(result) ?? copied(row, result);
-      if (logged) await this.deps.log.outbound(logged, { flowId: row.flowId });
-      return this.finish(row, logged?.telegramMessageId ?? null, null);
+      return this.finish(row, logged?.telegramMessageId ?? null, null, logged);
     } catch (error) {
       return this.failed(row, error);
     }
@@ -141,11 +154,17 @@ export class OutboxSender {
     return card?.id ?? null;
   }
 
-  private async finish(row: Row, messageId: number | null, note: string | null): Promise<'done'> {
-    await this.deps.db
+  /** Marks the row sent and, when a message went out, logs it: one statement. */
+  private async finish(row: Row, messageId: number | null, note: string | null, logged: LoggedMessage | null = null): Promise<'done'> {
+    const mark = this.deps.db
       .update(outbox)
-      .set({ status: 'sent', sentAt: new Date(), telegramMessageId: messageId, attempts: row.attempts + 1, lastError: note })
+      .set({ status: 'sent', sentAt: sql`now()`, telegramMessageId: messageId, attempts: row.attempts + 1, lastError: note })
       .where(eq(outbox.id, row.id));
+    if (logged) {
+      // getSQL(): a query builder inside `sql` would be parenthesised as a subquery.
+      const log = this.deps.log.outboundInsert(logged, { flowId: row.flowId });
+      await this.deps.db.execute(sql`with logged as (${log.getSQL()}) ${mark.getSQL()}`);
+    } else await mark;
     return 'done';
   }
 
@@ -172,9 +191,8 @@ export class OutboxSender {
         try {
           const result: unknown = await this.deps.telegram.callApi('sendMessage', { ...plain, chat_id: row.chatId } as never);
           const logged = describeMessage(result);
-          if (logged) await this.deps.log.outbound(logged, { flowId: row.flowId });
           this.deps.logger.warn({ outboxId: row.id, method: row.method, error: description }, 'message refused; sent as plain text');
-          return this.finish(row, logged?.telegramMessageId ?? null, `sent as plain text: ${description}`);
+          return this.finish(row, logged?.telegramMessageId ?? null, `sent as plain text: ${description}`, logged);
         } catch {
           // refused as well: the next version, or a permanent failure below
         }

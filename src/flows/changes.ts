@@ -5,6 +5,9 @@ const changed = new WeakMap<Tx, Set<number>>();
 /** Clients the transaction's lock found no open client card for: nothing to redraw, nothing to look up. */
 const cardless = new WeakMap<Tx, Set<number>>();
 
+/** Updates the transaction's lock statements recorded as applied (their inbox rows turn `done` with the commit). */
+const recorded = new WeakMap<Tx, number[]>();
+
 /** The card key of a client's card in staff chats (`outbox.card_key`): the prefix and the client's id. */
 export const CLIENT_CARD_PREFIX = 'client:';
 export const clientCardKey = (clientId: number): string => `${CLIENT_CARD_PREFIX}${clientId}`;
@@ -29,4 +32,18 @@ export function takeChanges(tx: Tx): number[] {
   changed.delete(tx);
   cardless.delete(tx);
   return clients ? [...clients].filter((id) => !without?.has(id)) : [];
+}
+
+/** The lock statement recorded this update as applied in the transaction (see `takeRecorded`). */
+export function noteRecorded(tx: Tx, updateId: number): void {
+  const ids = recorded.get(tx);
+  if (ids) ids.push(updateId);
+  else recorded.set(tx, [updateId]);
+}
+
+/** The updates the transaction recorded as applied; the notes are cleared. Read once it has committed. */
+export function takeRecorded(tx: Tx): number[] {
+  const ids = recorded.get(tx) ?? [];
+  recorded.delete(tx);
+  return ids;
 }

@@ -4,6 +4,7 @@
  */
 import { viewOf } from '../../machines/view.js';
 import { redrawOpenCards, type CardDeps } from './cards.js';
+import { takeRecorded } from './changes.js';
 import type { OwnershipRules } from './ownership.js';
 import { readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { parkUnrestorable, restore } from '../../machines/persist.js';
@@ -40,6 +41,8 @@ export interface FlowServiceDeps {
   readonly retentionDays?: number | undefined;
   /** Who may act on whose clients (OPERATOR_VISIBILITY); without it, every operator may act on every request. */
   readonly ownership?: OwnershipRules | undefined;
+  /** Told, once a command has committed, of the update it recorded as applied (the inbox need not mark it). */
+  readonly onRecorded?: ((updateId: number) => void) | undefined;
 }
 
 /** Identifies the Telegram update behind a command: the same update is applied at most once. */
@@ -67,6 +70,7 @@ export class FlowCore {
   readonly results: ResultSink | undefined;
   readonly retentionDays: number | undefined;
   readonly ownership: OwnershipRules | undefined;
+  private readonly onRecorded: ((updateId: number) => void) | undefined;
   private readonly cardDeps: CardDeps;
   private readonly machines = new Map<string, RequestMachine>();
 
@@ -80,6 +84,7 @@ export class FlowCore {
     this.results = deps.results;
     this.retentionDays = deps.retentionDays;
     this.ownership = deps.ownership;
+    this.onRecorded = deps.onRecorded;
     this.cardDeps = {
       catalogue: this.catalogue,
       defaultLocale: this.defaultLocale,
@@ -108,12 +113,16 @@ export class FlowCore {
   async transact<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(async (tx) => {
+        let committed: Tx | null = null;
+        const value = await this.db.transaction(async (tx) => {
           const value = await body(tx);
           // Open client cards of every client this command changed are redrawn in the same transaction.
           await redrawOpenCards(tx, this.cardDeps);
+          committed = tx;
           return value;
         });
+        if (committed) for (const updateId of takeRecorded(committed)) this.onRecorded?.(updateId);
+        return value;
       } catch (error) {
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));

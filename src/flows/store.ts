@@ -6,7 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
 import { rowsOf, type Tx } from '../db/client.js';
-import { CLIENT_CARD_PREFIX, noteChange, noteNoCards } from './changes.js';
+import { CLIENT_CARD_PREFIX, noteChange, noteNoCards, noteRecorded } from './changes.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
 
@@ -87,8 +87,10 @@ async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId:
   // No staff chat shows this client's card: the command's end needs no lookup of cards to redraw.
   const lockedClient = row?.flow ? Number(row.flow.client_id) : clientId;
   if (row && row.cards === false && lockedClient !== null) noteNoCards(tx, lockedClient);
+  const fresh = (row?.fresh ?? 0) > 0;
+  if (fresh && updateId !== null) noteRecorded(tx, updateId);
   return {
-    fresh: (row?.fresh ?? 0) > 0,
+    fresh,
     flow: row?.flow ? toFlow(row.flow) : null,
     client: row?.client ? toPerson(row.client) : null,
     operator: row?.operator ? toPerson(row.operator) : null,
@@ -101,7 +103,9 @@ export async function lockClient(tx: Tx, clientId: number, updateId: number | nu
     with dedupe as (${dedupe(updateId)}), c as (select * from people where id = ${clientId}::bigint for update)
     select (select count(*)::int from dedupe) as fresh, (select row_to_json(c) from c) as client`);
   const row = rowsOf<{ fresh: number; client: RawPerson | null }>(result)[0];
-  return { fresh: (row?.fresh ?? 0) > 0, client: row?.client ? toPerson(row.client) : null };
+  const fresh = (row?.fresh ?? 0) > 0;
+  if (fresh && updateId !== null) noteRecorded(tx, updateId);
+  return { fresh, client: row?.client ? toPerson(row.client) : null };
 }
 
 /** The client's flows that are active or queued (read after `lockClient`, so it is current). */

@@ -3,6 +3,7 @@ import { TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import { rowsOf, type Db } from '../db/client.js';
 import { Lanes, type LaneOutcome } from '../delivery/lanes.js';
+import { Leadership } from '../delivery/leadership.js';
 import { Passes } from '../delivery/passes.js';
 import { errorSummary } from '../delivery/telegram.js';
 import type { Logger } from '../logger.js';
@@ -37,6 +38,9 @@ export interface DeadLetter {
   readonly lastError: string | null;
   readonly receivedAt: Date;
 }
+
+/** Chats whose updates are applied at once, by default. */
+export const INBOX_CONCURRENCY = 16;
 
 /** A pending update in its chat's lane (`id` is the update id). */
 interface PendingUpdate {
@@ -76,12 +80,15 @@ export class Inbox {
   private readonly passes = new Passes(() => this.pass());
   private readonly lanes: Lanes<PendingUpdate>;
   private timer: NodeJS.Timeout | null = null;
-  private leadership: { leads: boolean; at: number } | null = null;
+  private readonly leadership: Leadership;
   /** Chats told that their update is delayed, until one of their updates is applied. */
   private readonly delayed = new Set<number>();
+  /** Updates a flow command recorded as applied in its own transaction (see `recorded`). */
+  private readonly recordedIds = new Set<number>();
 
   constructor(private readonly deps: InboxDeps) {
-    this.lanes = new Lanes((item) => this.applyOne(item), deps.concurrency ?? 16);
+    this.lanes = new Lanes((item) => this.applyOne(item), deps.concurrency ?? INBOX_CONCURRENCY);
+    this.leadership = new Leadership(deps.leads, deps.leadershipTtlMs);
   }
 
   /**
@@ -129,7 +136,7 @@ export class Inbox {
     if (inserted.length === 0) return;
     // The leader applies what just arrived at once, from memory; anything behind an older pending update of its
     // chat (a retry due later, or one another instance took) is left to the pass.
-    if (!(await this.leading().catch(() => false))) return;
+    if (!(await this.leadership.check().catch(() => false))) return;
     const payloads = new Map(batch.map((row) => [row.update_id, row.payload]));
     const blocked = new Set<number>();
     for (const row of inserted) {
@@ -170,6 +177,15 @@ export class Inbox {
     await this.passes.idle();
     // What waits (for a rate limit, say) stays pending for the next start.
     await this.lanes.close();
+  }
+
+  /**
+   * A command committed this update as applied (its inbox row is `done` already): the worker skips its own
+   * mark. Ids not taken soon (an update that did not come through the inbox) are forgotten in bulk.
+   */
+  recorded(updateId: number): void {
+    if (this.recordedIds.size >= 10_000) this.recordedIds.clear();
+    this.recordedIds.add(updateId);
   }
 
   /** Updates that failed `maxAttempts` times, oldest first (kinds only, never their content). */
@@ -227,7 +243,7 @@ export class Inbox {
 
   /** One pass; true when there may be more due at once. */
   private async pass(): Promise<boolean> {
-    if (!(await this.leading(true))) return false;
+    if (!(await this.leadership.check(true))) return false;
     this.lanes.prune(60_000);
     const limit = 500;
     // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
@@ -251,28 +267,21 @@ export class Inbox {
     return rows.length === limit;
   }
 
-  /** Whether this instance applies updates; `fresh` asks again rather than trusting a recent answer. */
-  private async leading(fresh = false): Promise<boolean> {
-    if (!this.deps.leads) return true;
-    const now = Date.now();
-    if (!fresh && this.leadership && now - this.leadership.at < (this.deps.leadershipTtlMs ?? 1_000)) return this.leadership.leads;
-    const leads = await this.deps.leads();
-    this.leadership = { leads, at: now };
-    return leads;
-  }
-
   /** Applies one update of a chat; `wait` when it failed and the chat's later updates must wait for its retry. */
   private async applyOne(item: PendingUpdate): Promise<LaneOutcome> {
     const row: PendingRow = { update_id: item.id, chat_id: item.chatId, payload: item.payload, attempts: item.attempts };
     try {
       await this.deps.handle(item.payload);
     } catch (error) {
+      this.recordedIds.delete(item.id);
       return (await this.failed(item.chatId, item.id, row, error)) ? 'wait' : 'done';
     }
     // A flow command marks its update done in its own transaction; this covers every other update.
-    await this.deps.db.execute(
-      sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${item.id} and status = 'pending'`,
-    );
+    if (!this.recordedIds.delete(item.id)) {
+      await this.deps.db.execute(
+        sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${item.id} and status = 'pending'`,
+      );
+    }
     this.counters.applied++;
     this.delayed.delete(item.chatId);
     return 'done';

@@ -20,7 +20,12 @@ export class MessageLog {
   }
 
   async outbound(message: LoggedMessage, meta: { flowId?: number | null } = {}): Promise<void> {
-    await this.db.insert(messages).values({ ...message, direction: 'out', flowId: meta.flowId ?? null });
+    await this.outboundInsert(message, meta);
+  }
+
+  /** The insert of an outgoing message, to run or to embed in a statement of its own (the sender's `sent` mark). */
+  outboundInsert(message: LoggedMessage, meta: { flowId?: number | null } = {}) {
+    return this.db.insert(messages).values({ ...message, direction: 'out', flowId: meta.flowId ?? null });
   }
 
   /** The newest messages of a chat, newest first. */

@@ -63,6 +63,28 @@ describe('rate limiter', () => {
     expect(waits).toEqual([40, 81, 3_150, 121]);
   });
 
+  it('counts a message from when it really went: a late wake (a busy event loop) never squeezes a window', async () => {
+    let now = 1_000_000;
+    let stall = 0;
+    const limiter = new RateLimiter({
+      now: () => now,
+      wait: async (ms) => {
+        now += ms + stall;
+        stall = 0;
+      },
+    });
+    await limiter.acquire(2);
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      if (i === 0) stall = 300; // the first message to chat 1 wakes 300 ms after its moment
+      await limiter.acquire(1);
+      times.push(now);
+    }
+    expect((times[0] ?? 0) - 1_000_000).toBeGreaterThanOrEqual(300);
+    // Telegram counts arrivals: at most 3 in any 3 s, the late one included.
+    expect(busiest(times, 3_000)).toBeLessThanOrEqual(3);
+  });
+
   it('holds everything back for the retry_after of a 429, including callers already waiting', async () => {
     const { limiter, now } = clocked();
     await limiter.acquire(1);

@@ -61,6 +61,17 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     }
   });
 
+  it('tells, once committed, which updates its commands recorded as applied, and never a repeat', async () => {
+    const recorded: number[] = [];
+    const { db, flows } = await setup({ onRecorded: (id) => recorded.push(id) });
+    const client = await addClient(db, 8);
+    await flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'personal_data', updateId: 9_001 });
+    await flows.answer({ clientId: client, answer: text('Anna Petrova'), updateId: 9_002 });
+    await flows.answer({ clientId: client, answer: text('Anna Petrova'), updateId: 9_002 }); // redelivered
+    await flows.answer({ clientId: client, answer: text('Moscow') }); // not from an update
+    expect(recorded).toEqual([9_001, 9_002]);
+  });
+
   it('asks again round after round, only for the rejected steps, with the reason', async () => {
     const { db, flows } = await setup();
     const client = await addClient(db, 7);

@@ -40,6 +40,7 @@ export async function newService(
     clock?: () => Date;
     operatorsFor?: FlowServiceDeps['operatorsFor'];
     staffIds?: FlowServiceDeps['staffIds'];
+    onRecorded?: FlowServiceDeps['onRecorded'];
   } = {},
 ): Promise<FlowService> {
   const current = await catalogue();
@@ -50,6 +51,7 @@ export async function newService(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.operatorsFor ? { operatorsFor: options.operatorsFor } : {}),
     ...(options.staffIds ? { staffIds: options.staffIds } : {}),
+    ...(options.onRecorded ? { onRecorded: options.onRecorded } : {}),
   });
 }
 

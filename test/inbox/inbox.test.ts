@@ -2,7 +2,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import type { Update } from 'telegraf/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
+import { openDatabase, type Database, type Db } from '../../src/db/client.js';
 import { inbox as inboxTable, outbox } from '../../src/db/schema.js';
 import { Inbox, type InboxDeps } from '../../src/inbox/inbox.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -150,5 +150,43 @@ describe.each(ENGINES)('durable inbox on %s', (engine) => {
     await inbox.ingest([text(1, 1, 'Iva\u0000n')]);
     await inbox.drain();
     expect(applied).toEqual(['Ivan']);
+  });
+});
+
+describe.skipIf(!ENGINES.includes('postgres'))('durable inbox statements on postgres', () => {
+  let test: TestDatabase | undefined;
+  let counted: Database | undefined;
+  afterEach(async () => {
+    await counted?.close();
+    await test?.close();
+  });
+
+  it('marks an update done itself only when the command did not record it in its own transaction', async () => {
+    test = await openTestDatabase('postgres');
+    const statements: string[] = [];
+    const database = await openDatabase({ databaseUrl: test.url ?? '', migrate: false, debug: (_c, query) => statements.push(query) });
+    counted = database;
+    const marks = () => statements.filter((q) => /^update inbox set status = 'done'/.test(q.trim())).length;
+    // Update 1 is applied by a "command" that records it as the flow service does; update 2 by a plain handler.
+    const inbox: Inbox = new Inbox({
+      db: database.db,
+      logger: pino({ level: 'silent' }),
+      handle: async (u) => {
+        if (u.update_id !== 1) return;
+        await database.db.execute(sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = 1`);
+        inbox.recorded(1);
+      },
+    });
+    await inbox.ingest([text(1, 1, 'answer')]);
+    await inbox.drain();
+    expect(marks()).toBe(1); // the command's own
+    await inbox.ingest([text(2, 1, '/help')]);
+    await inbox.drain();
+    expect(marks()).toBe(2); // the worker's
+    const rows = await database.db.select().from(inboxTable).orderBy(asc(inboxTable.updateId));
+    expect(rows.map((r) => [r.updateId, r.status])).toEqual([
+      [1, 'done'],
+      [2, 'done'],
+    ]);
   });
 });
