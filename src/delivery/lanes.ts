@@ -107,9 +107,12 @@ export class Lanes<T extends LaneItem> {
 
   private async run(lane: Lane<T>): Promise<void> {
     try {
-      for (let item = lane.queue[0]; item; item = lane.queue[0]) {
+      while (lane.queue.length > 0) {
         await this.slot();
-        if (this.closing) {
+        // Taken once the slot is free: an older item that arrived meanwhile goes first. Out of the queue while it
+        // runs (an older one may still be queued in front of the running one), in `ids` until it is over.
+        const item = this.closing ? undefined : lane.queue.shift();
+        if (!item) {
           this.release();
           for (const queued of lane.queue) lane.ids.delete(queued.id);
           lane.queue.length = 0;
@@ -123,7 +126,6 @@ export class Lanes<T extends LaneItem> {
         } finally {
           this.release();
         }
-        lane.queue.shift();
         lane.ids.delete(item.id);
         if (outcome === 'wait') {
           // Later items of the chat must not overtake this one: they wait for the pass that retries it.

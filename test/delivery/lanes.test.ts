@@ -91,6 +91,22 @@ describe('Lanes', () => {
     expect(c.started).toEqual([101, 100]);
   });
 
+  it('runs an older item that arrives while a newer one runs, after it, and keeps nothing back', async () => {
+    const c = controlled();
+    const lanes = new Lanes(c.apply, 4);
+    expect(lanes.add(item(1, 10))).toBe(true);
+    await c.startedCount(1);
+    expect(lanes.add(item(1, 5))).toBe(true); // committed late, read by a pass while 10 is being sent
+    expect(lanes.holdsEarlier(1, 10)).toBe(true);
+    c.finish(10);
+    await c.startedCount(2);
+    c.finish(5);
+    await lanes.idle();
+    expect(c.started).toEqual([10, 5]);
+    expect(lanes.holdsEarlier(1, 11)).toBe(false); // nothing left queued or running
+    expect(lanes.add(item(1, 5))).toBe(false);
+  });
+
   it("gives up a chat's later updates when one must wait for its retry, and keeps other chats going", async () => {
     const c = controlled();
     const lanes = new Lanes(c.apply, 4);
