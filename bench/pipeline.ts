@@ -27,7 +27,7 @@ import { startBaseline, type Baseline } from './baseline.js';
 import { BENCH_TOKEN, type BotApi, type StubCall } from './bot-api.js';
 import { watchPgliteStatements } from './engines.js';
 import { startProxy, type RoundTripProxy } from './proxy.js';
-import { BOT_INFO } from './stub.js';
+import { BOT_INFO } from './bot-info.js';
 import { distribution, type Distribution } from './stats.js';
 
 export const KINDS = ['press', 'answer1', 'answer2', 'answer3'] as const;

@@ -12,9 +12,9 @@
  * Messages to the parent: `{ type: 'ready', apiRoot, users? }`, `{ type: 'calls', calls: StubCall[] }`
  * (batched per event-loop turn), `{ type: 'usage', cpuMs, counts }` when asked with `{ type: 'usage' }`.
  */
+import { BOT_INFO } from './bot-info.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { UserFromGetMe } from 'telegraf/types';
 
 /** One call the stub answered that carries a message (or answers a button). */
 export interface StubCall {
@@ -34,15 +34,6 @@ export type StubMessage =
   | { type: 'usage'; cpuMs: number; counts: Record<string, number> };
 
 /** The bot as getMe answers. */
-export const BOT_INFO: UserFromGetMe = {
-  id: 7_000_000_001,
-  is_bot: true,
-  first_name: 'Requests',
-  username: 'orb_bench_bot',
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-};
 
 const send = (message: StubMessage) => process.send?.(message);
 

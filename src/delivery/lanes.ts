@@ -62,6 +62,11 @@ export class Lanes<T extends LaneItem> {
     return true;
   }
 
+  /** Whether an item queued in the chat's lane (waiting, not running) matches `test`. */
+  queued(chatId: number, test: (item: T) => boolean): boolean {
+    return this.lanes.get(chatId)?.queue.some(test) ?? false;
+  }
+
   /** Whether an item of the chat older than `id` is queued or running here. */
   holdsEarlier(chatId: number, id: number): boolean {
     const lane = this.lanes.get(chatId);

@@ -126,6 +126,8 @@ export class OutboxSender {
     const payload = { ...(row.payload as Record<string, unknown>), chat_id: row.chatId };
     try {
       if (row.method === 'editMessageText') {
+        // A newer edit of the same card waits behind this one (a burst of changes): it shows all of them.
+        if (this.lanes.queued(row.chatId, (later) => supersedes(later, row))) return this.finish(row, null, 'superseded');
         // A row may name its message itself (one of several open copies of a card), else its card's newest.
         const named = (row.payload as Record<string, unknown>)['message_id'];
         const target = typeof named === 'number' ? named : await this.cardMessageId(row);
@@ -259,6 +261,18 @@ export function htmlToPlain(html: string): string {
 }
 
 /** A `copyMessage` answers only the new message's id: enough to log it and to find it again (a reply to it). */
+/** Whether `later` edits the same message as `row` and shows everything `row` would (a card is drawn whole). */
+function supersedes(later: Row, row: Row): boolean {
+  const named = (r: Row) => (r.payload as Record<string, unknown>)['message_id'];
+  return (
+    later.id > row.id &&
+    later.method === 'editMessageText' &&
+    later.cardKey !== null &&
+    later.cardKey === row.cardKey &&
+    named(later) === named(row)
+  );
+}
+
 function copied(row: Row, result: unknown): LoggedMessage | null {
   if (row.method !== 'copyMessage' || typeof result !== 'object' || result === null || !('message_id' in result)) return null;
   const id = result.message_id;

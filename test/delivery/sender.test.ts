@@ -115,6 +115,21 @@ describe('outbox sender', () => {
     await sender.flush();
     expect(anna.messages().map((m) => [m.text, m.editCount])).toEqual([['card v2', 1]]);
 
+    // A burst of changes: only the newest edit of a card goes out; the ones it supersedes are done without a call.
+    emu.clearCalls();
+    for (const text of ['card v3', 'card v4', 'card v5'])
+      await db.insert(outbox).values({ chatId: anna.id, method: 'editMessageText', payload: { text }, cardKey: 'review:1' });
+    await sender.flush();
+    expect(anna.messages().map((m) => [m.text, m.editCount])).toEqual([['card v5', 2]]);
+    expect(emu.calls().filter((c) => c.method === 'editMessageText')).toHaveLength(1);
+    const edits = await db.select().from(outbox).where(eq(outbox.method, 'editMessageText')).orderBy(asc(outbox.id));
+    expect(edits.map((r) => [r.status, r.lastError])).toEqual([
+      ['sent', null],
+      ['sent', 'superseded'],
+      ['sent', 'superseded'],
+      ['sent', null],
+    ]);
+
     await boris.blockBot();
     await queue(boris.id, 'hello?');
     await sender.flush();
