@@ -1,6 +1,5 @@
 import type { Answer } from '../../machines/steps.js';
 import type { RequestView } from '../../machines/view.js';
-import type { Tx } from '../db/client.js';
 import { clientBlocked, deliveryFailed } from './alerts.js';
 import { clientCommand, command, resend } from './commands.js';
 import { FlowCore, type ButtonRef, type FlowServiceDeps, type UpdateRef } from './core.js';
@@ -9,7 +8,7 @@ import { forget } from './forget.js';
 import { isoDate, reasonOf } from './plans.js';
 import { forgetCard, recordClientCard } from './cards.js';
 import * as queries from './queries.js';
-import { start } from './queue.js';
+import { start, type StartInput, type Started } from './queue.js';
 import { applyRetention, tick } from './timers.js';
 import type { Actor, AnswerRecord, AnswerResult, FlowEventRecord, FlowSummary, InboundMessage, Outcome } from './types.js';
 
@@ -34,12 +33,11 @@ export class FlowService {
 
   /**
    * Sends a request to a client: it starts at once, or queues behind the client's active one. `within`
-   * runs in the same transaction once the flow is inserted (the request API records its idempotency key
-   * there); whatever it throws undoes the start and reaches the caller.
+   * runs in the same transaction once the flow is written (the request API records its idempotency key
+   * there); whatever it throws undoes the start and reaches the caller. `card`: the client card it was
+   * sent from, redrawn and kept current; `message`: the press, logged with the start.
    */
-  start(
-    input: { operatorId: number; clientId: number; requestId: string; within?: (tx: Tx, flowId: number) => Promise<void> } & UpdateRef,
-  ): Promise<Outcome<{ flow: FlowSummary; queued: boolean; position: number }>> {
+  start(input: StartInput): Promise<Outcome<Started>> {
     return start(this.core, input);
   }
 
