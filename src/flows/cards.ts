@@ -4,18 +4,17 @@
  * in the same transaction, an `editMessageText` row per open copy (the last few shown in each chat) that
  * redraws it from the new state. Each row names its message (`message_id`), as copies share their key.
  */
-import { and, eq, like } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { readStoredDefinition, readStoredTitle, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import type { RequestView } from '../../machines/view.js';
 import type { Catalogue } from '../config/catalogue.js';
 import type { Db, Tx } from '../db/client.js';
-import { outbox } from '../db/schema.js';
 import { clientCard, type CardFlow } from '../ui/client-card.js';
 import { personLocale } from '../ui/i18n.js';
 import { CLIENT_CARD_PREFIX, clientCardKey, takeChanges } from './changes.js';
 import { emptyPlan } from './plans.js';
 import { isActive } from './statuses.js';
-import { cardStates, write, type CardFlowRow, type CardState } from './store.js';
+import { cardStateOf, cardStates, write, type CardFlowRow, type CardState, type PersonRow } from './store.js';
 import type { OutMessage } from './types.js';
 
 export { clientCardKey };
@@ -84,27 +83,34 @@ export function cardEdits(deps: CardDeps, state: CardState, open: readonly CardF
   return rows;
 }
 
-/** Records a client card shown in a chat (the newest one of that chat is the one kept current). */
+/** What a client's card shows now, for drawing it from the menu (null when there is no such person): one statement. */
+export async function clientCardState(
+  db: Db,
+  deps: CardDeps,
+  clientId: number,
+): Promise<{ client: PersonRow; owner: PersonRow | null; open: CardFlow[] } | null> {
+  const state = await cardStateOf(db, clientId);
+  return state && { client: state.client, owner: state.owner, open: cardFlows(deps, state.open) };
+}
+
+/**
+ * Records a client card shown in a chat (the newest one of that chat is the one kept current), in one
+ * statement: whatever client card the message showed before is forgotten.
+ */
 export async function recordClientCard(db: Db, card: { chatId: number; messageId: number; clientId: number }): Promise<void> {
-  await forgetCard(db, card);
-  await db.insert(outbox).values({
-    chatId: card.chatId,
-    flowId: null,
-    method: 'sendMessage',
-    payload: {},
-    cardKey: clientCardKey(card.clientId),
-    status: 'sent',
-    telegramMessageId: card.messageId,
-    sentAt: new Date(),
-  });
+  await db.execute(sql`
+    with forgotten as (${forgetting(card)})
+    insert into outbox (chat_id, method, payload, card_key, status, telegram_message_id, sent_at)
+    values (${card.chatId}::bigint, 'sendMessage', '{}'::jsonb, ${clientCardKey(card.clientId)}, 'sent', ${card.messageId}::int, now())`);
 }
 
 /** The message shows something else now (the menu replaced the card in place): it is no longer redrawn. */
 export async function forgetCard(db: Db, card: { chatId: number; messageId: number }): Promise<void> {
-  await db
-    .update(outbox)
-    .set({ cardKey: null })
-    .where(
-      and(eq(outbox.chatId, card.chatId), eq(outbox.telegramMessageId, card.messageId), like(outbox.cardKey, `${CLIENT_CARD_PREFIX}%`)),
-    );
+  await db.execute(forgetting(card));
+}
+
+function forgetting(card: { chatId: number; messageId: number }): SQL {
+  return sql`update outbox set card_key = null
+    where chat_id = ${card.chatId}::bigint and telegram_message_id = ${card.messageId}::int and card_key like ${`${CLIENT_CARD_PREFIX}%`}
+    returning 1`;
 }

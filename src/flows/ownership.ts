@@ -162,9 +162,12 @@ export class Ownership {
 
   /** Whether `actorId` may see (and act on) the client: theirs, nobody's yet, or everything is visible to them. */
   async maySeeClient(actorId: number, clientId: number): Promise<boolean> {
-    const owner = await this.ownerOf(clientId);
-    if (owner === undefined || owner === null) return true;
-    return mayAct(this.deps.rules, this.db, actorId, { owner });
+    return this.maySeeOwned(actorId, (await this.ownerOf(clientId)) ?? null);
+  }
+
+  /** {@link maySeeClient} for a client whose owner is known (null: nobody). */
+  async maySeeOwned(actorId: number, owner: number | null): Promise<boolean> {
+    return owner === null || mayAct(this.deps.rules, this.db, actorId, { owner });
   }
 
   /** Whether `actorId` may act on the request (see {@link refuseForeignFlow}); unknown requests are left to the command. */

@@ -6,9 +6,11 @@ import { FlowCore, type ButtonRef, type FlowServiceDeps, type UpdateRef } from '
 import type { ErasureCounts, RetentionCounts } from './erasure.js';
 import { forget } from './forget.js';
 import { isoDate, reasonOf } from './plans.js';
-import { forgetCard, recordClientCard } from './cards.js';
+import { clientCardState, forgetCard, recordClientCard } from './cards.js';
 import * as queries from './queries.js';
 import { start, type StartInput, type Started } from './queue.js';
+import type { PersonRow } from './store.js';
+import type { CardFlow } from '../ui/client-card.js';
 import { applyRetention, tick } from './timers.js';
 import type { Actor, AnswerRecord, AnswerResult, FlowEventRecord, FlowSummary, InboundMessage, Outcome } from './types.js';
 
@@ -180,7 +182,11 @@ export class FlowService {
     return queries.activeFlows(this.core, limit);
   }
 
-  /** Every answer of a flow, oldest first, with its status (pending, accepted, rejected, superseded). */
+  /** What the client's card shows now: the client, their owner, their open requests (null: no such person). One statement. */
+  clientCard(clientId: number): Promise<{ client: PersonRow; owner: PersonRow | null; open: CardFlow[] } | null> {
+    return clientCardState(this.core.db, this.core.cardDeps, clientId);
+  }
+
   /** A client card shown in a staff chat: it is redrawn whenever one of the client's requests changes. */
   cardShown(card: { chatId: number; messageId: number; clientId: number }): Promise<void> {
     return recordClientCard(this.core.db, card);
@@ -191,6 +197,7 @@ export class FlowService {
     return forgetCard(this.core.db, card);
   }
 
+  /** Every answer of a flow, oldest first, with its status (pending, accepted, rejected, superseded). */
   answersOf(flowId: number): Promise<AnswerRecord[]> {
     return queries.answersOf(this.core, flowId);
   }

@@ -5,7 +5,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition, Text } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
-import { rowsOf, type Tx } from '../db/client.js';
+import { rowsOf, type Queryable, type Tx } from '../db/client.js';
 import { CLIENT_CARD_PREFIX, noteChange, noteNoCards } from './changes.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
@@ -191,6 +191,19 @@ export async function cardStates(tx: Tx, clientIds: readonly number[]): Promise<
     open: (r.open ?? []).map(toCardFlow),
     cards: r.cards.map(toCard),
   }));
+}
+
+/** One statement: what `clientId`'s card shows now (null when there is no such person), read outside a command. */
+export async function cardStateOf(q: Queryable, clientId: number): Promise<Omit<CardState, 'cards'> | null> {
+  const client = sql`${clientId}::bigint`;
+  const result = await q.execute(sql`
+    select row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(client, sql`true`)} as open
+    from people p left join people w on w.id = p.operator_id
+    where p.id = ${client}`);
+  const row = rowsOf<{ client: RawPerson; owner: RawPerson | null; open: RawCardFlow[] | null }>(result)[0];
+  return row
+    ? { client: toPerson(row.client), owner: row.owner ? toPerson(row.owner) : null, open: (row.open ?? []).map(toCardFlow) }
+    : null;
 }
 
 /** What `start` works from: the client locked (as found, before the claim) and read again after it. */
