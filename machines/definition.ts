@@ -127,6 +127,14 @@ export function readStoredDefinition(stored: RequestDefinition): RequestDefiniti
 }
 
 /**
+ * The title of a stored definition read on its own (`definition -> 'title'`: lists and cards need no
+ * more of it). No format so far has changed the title; a migration that does must change it here too.
+ */
+export function readStoredTitle(stored: Text | null): Text {
+  return stored ?? ({} as Text);
+}
+
+/**
  * The text for a locale; when it has none (a definition frozen before the locale was added), the text
  * in `fallback` (the default locale), then in any locale; '' when there is no text at all.
  */

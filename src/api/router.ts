@@ -123,7 +123,6 @@ async function start(deps: RequestApiDeps, req: IncomingMessage, res: ServerResp
   }
   if (!result.ok) throw refusalFailure(result.refusal);
   const flowId = result.value.flow.id;
-  await deps.directory.bindClient(body.client_id, operatorId);
   deps.onWork?.();
   deps.logger.info({ flowId, requestId: body.request_id, queued: result.value.queued }, 'request started through the API');
   const state = await requestState(deps, flowId);

@@ -4,7 +4,7 @@
  */
 import type { InlineKeyboardButton } from 'telegraf/types';
 import { pickText, type Text } from '../../machines/definition.js';
-import { isFinal, type FlowStatus } from '../flows/statuses.js';
+import type { FlowStatus } from '../flows/statuses.js';
 import { tStatus } from '../ui/i18n.js';
 import type { BotContext } from './context.js';
 import { inline } from './keyboards.js';
@@ -52,35 +52,31 @@ export function badge(ctx: BotContext, status: FlowStatus | null): string {
   return status ? tStatus(ctx.locale, status) : '';
 }
 
-/** The client card (src/ui/client-card.ts draws it), kept current from then on: a change to any of the client's requests redraws it. */
+/**
+ * The client card (src/ui/client-card.ts draws it), kept current from then on: a change to any of the
+ * client's requests redraws it. One read (the client, their owner and their open requests, titles only
+ * but for what the active one shows), the card, and one write recording it.
+ */
 export async function showClient(ctx: BotContext, clientId: number, edit: boolean): Promise<void> {
-  const { directory, flows, catalogue, ownership } = ctx.deps;
-  const person = await directory.get(clientId);
-  if (!person) {
+  const { flows, catalogue, ownership } = ctx.deps;
+  const state = await flows.clientCard(clientId);
+  if (!state) {
     await ctx.answerCbQuery(ctx.t('refusal_client_not_found')).catch(() => {});
     return;
   }
-  if (ctx.from && !(await ownership.maySeeClient(ctx.from.id, clientId))) {
+  const { client, owner, open } = state;
+  if (ctx.from && !(await ownership.maySeeOwned(ctx.from.id, client.ownerId))) {
     await ctx.answerCbQuery(ctx.t('refusal_not_owner'), { show_alert: true }).catch(() => {});
     return;
   }
-  const owner = person.operatorId === null ? undefined : (await ownership.names([person.operatorId])).get(person.operatorId);
-  const open = (await flows.flowsOf(clientId, 50)).filter((f) => !isFinal(f.status));
-  const active = await flows.activeFlow(clientId);
   const card = clientCard({
-    person,
-    open: open.map((f) => ({
-      id: f.id,
-      version: f.id === active?.id ? active.version : f.version,
-      status: f.id === active?.id ? active.status : f.status,
-      title: f.definition.title,
-      view: f.id === active?.id ? active.view : null,
-    })),
+    person: { ...client, operatorId: client.ownerId },
+    open,
     requests: catalogue().requests,
     locale: ctx.locale,
     defaultLocale: ctx.deps.defaultLocale,
-    owner: owner ?? null,
-    mayHandOver: ctx.role === 'admin' || ctx.from?.id === person.operatorId || ownership.visibility === 'all',
+    owner,
+    mayHandOver: ctx.role === 'admin' || ctx.from?.id === client.ownerId || ownership.visibility === 'all',
   });
   const messageId = await show(ctx, edit, card.text, card.keyboard);
   if (messageId !== null && ctx.chat) await flows.cardShown({ chatId: ctx.chat.id, messageId, clientId });

@@ -4,6 +4,7 @@ import { LOCALES, type Locale } from '../../machines/definition.js';
 import type { Db } from '../db/client.js';
 import { sessionStore } from '../db/session-store.js';
 import type { TelegramGate } from '../delivery/telegram.js';
+import { parse, type CallbackKind } from '../ui/callback-data.js';
 import { t } from '../ui/i18n.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { adminFeature } from './features/admin.js';
@@ -53,7 +54,8 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
       store: sessionStore<SessionData>(options.db),
       defaultSession: () => ({}),
       // Menu state per staff member; clients have no menus, so their updates skip the session's reads and writes.
-      getSessionKey: (ctx) => (ctx.from && (ctx.role === 'operator' || ctx.role === 'admin') ? String(ctx.from.id) : undefined),
+      getSessionKey: (ctx) =>
+        ctx.from && (ctx.role === 'operator' || ctx.role === 'admin') && !sessionless(ctx) ? String(ctx.from.id) : undefined,
     }),
   );
   bot.use(guardButtons());
@@ -76,6 +78,38 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
     throw error;
   });
   return bot;
+}
+
+/**
+ * Staff presses whose handlers (src/bot/features/operator-menu.ts, ownership.ts, dashboard.ts, cards.ts)
+ * never read or write `ctx.session`: their updates skip its read and write (one statement each). Only
+ * these; a handler that starts using the session must leave this list. Typed text always reads it (it
+ * may answer a search, a reason or a reply), and so do the presses that set or clear what it awaits.
+ */
+const SESSIONLESS_PRESSES: ReadonlySet<CallbackKind> = new Set<CallbackKind>([
+  'send',
+  'client',
+  'clients',
+  'history',
+  'historyPage',
+  'historyFile',
+  'reviews',
+  'active',
+  'attention',
+  'unassigned',
+  'take',
+  'handOver',
+  'handOverTo',
+  'invite',
+  'inviteNew',
+  'inviteWith',
+  'catalogue',
+  'reload',
+]);
+
+function sessionless(ctx: BotContext): boolean {
+  const data = ctx.callbackQuery && 'data' in ctx.callbackQuery ? parse(ctx.callbackQuery.data) : null;
+  return data !== null && SESSIONLESS_PRESSES.has(data.kind);
 }
 
 /** Commands shown in Telegram's menu: clients see /start, /help and /language; staff also /menu and /export (admins more). */

@@ -1,5 +1,5 @@
 import type { MiddlewareFn } from 'telegraf';
-import { describeMessage } from '../log/messages.js';
+import { describeMessage, type LoggedMessage } from '../log/messages.js';
 import { isClientButton, parse } from '../ui/callback-data.js';
 import { localeOf, t } from '../ui/i18n.js';
 import type { BotContext, BotDeps } from './context.js';
@@ -35,23 +35,17 @@ export function logIncoming(): MiddlewareFn<BotContext> {
         const logged = message ? describeMessage(message) : null;
         if (logged) await ctx.deps.messageLog.inbound(logged, { updateId: ctx.update.update_id }).catch(() => {});
         if (ctx.callbackQuery && ctx.from && 'data' in ctx.callbackQuery) {
-          await ctx.deps.messageLog
-            .inbound(
-              {
-                chatId: ctx.chat?.id ?? ctx.from.id,
-                kind: 'callback',
-                text: ctx.callbackQuery.data,
-                fileId: null,
-                fileUniqueId: null,
-                telegramMessageId: null,
-              },
-              { updateId: ctx.update.update_id },
-            )
-            .catch(() => {});
+          const press = pressLogged(ctx.chat?.id ?? ctx.from.id, ctx.callbackQuery.data);
+          await ctx.deps.messageLog.inbound(press, { updateId: ctx.update.update_id }).catch(() => {});
         }
       }
     }
   };
+}
+
+/** A button press as the message log keeps it: its callback data. */
+export function pressLogged(chatId: number, data: string): LoggedMessage {
+  return { chatId, kind: 'callback', text: data, fileId: null, fileUniqueId: null, telegramMessageId: null };
 }
 
 /**

@@ -4,22 +4,20 @@
  * in the same transaction, an `editMessageText` row per open copy (the last few shown in each chat) that
  * redraws it from the new state. Each row names its message (`message_id`), as copies share their key.
  */
-import { and, eq, like, sql } from 'drizzle-orm';
-import { readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
+import { sql, type SQL } from 'drizzle-orm';
+import { readStoredDefinition, readStoredTitle, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import type { RequestView } from '../../machines/view.js';
 import type { Catalogue } from '../config/catalogue.js';
-import { rowsOf, type Db, type Tx } from '../db/client.js';
-import { outbox } from '../db/schema.js';
-import { clientCard } from '../ui/client-card.js';
+import type { Db, Tx } from '../db/client.js';
+import { clientCard, type CardFlow } from '../ui/client-card.js';
 import { personLocale } from '../ui/i18n.js';
 import { CLIENT_CARD_PREFIX, clientCardKey, takeChanges } from './changes.js';
+import { emptyPlan } from './plans.js';
+import { isActive } from './statuses.js';
+import { cardStateOf, cardStates, write, type CardFlowRow, type CardState, type PersonRow } from './store.js';
+import type { OutMessage } from './types.js';
 
 export { clientCardKey };
-import { isActive } from './statuses.js';
-import { openFlowsOf, personById, write } from './store.js';
-
-/** Copies of one client's card kept current per chat: the ones shown last. */
-const OPEN_CARDS_KEPT = 3;
 
 export interface CardDeps {
   readonly catalogue: () => Catalogue;
@@ -28,94 +26,91 @@ export interface CardDeps {
   readonly viewOf: (definition: RequestDefinition, snapshot: unknown) => RequestView;
 }
 
+/** An edit of an open card, as an outbox row. */
+export type CardEdit = OutMessage & { readonly flowId: null };
+
 /**
  * Before a command commits: an edit row for every open client card of a client whose requests changed,
- * drawn from the state as this transaction leaves it, in the card's reader's language.
+ * drawn from the state as this transaction leaves it, in the card's reader's language. One statement
+ * reads the cards and what they show; a second writes the edits (none when no card is open).
  */
 export async function redrawOpenCards(tx: Tx, deps: CardDeps): Promise<void> {
   const clients = takeChanges(tx);
   if (clients.length === 0) return;
-  const keys = clients.map((id) => sql`${clientCardKey(id)}`);
-  const cards = rowsOf<{
-    chat_id: number | string;
-    card_key: string;
-    message_id: number;
-    language_code: string | null;
-    locale: string | null;
-  }>(
-    await tx.execute(sql`
-      select c.chat_id, c.card_key, c.message_id, p.language_code, p.locale from (
-        select o.chat_id, o.card_key, o.telegram_message_id as message_id,
-          row_number() over (partition by o.chat_id, o.card_key order by o.id desc) as n
-        from outbox o
-        where o.card_key in (${sql.join(keys, sql`, `)}) and o.method = 'sendMessage' and o.status = 'sent'
-          and o.telegram_message_id is not null) c
-      left join people p on p.id = c.chat_id
-      where c.n <= ${OPEN_CARDS_KEPT}`),
-  );
-  if (cards.length === 0) return;
-  const rows: { chatId: number; flowId: null; method: 'editMessageText'; payload: Record<string, unknown>; cardKey: string }[] = [];
-  for (const clientId of clients) {
-    const own = cards.filter((c) => c.card_key === clientCardKey(clientId));
-    if (own.length === 0) continue;
-    const person = await personById(tx, clientId);
-    if (!person) continue;
-    const owner = person.ownerId === null ? null : await personById(tx, person.ownerId);
-    const open = (await openFlowsOf(tx, clientId)).map((f) => {
-      const definition = readStoredDefinition(f.definition);
-      return {
-        id: f.id,
-        version: f.version,
-        status: f.status,
-        title: definition.title,
-        view: isActive(f.status) ? deps.viewOf(definition, f.snapshot) : null,
-      };
-    });
-    for (const card of own) {
-      const locale = personLocale({ locale: card.locale, languageCode: card.language_code }, deps.defaultLocale);
-      const drawn = clientCard({
-        person: { ...person, operatorId: person.ownerId },
-        open,
-        requests: deps.catalogue().requests,
-        locale,
-        defaultLocale: deps.defaultLocale,
-        owner,
-        // Whoever could open this card may hand the client over (the owner, an admin, or anyone under `all`).
-        mayHandOver: true,
-      });
-      rows.push({
-        chatId: Number(card.chat_id),
-        flowId: null,
-        method: 'editMessageText',
-        payload: { message_id: card.message_id, text: drawn.text, parse_mode: 'HTML', reply_markup: { inline_keyboard: drawn.keyboard } },
-        cardKey: card.card_key,
-      });
-    }
-  }
-  if (rows.length > 0) await write(tx, { flows: [], answerChanges: [], answers: [], events: [], outbox: rows, messages: [], results: [] });
+  const rows = (await cardStates(tx, clients)).flatMap((state) => cardEdits(deps, state, cardFlows(deps, state.open)));
+  if (rows.length > 0) await write(tx, { ...emptyPlan(), outbox: rows });
 }
 
-/** Records a client card shown in a chat (the newest one of that chat is the one kept current). */
+/** Open flows as a card shows them: titles, and what an active one shows now (when its definition was read). */
+export function cardFlows(deps: CardDeps, rows: readonly CardFlowRow[]): CardFlow[] {
+  return rows.map((f) => ({
+    id: f.id,
+    version: f.version,
+    status: f.status,
+    title: readStoredTitle(f.title),
+    view: isActive(f.status) && f.definition ? deps.viewOf(readStoredDefinition(f.definition), f.snapshot) : null,
+  }));
+}
+
+/** The edit rows that redraw each open copy of the client's card (once per message) from `open`. */
+export function cardEdits(deps: CardDeps, state: CardState, open: readonly CardFlow[]): CardEdit[] {
+  const { client, owner } = state;
+  const seen = new Set<string>();
+  const rows: CardEdit[] = [];
+  for (const card of state.cards) {
+    const message = `${card.chatId}:${card.messageId}`;
+    if (seen.has(message)) continue;
+    seen.add(message);
+    const locale = personLocale({ locale: card.locale, languageCode: card.languageCode }, deps.defaultLocale);
+    const drawn = clientCard({
+      person: { ...client, operatorId: client.ownerId },
+      open,
+      requests: deps.catalogue().requests,
+      locale,
+      defaultLocale: deps.defaultLocale,
+      owner,
+      // Whoever could open this card may hand the client over (the owner, an admin, or anyone under `all`).
+      mayHandOver: true,
+    });
+    rows.push({
+      chatId: card.chatId,
+      flowId: null,
+      method: 'editMessageText',
+      payload: { message_id: card.messageId, text: drawn.text, parse_mode: 'HTML', reply_markup: { inline_keyboard: drawn.keyboard } },
+      cardKey: clientCardKey(client.id),
+    });
+  }
+  return rows;
+}
+
+/** What a client's card shows now, for drawing it from the menu (null when there is no such person): one statement. */
+export async function clientCardState(
+  db: Db,
+  deps: CardDeps,
+  clientId: number,
+): Promise<{ client: PersonRow; owner: PersonRow | null; open: CardFlow[] } | null> {
+  const state = await cardStateOf(db, clientId);
+  return state && { client: state.client, owner: state.owner, open: cardFlows(deps, state.open) };
+}
+
+/**
+ * Records a client card shown in a chat (the newest one of that chat is the one kept current), in one
+ * statement: whatever client card the message showed before is forgotten.
+ */
 export async function recordClientCard(db: Db, card: { chatId: number; messageId: number; clientId: number }): Promise<void> {
-  await forgetCard(db, card);
-  await db.insert(outbox).values({
-    chatId: card.chatId,
-    flowId: null,
-    method: 'sendMessage',
-    payload: {},
-    cardKey: clientCardKey(card.clientId),
-    status: 'sent',
-    telegramMessageId: card.messageId,
-    sentAt: new Date(),
-  });
+  await db.execute(sql`
+    with forgotten as (${forgetting(card)})
+    insert into outbox (chat_id, method, payload, card_key, status, telegram_message_id, sent_at)
+    values (${card.chatId}::bigint, 'sendMessage', '{}'::jsonb, ${clientCardKey(card.clientId)}, 'sent', ${card.messageId}::int, now())`);
 }
 
 /** The message shows something else now (the menu replaced the card in place): it is no longer redrawn. */
 export async function forgetCard(db: Db, card: { chatId: number; messageId: number }): Promise<void> {
-  await db
-    .update(outbox)
-    .set({ cardKey: null })
-    .where(
-      and(eq(outbox.chatId, card.chatId), eq(outbox.telegramMessageId, card.messageId), like(outbox.cardKey, `${CLIENT_CARD_PREFIX}%`)),
-    );
+  await db.execute(forgetting(card));
+}
+
+function forgetting(card: { chatId: number; messageId: number }): SQL {
+  return sql`update outbox set card_key = null
+    where chat_id = ${card.chatId}::bigint and telegram_message_id = ${card.messageId}::int and card_key like ${`${CLIENT_CARD_PREFIX}%`}
+    returning 1`;
 }

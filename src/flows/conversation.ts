@@ -15,6 +15,7 @@ import { displayName, html } from '../ui/format.js';
 import { localeOf, t } from '../ui/i18n.js';
 import { CAPTION_MAX, TEXT_MAX, fitHtml, renderedLength } from '../ui/limits.js';
 import { talkButton } from '../ui/talk-button.js';
+import { emptyPlan } from './plans.js';
 import { OPEN_STATUSES } from './statuses.js';
 import { lockClient, personById, write, type PersonRow } from './store.js';
 import type { OutMessage, Outcome, Refusal } from './types.js';
@@ -275,10 +276,6 @@ async function localesOf(tx: Tx, ids: readonly number[], fallback: Locale): Prom
     .where(inArray(people.id, [...ids]));
   const byId = new Map(rows.map((r) => [r.id, r.languageCode]));
   return ids.map((id) => ({ id, locale: localeOf(byId.get(id), fallback) }));
-}
-
-function emptyPlan() {
-  return { flows: [], answerChanges: [], answers: [], events: [], outbox: [], messages: [], results: [] };
 }
 
 function refuse<T>(refusal: Refusal): Outcome<T> {

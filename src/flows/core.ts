@@ -71,7 +71,8 @@ export class FlowCore {
   readonly retentionDays: number | undefined;
   readonly ownership: OwnershipRules | undefined;
   private readonly onRecorded: ((updateId: number) => void) | undefined;
-  private readonly cardDeps: CardDeps;
+  /** What open client cards are drawn with. */
+  readonly cardDeps: CardDeps;
   private readonly machines = new Map<string, RequestMachine>();
 
   constructor(deps: FlowServiceDeps) {

@@ -3,7 +3,7 @@
  * operator who invited the client or sent them their first request. With `OPERATOR_VISIBILITY=own`, an
  * operator sees and acts on their own clients (and on clients nobody owns yet, to take them); admins see
  * everything. The flow service checks it next to the row lock of every command (`refuseForeignFlow`,
- * `claimOnStart`); menus use the same rules to show only what may be seen.
+ * `refuseForeignClient`); menus use the same rules to show only what may be seen.
  *
  * A client's open requests always belong to the client's owner: taking or handing a client over moves
  * them (`flows.operator_id`) in the same transaction, so their messages reach the new owner.
@@ -52,22 +52,17 @@ export async function refuseForeignFlow(rules: OwnershipRules | undefined, tx: T
 }
 
 /**
- * For a request being sent, under the client's row lock: a client nobody owns becomes the sender's (in
- * the same transaction); another operator's client is refused unless the rules allow it.
+ * For a request being sent, under the client's row lock: a client nobody owned has been claimed for the
+ * sender by the lock itself (`lockForStart`, same transaction); another operator's client is refused
+ * unless the rules allow it.
  */
-export async function claimOnStart(
+export async function refuseForeignClient(
   rules: OwnershipRules | undefined,
   tx: Tx,
   operatorId: number,
   client: PersonRow,
 ): Promise<Refusal | null> {
-  if (client.ownerId === null) {
-    await tx
-      .update(people)
-      .set({ operatorId })
-      .where(and(eq(people.id, client.id), isNull(people.operatorId)));
-    return null;
-  }
+  if (client.ownerId === null) return null;
   return (await mayAct(rules, tx, operatorId, { owner: client.ownerId })) ? null : { code: 'not_owner' };
 }
 
@@ -167,9 +162,12 @@ export class Ownership {
 
   /** Whether `actorId` may see (and act on) the client: theirs, nobody's yet, or everything is visible to them. */
   async maySeeClient(actorId: number, clientId: number): Promise<boolean> {
-    const owner = await this.ownerOf(clientId);
-    if (owner === undefined || owner === null) return true;
-    return mayAct(this.deps.rules, this.db, actorId, { owner });
+    return this.maySeeOwned(actorId, (await this.ownerOf(clientId)) ?? null);
+  }
+
+  /** {@link maySeeClient} for a client whose owner is known (null: nobody). */
+  async maySeeOwned(actorId: number, owner: number | null): Promise<boolean> {
+    return owner === null || mayAct(this.deps.rules, this.db, actorId, { owner });
   }
 
   /** Whether `actorId` may act on the request (see {@link refuseForeignFlow}); unknown requests are left to the command. */

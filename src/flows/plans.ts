@@ -14,7 +14,7 @@ import type { FlowSummary, InboundMessage, Refusal } from './types.js';
 export type MutablePlan = { [K in keyof WritePlan]: WritePlan[K] extends readonly (infer U)[] ? U[] : never };
 
 export function emptyPlan(): MutablePlan {
-  return { flows: [], answerChanges: [], answers: [], events: [], outbox: [], messages: [], results: [] };
+  return { newFlows: [], flows: [], answerChanges: [], answers: [], events: [], outbox: [], messages: [], results: [], cardsShown: [] };
 }
 
 export function refuse(refusal: Refusal): { ok: false; refusal: Refusal } {

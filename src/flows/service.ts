@@ -1,15 +1,16 @@
 import type { Answer } from '../../machines/steps.js';
 import type { RequestView } from '../../machines/view.js';
-import type { Tx } from '../db/client.js';
 import { clientBlocked, deliveryFailed } from './alerts.js';
 import { clientCommand, command, resend } from './commands.js';
 import { FlowCore, type ButtonRef, type FlowServiceDeps, type UpdateRef } from './core.js';
 import type { ErasureCounts, RetentionCounts } from './erasure.js';
 import { forget } from './forget.js';
 import { isoDate, reasonOf } from './plans.js';
-import { forgetCard, recordClientCard } from './cards.js';
+import { clientCardState, forgetCard, recordClientCard } from './cards.js';
 import * as queries from './queries.js';
-import { start } from './queue.js';
+import { start, type StartInput, type Started } from './queue.js';
+import type { PersonRow } from './store.js';
+import type { CardFlow } from '../ui/client-card.js';
 import { applyRetention, tick } from './timers.js';
 import type { Actor, AnswerRecord, AnswerResult, FlowEventRecord, FlowSummary, InboundMessage, Outcome } from './types.js';
 
@@ -34,12 +35,11 @@ export class FlowService {
 
   /**
    * Sends a request to a client: it starts at once, or queues behind the client's active one. `within`
-   * runs in the same transaction once the flow is inserted (the request API records its idempotency key
-   * there); whatever it throws undoes the start and reaches the caller.
+   * runs in the same transaction once the flow is written (the request API records its idempotency key
+   * there); whatever it throws undoes the start and reaches the caller. `card`: the client card it was
+   * sent from, redrawn and kept current; `message`: the press, logged with the start.
    */
-  start(
-    input: { operatorId: number; clientId: number; requestId: string; within?: (tx: Tx, flowId: number) => Promise<void> } & UpdateRef,
-  ): Promise<Outcome<{ flow: FlowSummary; queued: boolean; position: number }>> {
+  start(input: StartInput): Promise<Outcome<Started>> {
     return start(this.core, input);
   }
 
@@ -182,7 +182,11 @@ export class FlowService {
     return queries.activeFlows(this.core, limit);
   }
 
-  /** Every answer of a flow, oldest first, with its status (pending, accepted, rejected, superseded). */
+  /** What the client's card shows now: the client, their owner, their open requests (null: no such person). One statement. */
+  clientCard(clientId: number): Promise<{ client: PersonRow; owner: PersonRow | null; open: CardFlow[] } | null> {
+    return clientCardState(this.core.db, this.core.cardDeps, clientId);
+  }
+
   /** A client card shown in a staff chat: it is redrawn whenever one of the client's requests changes. */
   cardShown(card: { chatId: number; messageId: number; clientId: number }): Promise<void> {
     return recordClientCard(this.core.db, card);
@@ -193,6 +197,7 @@ export class FlowService {
     return forgetCard(this.core.db, card);
   }
 
+  /** Every answer of a flow, oldest first, with its status (pending, accepted, rejected, superseded). */
   answersOf(flowId: number): Promise<AnswerRecord[]> {
     return queries.answersOf(this.core, flowId);
   }

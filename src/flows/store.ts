@@ -3,9 +3,9 @@
  * handful of round trips: lock (with the update dedupe), then all writes in one statement.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Locale, RequestDefinition } from '../../machines/definition.js';
+import type { Locale, RequestDefinition, Text } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
-import { rowsOf, type Tx } from '../db/client.js';
+import { rowsOf, type Queryable, type Tx } from '../db/client.js';
 import { CLIENT_CARD_PREFIX, noteChange, noteNoCards, noteRecorded } from './changes.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
@@ -122,23 +122,186 @@ export async function personById(tx: Tx, id: number): Promise<PersonRow | null> 
   return row ? toPerson(row.person) : null;
 }
 
-export interface NewFlow {
-  readonly clientId: number;
-  readonly operatorId: number;
-  readonly definition: RequestDefinition;
-  readonly status: FlowStatus;
+/** Copies of one client's card kept current in each staff chat: the ones shown last. */
+export const OPEN_CARDS_KEPT = 3;
+
+/** A copy of a client's card open in a staff chat, with the language its reader reads it in. */
+export interface OpenCard {
+  readonly chatId: number;
+  readonly messageId: number;
+  readonly languageCode: string | null;
+  readonly locale: string | null;
 }
 
-export async function insertFlow(tx: Tx, flow: NewFlow): Promise<number> {
+/**
+ * An open flow as a client card shows it: its title (a small projection of the frozen definition), and
+ * the definition and snapshot only of an active one on a card that is drawn (for what it shows now).
+ */
+export interface CardFlowRow {
+  readonly id: number;
+  readonly version: number;
+  readonly status: FlowStatus;
+  /** As frozen (`definition -> 'title'`), null when the definition has none: read it through `readStoredTitle`. */
+  readonly title: Text | null;
+  readonly definition: RequestDefinition | null;
+  readonly snapshot: unknown;
+}
+
+/** What a client's cards are drawn from: the client, their owner, their open flows, and the cards open now. */
+export interface CardState {
+  readonly client: PersonRow;
+  readonly owner: PersonRow | null;
+  readonly open: readonly CardFlowRow[];
+  readonly cards: readonly OpenCard[];
+}
+
+/** The open copies of `client`'s card (json, null for none): the newest ones of each staff chat. */
+function shownCardsOf(client: SQL): SQL {
+  return sql`(
+    select json_agg(json_build_object('chat_id', s.chat_id, 'message_id', s.message_id, 'language_code', r.language_code, 'locale', r.locale))
+    from (
+      select o.chat_id, o.telegram_message_id as message_id, row_number() over (partition by o.chat_id order by o.id desc) as n
+      from outbox o
+      where o.card_key = ${CLIENT_CARD_PREFIX} || (${client})::text and o.method = 'sendMessage' and o.status = 'sent'
+        and o.telegram_message_id is not null) s
+    left join people r on r.id = s.chat_id
+    where s.n <= ${OPEN_CARDS_KEPT})`;
+}
+
+/** `client`'s open flows as cards show them (json, null for none); `drawn`: whether an active one's view is needed. */
+function cardFlowsOf(client: SQL, drawn: SQL): SQL {
+  const view = sql`f.status in (${ACTIVE}) and ${drawn}`;
+  return sql`(
+    select json_agg(json_build_object('id', f.id, 'version', f.version, 'status', f.status, 'title', f.definition -> 'title',
+      'definition', case when ${view} then f.definition end, 'snapshot', case when ${view} then f.snapshot end) order by f.id)
+    from flows f where f.client_id = ${client} and f.status in (${OPEN}))`;
+}
+
+/** One statement: the card states of those of `clientIds` whose card is open in a staff chat now. */
+export async function cardStates(tx: Tx, clientIds: readonly number[]): Promise<(CardState & { clientId: number })[]> {
   const result = await tx.execute(sql`
-    insert into flows (client_id, operator_id, request_id, definition, definition_hash, status)
-    values (${flow.clientId}::bigint, ${flow.operatorId}::bigint, ${flow.definition.id}, ${JSON.stringify(flow.definition)}::jsonb,
-            ${flow.definition.hash}, ${flow.status})
-    returning id`);
-  const id = rowsOf<{ id: number | string }>(result)[0]?.id;
-  if (id === undefined) throw new Error('flow insert returned no id');
-  noteChange(tx, flow.clientId);
-  return Number(id);
+    select k.client_id, s.cards, row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(sql`k.client_id`, sql`true`)} as open
+    from unnest(${`{${clientIds.join(',')}}`}::bigint[]) as k(client_id)
+    cross join lateral (select ${shownCardsOf(sql`k.client_id`)} as cards) s
+    join people p on p.id = k.client_id
+    left join people w on w.id = p.operator_id
+    where s.cards is not null`);
+  return rowsOf<{ client_id: number | string; cards: RawCard[]; client: RawPerson; owner: RawPerson | null; open: RawCardFlow[] | null }>(
+    result,
+  ).map((r) => ({
+    clientId: Number(r.client_id),
+    client: toPerson(r.client),
+    owner: r.owner ? toPerson(r.owner) : null,
+    open: (r.open ?? []).map(toCardFlow),
+    cards: r.cards.map(toCard),
+  }));
+}
+
+/** One statement: what `clientId`'s card shows now (null when there is no such person), read outside a command. */
+export async function cardStateOf(q: Queryable, clientId: number): Promise<Omit<CardState, 'cards'> | null> {
+  const client = sql`${clientId}::bigint`;
+  const result = await q.execute(sql`
+    select row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(client, sql`true`)} as open
+    from people p left join people w on w.id = p.operator_id
+    where p.id = ${client}`);
+  const row = rowsOf<{ client: RawPerson; owner: RawPerson | null; open: RawCardFlow[] | null }>(result)[0];
+  return row
+    ? { client: toPerson(row.client), owner: row.owner ? toPerson(row.owner) : null, open: (row.open ?? []).map(toCardFlow) }
+    : null;
+}
+
+/** What `start` works from: the client locked (as found, before the claim) and read again after it. */
+export interface StartLocked {
+  /** False when the update id was seen before: nothing must change. */
+  readonly fresh: boolean;
+  /** The client as the lock found them (their owner before the claim). */
+  readonly locked: PersonRow | null;
+  /** The client, their owner (after the claim), open flows and open cards, read under the lock. */
+  readonly state: CardState | null;
+  readonly operator: PersonRow | null;
+  /** The id the new flow gets (taken from the flows' sequence). */
+  readonly nextId: number;
+}
+
+/**
+ * For `start`, two statements pipelined in one round trip. The first records the update id, locks the
+ * client's person row and claims a client nobody owns for the operator (only when the start goes ahead:
+ * a fresh update, a client who started the bot and has not blocked it, `claim` for a known request type).
+ * The second, run once the lock is held and so seeing every commit before it, reads what the start
+ * decides by and redraws cards with: the client and their owner, their open flows (titles; an active
+ * one's definition only when a card is drawn), the open copies of their card, the operator, and the id
+ * of the new flow. One statement would read the flows as they were before it waited for the lock.
+ */
+export async function lockForStart(
+  tx: Tx,
+  input: { clientId: number; operatorId: number; updateId: number | null; claim: boolean; cardPressed: boolean },
+): Promise<StartLocked> {
+  const client = sql`${input.clientId}::bigint`;
+  const [locked, read] = await Promise.all([
+    tx.execute(sql`
+      with dedupe as (${dedupe(input.updateId)}),
+      c as (select * from people where id = ${client} for update),
+      claim as (
+        update people p set operator_id = ${input.operatorId}::bigint from c
+        where p.id = c.id and c.operator_id is null and c.started_at is not null and c.blocked_at is null
+          and ${input.claim}::boolean and exists (select 1 from dedupe)
+        returning p.id)
+      select (select count(*)::int from dedupe) as fresh, (select row_to_json(c) from c) as client`),
+    tx.execute(sql`
+      select row_to_json(p) as client, row_to_json(w) as owner, row_to_json(o) as operator, s.cards,
+        ${cardFlowsOf(client, sql`(${input.cardPressed}::boolean or s.cards is not null)`)} as open,
+        nextval(pg_get_serial_sequence('flows', 'id')) as next_id
+      from (select ${shownCardsOf(client)} as cards) s
+      left join people p on p.id = ${client}
+      left join people w on w.id = p.operator_id
+      left join people o on o.id = ${input.operatorId}::bigint`),
+  ]);
+  const lock = rowsOf<{ fresh: number; client: RawPerson | null }>(locked)[0];
+  const row = rowsOf<{
+    client: RawPerson | null;
+    owner: RawPerson | null;
+    operator: RawPerson | null;
+    cards: RawCard[] | null;
+    open: RawCardFlow[] | null;
+    next_id: number | string;
+  }>(read)[0];
+  const fresh = (lock?.fresh ?? 0) > 0;
+  if (fresh && input.updateId !== null) noteRecorded(tx, input.updateId);
+  return {
+    fresh,
+    locked: lock?.client ? toPerson(lock.client) : null,
+    state: row?.client
+      ? {
+          client: toPerson(row.client),
+          owner: row.owner ? toPerson(row.owner) : null,
+          open: (row.open ?? []).map(toCardFlow),
+          cards: (row.cards ?? []).map(toCard),
+        }
+      : null,
+    operator: row?.operator ? toPerson(row.operator) : null,
+    nextId: Number(row?.next_id),
+  };
+}
+
+/** A flow written by `start` in its final first state (queued, or started), with the id it took beforehand. */
+export interface NewFlow {
+  readonly id: number;
+  readonly clientId: number;
+  readonly operatorId: number;
+  /** As stored: `storedDefinition()`. */
+  readonly definition: RequestDefinition;
+  readonly snapshot: unknown;
+  readonly status: FlowStatus;
+  readonly version: number;
+  readonly remindAt: Date | null;
+  readonly expireAt: Date | null;
+}
+
+/** A client card now shown in a staff chat, recorded so that it is kept current (see `cards.ts`). */
+export interface ShownCard {
+  readonly chatId: number;
+  readonly messageId: number;
+  readonly clientId: number;
 }
 
 export interface FlowUpdate {
@@ -198,6 +361,7 @@ export interface NewResultDelivery {
 }
 
 export interface WritePlan {
+  readonly newFlows: readonly NewFlow[];
   readonly flows: readonly FlowUpdate[];
   readonly answerChanges: readonly AnswerStatusChange[];
   readonly answers: readonly NewAnswer[];
@@ -205,6 +369,7 @@ export interface WritePlan {
   readonly outbox: readonly (OutMessage & { readonly flowId: number | null })[];
   readonly messages: readonly NewLogMessage[];
   readonly results: readonly NewResultDelivery[];
+  readonly cardsShown: readonly ShownCard[];
 }
 
 export class StaleWriteError extends Error {
@@ -213,8 +378,24 @@ export class StaleWriteError extends Error {
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 
-/** Every write of a command in one statement. Throws {@link StaleWriteError} if a flow's version moved. */
+/**
+ * Every write of a command in one statement. Throws {@link StaleWriteError} if a flow's version moved.
+ * Flows inserted (`newFlows`) are not noted for the redraw of open cards: `start` draws them itself.
+ */
 export async function write(tx: Tx, plan: WritePlan): Promise<void> {
+  const newFlows = plan.newFlows.map((f) => ({
+    id: f.id,
+    client_id: f.clientId,
+    operator_id: f.operatorId,
+    request_id: f.definition.id,
+    definition: f.definition,
+    definition_hash: f.definition.hash,
+    snapshot: f.snapshot,
+    status: f.status,
+    version: f.version,
+    remind_at: f.remindAt?.toISOString() ?? null,
+    expire_at: f.expireAt?.toISOString() ?? null,
+  }));
   const flows = plan.flows.map((f) => ({
     id: f.id,
     version: f.version,
@@ -261,8 +442,19 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
     flow_id: m.flowId,
   }));
   const results = plan.results.map((r) => ({ flow_id: r.flowId, body: r.body }));
+  const cardsShown = plan.cardsShown.map((c) => ({
+    chat_id: c.chatId,
+    message_id: c.messageId,
+    card_key: `${CLIENT_CARD_PREFIX}${c.clientId}`,
+  }));
   const result = await tx.execute(sql`
     with
+    fi as (
+      insert into flows (id, client_id, operator_id, request_id, definition, definition_hash, snapshot, status, version, remind_at, expire_at)
+      select id, client_id, operator_id, request_id, definition, definition_hash, snapshot, status, version, remind_at, expire_at
+      from jsonb_to_recordset(${json(newFlows)}) as x(id bigint, client_id bigint, operator_id bigint, request_id text, definition jsonb,
+        definition_hash text, snapshot jsonb, status text, version int, remind_at timestamptz, expire_at timestamptz)
+      returning 1),
     fu as (
       update flows set snapshot = x.snapshot, status = x.status, version = flows.version + 1, updated_at = now(),
         remind_at = x.remind_at, expire_at = x.expire_at, finished_at = case when x.finished then now() else null end
@@ -299,6 +491,17 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
     rd as (
       insert into result_deliveries (flow_id, body)
       select flow_id, body from jsonb_to_recordset(${json(results)}) as x(flow_id bigint, body jsonb)
+      returning 1),
+    cf as (
+      update outbox set card_key = null
+      from jsonb_to_recordset(${json(cardsShown)}) as x(chat_id bigint, message_id int, card_key text)
+      where outbox.card_key = x.card_key and outbox.chat_id = x.chat_id and outbox.telegram_message_id = x.message_id
+        and outbox.method = 'sendMessage'
+      returning 1),
+    cr as (
+      insert into outbox (chat_id, method, payload, card_key, status, telegram_message_id, sent_at)
+      select chat_id, 'sendMessage', '{}'::jsonb, card_key, 'sent', message_id, now()
+      from jsonb_to_recordset(${json(cardsShown)}) as x(chat_id bigint, message_id int, card_key text)
       returning 1)
     select (select count(*)::int from fu) as flows, (select json_agg(client_id) from fu) as clients`);
   const row = rowsOf<{ flows: number; clients: (number | string)[] | null }>(result)[0];
@@ -322,6 +525,22 @@ interface RawFlow {
   expire_at: string | null;
   created_at: string;
   updated_at: string;
+}
+
+interface RawCard {
+  chat_id: number | string;
+  message_id: number;
+  language_code: string | null;
+  locale: string | null;
+}
+
+interface RawCardFlow {
+  id: number | string;
+  version: number;
+  status: FlowStatus;
+  title: Text | null;
+  definition: RequestDefinition | null;
+  snapshot: unknown;
 }
 
 interface RawPerson {
@@ -353,6 +572,14 @@ function toFlow(raw: RawFlow): FlowRow {
     createdAt: new Date(raw.created_at),
     updatedAt: new Date(raw.updated_at),
   };
+}
+
+function toCard(raw: RawCard): OpenCard {
+  return { chatId: Number(raw.chat_id), messageId: raw.message_id, languageCode: raw.language_code, locale: raw.locale };
+}
+
+function toCardFlow(raw: RawCardFlow): CardFlowRow {
+  return { ...raw, id: Number(raw.id) };
 }
 
 function toPerson(raw: RawPerson): PersonRow {

@@ -159,14 +159,6 @@ export class Directory {
     return rowsOf(result).length > 0;
   }
 
-  /** The client's operator, set once (by an invite or the first request). */
-  async bindClient(clientId: number, operatorId: number): Promise<void> {
-    await this.db
-      .update(people)
-      .set({ operatorId })
-      .where(and(eq(people.id, clientId), isNull(people.operatorId)));
-  }
-
   /** Clients, newest activity first, with the status of their active request. */
   async clients(options: {
     page: number;

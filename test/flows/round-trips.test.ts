@@ -1,12 +1,14 @@
+import { and, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProxy, type RoundTripProxy } from '../../bench/proxy.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
+import { messages, outbox } from '../../src/db/schema.js';
 import type { FlowService } from '../../src/flows/service.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { addClient, addOperator, newService, OPERATOR, text, updateId } from '../helpers/flows.js';
 
 /**
- * What one client command costs on PostgreSQL: the statements it sends (BEGIN and COMMIT included)
+ * What one command costs on PostgreSQL: the statements it sends (BEGIN and COMMIT included)
  * and the network round trips they take, counted by a TCP proxy. The hot path is four statements:
  * BEGIN, the lock (with the update dedupe in the same statement), the one write statement, COMMIT.
  *
@@ -92,6 +94,46 @@ describe.runIf(ENGINES.includes('postgres'))('round trips per client command on 
     const cost = await count(() => flows.answer({ clientId: client, answer: text('15.06.1990'), updateId: updateId() }));
     expect(cost.result.ok && cost.result.value.status).toBe('confirming');
     expectHotPath(cost);
+  });
+
+  it('a request sent from an open client card: 5 statements in 4 round trips, the card redrawn and the press logged', async () => {
+    const { flows } = await setup();
+    const db = counted?.db;
+    if (!db) throw new Error('no database');
+    // `setup` started a request already: every statement of a start is prepared on the connection.
+    const client = await addClient(db, 44);
+    const card = { chatId: OPERATOR, messageId: 77 };
+    await flows.cardShown({ ...card, clientId: client });
+    const press = {
+      chatId: OPERATOR,
+      kind: 'callback' as const,
+      text: 'sd:44:1',
+      fileId: null,
+      fileUniqueId: null,
+      telegramMessageId: null,
+    };
+    const cost = await count(() =>
+      flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'personal_data', updateId: updateId(), card, message: press }),
+    );
+    expect(cost.result.ok && [cost.result.value.queued, cost.result.value.client.firstName]).toEqual([false, 'Client 44']);
+    const { sent, trips } = cost;
+    // BEGIN; the lock (update dedupe, person row lock, claim) and the read (open flows, cards, operator, the
+    // new id) pipelined in one round trip; the one write (flow, audit, outbox with the card's edit, the log); COMMIT.
+    expect(sent, sent.join('\n')).toHaveLength(5);
+    expect(sent[0]).toMatch(/^begin\b/i);
+    expect(sent[1]).toMatch(/insert into inbox .* for update/i);
+    expect(sent[2]).toMatch(/nextval/i);
+    expect(sent[2], 'only titles, and definitions of active flows on drawn cards').not.toMatch(/row_to_json\(f\)/i);
+    expect(sent[3]).toMatch(/insert into flows/i);
+    expect(sent.at(-1)).toMatch(/^commit\b/i);
+    expect(trips, sent.join('\n')).toBeLessThanOrEqual(4);
+    const edits = await db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.chatId, OPERATOR), eq(outbox.method, 'editMessageText')));
+    expect(edits.map((e) => [e.cardKey, (e.payload as { message_id?: number }).message_id])).toEqual([[`client:${client}`, 77]]);
+    const logged = await db.select().from(messages).where(eq(messages.text, 'sd:44:1'));
+    expect(logged.map((m) => [m.chatId, m.direction, m.kind])).toEqual([[OPERATOR, 'in', 'callback']]);
   });
 
   it('a message the flow cannot take now (logged, refused): 4 statements', async () => {

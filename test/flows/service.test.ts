@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCatalogue, type Catalogue } from '../../src/config/catalogue.js';
 import { rowsOf } from '../../src/db/client.js';
-import { answers, flowEvents, flows as flowsTable, messages, outbox, inbox } from '../../src/db/schema.js';
+import { answers, flowEvents, flows as flowsTable, messages, outbox, inbox, people } from '../../src/db/schema.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { driveOneStep } from '../helpers/drive.js';
 import {
@@ -154,6 +154,26 @@ describe.each(ENGINES)('flow service on %s', (engine) => {
     expect((await outboxTexts(db, OPERATOR)).at(-1)).toMatch(/“Selfie with document” was sent to Client 9/);
     expect(await driveToEnd(flows, client)).toBe('completed');
     expect(await flows.activeFlow(client)).toBeNull();
+  });
+
+  it('sends ten requests to one client at once: one starts, the others queue at positions 1 to 9 in the order they came', async () => {
+    const { db, flows } = await setup();
+    const client = await addClient(db, 16);
+    // Each start reads the open flows after it holds the client's lock, so none decides on what it saw before waiting.
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        flows.start({ operatorId: OPERATOR, clientId: client, requestId: 'passport_photo', updateId: updateId() }),
+      ),
+    );
+    const started = results.flatMap((r) => (r.ok ? [r.value] : []));
+    expect(started).toHaveLength(10);
+    expect(started.filter((s) => !s.queued)).toHaveLength(1);
+    const queued = started.filter((s) => s.queued).sort((a, b) => a.flow.id - b.flow.id);
+    expect(queued.map((s) => s.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const rows = await db.select().from(flowsTable).where(eq(flowsTable.clientId, client));
+    expect(rows.filter((r) => r.status === 'collecting').map((r) => r.id)).toEqual(started.filter((s) => !s.queued).map((s) => s.flow.id));
+    // The client was claimed for the operator with the first of them.
+    expect((await db.select().from(people).where(eq(people.id, client)))[0]?.operatorId).toBe(OPERATOR);
   });
 
   it('keeps queue order when a queue has nothing active: the oldest queued starts, the new one waits', async () => {

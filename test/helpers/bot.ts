@@ -58,6 +58,8 @@ export interface HarnessOptions {
   readonly cataloguePath?: string;
   /** The app's logger (quiet by default; see {@link appOptions}). */
   readonly logger?: Logger;
+  /** Told every statement the app sends to its database (see `openTestDatabase`). */
+  readonly onStatement?: (query: string, connection?: number) => void;
   /** More of the app's options: the result webhook, the request API, retention. */
   readonly app?: Partial<
     Pick<
@@ -73,7 +75,7 @@ const TEST_RATE_LIMITS: Partial<RateLimits> = { globalPerSecond: 1_000, perChatB
 export async function startHarness(engine: Engine, options: HarnessOptions = {}): Promise<Harness> {
   const emu = await startEmulator();
   const { token } = emu.createBot({ username: 'orb_test_bot', firstName: 'Requests' });
-  const db = await openTestDatabase(engine);
+  const db = await openTestDatabase(engine, options.onStatement ? { onStatement: options.onStatement } : {});
   const admin = emu.createUser({ firstName: 'Alex', lastName: 'Admin', username: 'alex_admin', languageCode: 'en' });
   const operators = Array.from({ length: options.operators ?? 1 }, (_, i) =>
     emu.createUser({ firstName: ['Olga', 'Oleg', 'Olivia'][i] ?? `Operator${i}`, lastName: 'Operator', languageCode: 'en' }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
 import { inject } from 'vitest';
+import { watchPgliteStatements } from '../../bench/engines.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { PGLITE_TEMPLATE_FILE } from './db-config.js';
 
@@ -24,9 +25,18 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+  readonly poolSize?: number;
+  /**
+   * Told every statement the app sends: PostgreSQL the pool's, with the connection's number (as it is
+   * sent, which may be later than asked for); PGlite its one connection's, with BEGIN and COMMIT, as asked for.
+   */
+  readonly onStatement?: (query: string, connection?: number) => void;
+}
+
 /** A fresh, migrated, isolated database of the given engine. */
-export async function openTestDatabase(engine: Engine, options: { poolSize?: number } = {}): Promise<TestDatabase> {
-  return engine === 'pglite' ? openPgliteTest() : openPostgresTest(options.poolSize ?? 10);
+export async function openTestDatabase(engine: Engine, options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  return engine === 'pglite' ? openPgliteTest(options.onStatement) : openPostgresTest(options.poolSize ?? 10, options.onStatement);
 }
 
 /**
@@ -80,16 +90,20 @@ function connection(open: (previous: Database | undefined) => Promise<Database>,
   };
 }
 
-async function openPgliteTest(): Promise<TestDatabase> {
+async function openPgliteTest(onStatement?: (query: string, connection?: number) => void): Promise<TestDatabase> {
   pgliteTemplate ??= readFile(PGLITE_TEMPLATE_FILE).then((bytes) => new Blob([bytes]));
   const template = await pgliteTemplate;
+  const watched = (database: Database): Database => {
+    if (onStatement) watchPgliteStatements(database, (query) => onStatement(query));
+    return database;
+  };
   const handle = connection(
     async (previous) => {
-      if (!previous) return openDatabase({ pgliteTemplate: template });
+      if (!previous) return watched(await openDatabase({ pgliteTemplate: template }));
       const client = (previous.db as unknown as { $client: { dumpDataDir(c: 'none'): Promise<Blob> } }).$client;
       const data = await client.dumpDataDir('none');
       await handle.closeCurrent();
-      return openDatabase({ pgliteTemplate: data });
+      return watched(await openDatabase({ pgliteTemplate: data }));
     },
     async () => {},
   );
@@ -102,7 +116,7 @@ async function openPgliteTest(): Promise<TestDatabase> {
   };
 }
 
-async function openPostgresTest(poolSize: number): Promise<TestDatabase> {
+async function openPostgresTest(poolSize: number, onStatement?: (query: string, connection?: number) => void): Promise<TestDatabase> {
   const config = inject('postgresTemplate');
   if (!config) throw new Error('PostgreSQL tests need TEST_DATABASE_URL');
   const name = newDatabaseName('t');
@@ -112,7 +126,11 @@ async function openPostgresTest(poolSize: number): Promise<TestDatabase> {
   const handle = connection(
     async (previous) => {
       if (previous) await handle.closeCurrent();
-      return openDatabase({ databaseUrl: url.toString(), poolSize });
+      return openDatabase({
+        databaseUrl: url.toString(),
+        poolSize,
+        ...(onStatement ? { debug: (connection: number, query: string) => onStatement(query, connection) } : {}),
+      });
     },
     async () => {
       try {

@@ -8,10 +8,12 @@ import { parse } from '../../ui/callback-data.js';
 import { EXCERPT_MAX, TEXT_MAX, VALUE_MAX, clip, excerptWords, fitHtml, renderedLength } from '../../ui/limits.js';
 import { genderOf } from '../../ui/grammar.js';
 import { isStaff, type BotContext } from '../context.js';
+import { pressLogged } from '../middleware.js';
 import { button, rows } from '../keyboards.js';
 import { badge, show, showClient, textIn } from '../cards.js';
 import { refusalText } from '../refusals.js';
 import { showDashboard, showWaiting } from './dashboard.js';
+import { logForeignPress } from './ownership.js';
 import { conversationLines } from './conversation.js';
 
 const PAGE_SIZE = 8;
@@ -138,31 +140,51 @@ function ownerTag(ctx: BotContext, owners: Map<number, PersonName> | null, owner
   return person ? ` · ${ctx.t('ownerTag', { owner: displayName(person) })}` : '';
 }
 
+/**
+ * A request sent from a client card: one FlowService command, which also logs the press and redraws the
+ * card (through the outbox, in order with the chat's other messages), so nothing is read here afterwards.
+ * Ownership is checked by the command under the client's row lock (the buttons' guard leaves this press
+ * to it).
+ */
 async function sendRequest(ctx: BotContext, clientId: number, ref: number): Promise<void> {
-  if (!ctx.from) return;
+  if (!ctx.from || !ctx.callbackQuery || !('data' in ctx.callbackQuery)) return;
   const request = requestByRef(ctx.deps.catalogue(), ref);
   if (!request) {
+    // Nothing is sent, so no command checks the owner: the guard's check, here.
+    if (!(await ctx.deps.ownership.maySeeClient(ctx.from.id, clientId))) {
+      logForeignPress(ctx);
+      await ctx.answerCbQuery(ctx.t('refusal_not_owner'), { show_alert: true });
+      return;
+    }
     // A button from before a catalogue reload whose request type is gone: say so and show the card anew.
     await ctx.answerCbQuery(ctx.t('requestTypeChanged'), { show_alert: true }).catch(() => {});
     await showClient(ctx, clientId, true);
     return;
   }
-  const result = await ctx.deps.flows.start({ operatorId: ctx.from.id, clientId, requestId: request.id, updateId: ctx.update.update_id });
+  const card = ctx.callbackQuery.message;
+  const chatId = ctx.chat?.id ?? ctx.from.id;
+  const result = await ctx.deps.flows.start({
+    operatorId: ctx.from.id,
+    clientId,
+    requestId: request.id,
+    updateId: ctx.update.update_id,
+    ...(card ? { card: { chatId, messageId: card.message_id } } : {}),
+    message: pressLogged(chatId, ctx.callbackQuery.data),
+  });
   if (!result.ok) {
+    if (result.refusal.code === 'not_owner') logForeignPress(ctx);
     await ctx.answerCbQuery(refusalText(ctx, result.refusal), { show_alert: result.refusal.code !== 'duplicate_update' });
     return;
   }
-  await ctx.deps.directory.bindClient(clientId, ctx.from.id);
+  ctx.logged = true;
   ctx.deps.sender.kick();
-  const person = await ctx.deps.directory.get(clientId);
-  const name = person ? displayName(person) : String(clientId);
+  const name = displayName(result.value.client);
   const title = textIn(ctx, request.title);
   await ctx.answerCbQuery(
     result.value.queued
       ? ctx.t('requestQueuedShort', { title, client: name, position: result.value.position })
       : ctx.t('requestSent', { title, client: name, gender: genderOf(request, ctx.locale) }),
   );
-  await showClient(ctx, clientId, true);
 }
 
 /** Requests the history looks back over, newest first. */

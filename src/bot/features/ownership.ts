@@ -17,7 +17,9 @@ export function guardOwnership(): MiddlewareFn<BotContext> {
     const { ownership } = ctx.deps;
     const data = parse(ctx.callbackQuery.data);
     // Take is for a client nobody owns, and decides that itself (atomically): a lost race is not a forgery.
-    if (!data || ownership.visibility === 'all' || data.kind === 'take') return next();
+    // Send is one flow command, which checks ownership under the client's row lock (refused: `not_owner`,
+    // logged the same way by the menu): a read here first would only repeat it.
+    if (!data || ownership.visibility === 'all' || data.kind === 'take' || data.kind === 'send') return next();
     const allowed =
       'flow' in data
         ? await ownership.mayActOnFlow(ctx.from.id, data.flow)
@@ -25,9 +27,15 @@ export function guardOwnership(): MiddlewareFn<BotContext> {
           ? await ownership.maySeeClient(ctx.from.id, data.client)
           : true;
     if (allowed) return next();
-    ctx.deps.logger.warn({ security: true, userId: ctx.from.id, data: ctx.callbackQuery.data }, 'another operator’s button pressed');
+    logForeignPress(ctx);
     await ctx.answerCbQuery(ctx.t('refusal_not_owner'), { show_alert: true });
   };
+}
+
+/** An operator pressed a button for another operator's client or request: a security event (ids and data only). */
+export function logForeignPress(ctx: BotContext): void {
+  const data = ctx.callbackQuery && 'data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined;
+  ctx.deps.logger.warn({ security: true, userId: ctx.from?.id, data }, 'another operator’s button pressed');
 }
 
 /** The dashboard's lists, Take (a client nobody owns) and Hand over (to another operator). */
