@@ -95,8 +95,11 @@ export class RateLimiter {
   private fits(chatId: number, at: number): boolean {
     const interval = 1_000 / this.limits.globalPerSecond;
     if (this.reserved.some((other) => Math.abs(other - at) < interval)) return false;
-    const times = [...(this.chats.get(chatId) ?? []), at].sort((a, b) => a - b);
+    const mine = this.chats.get(chatId) ?? [];
     for (const window of chatId < 0 ? [this.chatWindow, this.groupWindow] : [this.chatWindow]) {
+      // Fewer messages than the window holds cannot fill it (and loose limits keep long lists cheap).
+      if (mine.length < window.size) continue;
+      const times = [...mine.slice(-2 * window.size), at].sort((a, b) => a - b);
       for (let i = window.size; i < times.length; i++) if ((times[i] ?? 0) - (times[i - window.size] ?? 0) < window.ms) return false;
     }
     return true;

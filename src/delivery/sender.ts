@@ -48,6 +48,13 @@ export class OutboxSender {
   /** Passes run after every command: leadership is asked by the timer's pass and `flush`, not on each kick. */
   private readonly leadership: Leadership;
   private askLeadership = false;
+  /**
+   * The highest row id a pass has queued. A pass after a command reads only newer rows: re-reading a long
+   * backlog (a busy staff chat) on every command would cost more than sending it. The timer's pass and
+   * `flush` read everything due, so a row committed after a newer one, or due for a retry, is never missed.
+   */
+  private seenUpTo = 0;
+  private fullPass = true;
 
   constructor(private readonly deps: SenderDeps) {
     this.lanes = new Lanes((row) => this.sendRow(row), deps.concurrency ?? SENDER_CONCURRENCY);
@@ -60,6 +67,7 @@ export class OutboxSender {
    */
   async flush(chatIds?: Iterable<number>): Promise<void> {
     this.askLeadership = true;
+    this.fullPass = true;
     await this.passes.run();
     await this.lanes.idle(chatIds);
   }
@@ -69,6 +77,7 @@ export class OutboxSender {
     if (this.timer) return;
     this.timer = setInterval(() => {
       this.askLeadership = true;
+      this.fullPass = true;
       this.kick();
     }, intervalMs);
     this.timer.unref();
@@ -89,7 +98,9 @@ export class OutboxSender {
 
   private async pass(): Promise<void> {
     const fresh = this.askLeadership;
+    const full = this.fullPass;
     this.askLeadership = false;
+    this.fullPass = false;
     if (!(await this.leadership.check(fresh))) return;
     // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
     const waiting = alias(outbox, 'waiting');
@@ -100,6 +111,7 @@ export class OutboxSender {
         and(
           eq(outbox.status, 'pending'),
           lte(outbox.nextAttemptAt, sql`now()`),
+          full ? undefined : gt(outbox.id, this.seenUpTo),
           notExists(
             this.deps.db
               .select({ id: waiting.id })
@@ -119,7 +131,10 @@ export class OutboxSender {
       .limit(500);
     this.lanes.prune(60_000);
     // Rows queued, being sent or sent already (a pass that read them before) are not queued again.
-    for (const row of rows) this.lanes.add(row);
+    for (const row of rows) {
+      this.lanes.add(row);
+      this.seenUpTo = Math.max(this.seenUpTo, row.id);
+    }
   }
 
   private async sendRow(row: Row): Promise<'done' | 'wait'> {
