@@ -15,10 +15,17 @@ interface Lane<T extends LaneItem> {
   /** Ids queued or running. */
   readonly ids: Set<number>;
   running: Promise<void> | null;
-  /** The highest id this lane finished: an older one offered again (a pass read it before) is refused. */
-  finished: number;
+  /**
+   * The ids this lane finished (the latest {@link REMEMBERED}), refused when a pass that read them before
+   * offers them again. Ids, not the highest one: on PostgreSQL rows commit out of id order, and a row that
+   * commits after a later one of its chat was sent must still go.
+   */
+  readonly finished: Set<number>;
   idleSince: number;
 }
+
+/** Finished ids a lane remembers: a pass offers at most a few hundred rows, long done after this many more. */
+const REMEMBERED = 1_000;
 
 /**
  * One lane per chat: each chat's items run one after another in `id` order, up to `concurrency` chats at
@@ -43,10 +50,10 @@ export class Lanes<T extends LaneItem> {
     if (this.closing) return false;
     let lane = this.lanes.get(item.chatId);
     if (!lane) {
-      lane = { queue: [], ids: new Set(), running: null, finished: 0, idleSince: this.now() };
+      lane = { queue: [], ids: new Set(), running: null, finished: new Set(), idleSince: this.now() };
       this.lanes.set(item.chatId, lane);
     }
-    if (lane.ids.has(item.id) || item.id <= lane.finished) return false;
+    if (lane.ids.has(item.id) || lane.finished.has(item.id)) return false;
     const at = lane.queue.findIndex((queued) => queued.id > item.id);
     if (at === -1) lane.queue.push(item);
     else lane.queue.splice(at, 0, item);
@@ -84,7 +91,7 @@ export class Lanes<T extends LaneItem> {
   reopen(chatIds?: Iterable<number>): void {
     for (const id of chatIds ?? [...this.lanes.keys()]) {
       const lane = this.lanes.get(id);
-      if (lane) lane.finished = 0;
+      lane?.finished.clear();
     }
   }
 
@@ -100,10 +107,13 @@ export class Lanes<T extends LaneItem> {
 
   private async run(lane: Lane<T>): Promise<void> {
     try {
-      for (let item = lane.queue[0]; item; item = lane.queue[0]) {
+      // An item leaves the queue as it starts (its id stays in `ids` until it is done): one added meanwhile,
+      // even with a smaller id (a row committed later), queues behind it and never takes its place.
+      for (let item = lane.queue.shift(); item; item = lane.queue.shift()) {
         await this.slot();
         if (this.closing) {
           this.release();
+          lane.ids.delete(item.id);
           for (const queued of lane.queue) lane.ids.delete(queued.id);
           lane.queue.length = 0;
           break;
@@ -116,7 +126,6 @@ export class Lanes<T extends LaneItem> {
         } finally {
           this.release();
         }
-        lane.queue.shift();
         lane.ids.delete(item.id);
         if (outcome === 'wait') {
           // Later items of the chat must not overtake this one: they wait for the pass that retries it.
@@ -124,7 +133,11 @@ export class Lanes<T extends LaneItem> {
           lane.queue.length = 0;
           break;
         }
-        lane.finished = Math.max(lane.finished, item.id);
+        lane.finished.add(item.id);
+        for (const oldest of lane.finished) {
+          if (lane.finished.size <= REMEMBERED) break;
+          lane.finished.delete(oldest);
+        }
       }
     } finally {
       lane.idleSince = this.now();

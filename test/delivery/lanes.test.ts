@@ -74,6 +74,41 @@ describe('Lanes', () => {
     expect(c.started).toEqual([1, 2, 1]);
   });
 
+  it('runs an item that turns up after a later one of its chat finished (rows commit out of id order on PostgreSQL)', async () => {
+    const c = controlled();
+    const lanes = new Lanes(c.apply, 4);
+    lanes.add(item(1, 2));
+    await c.startedCount(1);
+    c.finish(2);
+    await lanes.idle();
+    // Row 1 was written first but committed after row 2 was sent: the next pass finds it.
+    expect(lanes.add(item(1, 1))).toBe(true);
+    await c.startedCount(2);
+    c.finish(1);
+    await lanes.idle();
+    expect(c.started).toEqual([2, 1]);
+    expect(lanes.add(item(1, 1))).toBe(false);
+    expect(lanes.add(item(1, 2))).toBe(false);
+  });
+
+  it('queues an item with a smaller id that turns up while one of its chat runs behind it: each runs once', async () => {
+    const c = controlled();
+    const lanes = new Lanes(c.apply, 4);
+    lanes.add(item(1, 5));
+    lanes.add(item(1, 6));
+    await c.startedCount(1);
+    expect(lanes.add(item(1, 4))).toBe(true);
+    c.finish(5);
+    await c.startedCount(2);
+    expect(c.started).toEqual([5, 4]);
+    c.finish(4);
+    await c.startedCount(3);
+    c.finish(6);
+    await lanes.idle();
+    expect(c.started).toEqual([5, 4, 6]);
+    expect(lanes.holdsEarlier(1, 100)).toBe(false);
+  });
+
   it("gives up a chat's later updates when one must wait for its retry, and keeps other chats going", async () => {
     const c = controlled();
     const lanes = new Lanes(c.apply, 4);
