@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/helpers/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -16,5 +17,7 @@ export default defineConfig({
     // The global setup's teardown drops the run's PostgreSQL databases (10 s by default).
     teardownTimeout: 60_000,
     globalSetup: ['test/helpers/global-setup.ts'],
+    // The longest files start first, with or without vitest's cache of durations.
+    sequence: { sequencer: LongestFirst },
   },
 });
