@@ -5,10 +5,10 @@ import { promisify } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import postgres from 'postgres';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
-import { PGLITE_TEMPLATE_FILE } from './db-config.js';
+import { KEPT_DATABASE_KIND, PGLITE_TEMPLATE_FILE } from './db-config.js';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -17,9 +17,6 @@ export const ENGINES: readonly Engine[] = inject('postgresTemplate') ? ['pglite'
 
 const run = promisify(execFile);
 let pgliteTemplate: Promise<Blob> | undefined;
-
-// Imported by a test file as it is collected: once the file is done, what its tests kept goes.
-afterAll(() => releaseIdleDatabases());
 
 export interface TestDatabase {
   readonly engine: Engine;
@@ -37,18 +34,18 @@ export interface TestDatabase {
  * A fresh, migrated, isolated database of the given engine.
  *
  * Opening one is the dearest part of many tests (a PGlite instance from the template dump, a PostgreSQL
- * database created from the template), so a test file keeps what its tests closed and hands it to the next
- * test emptied: every table of the app truncated, identities restarted, the session reset — the state of the
- * template, which has no rows. What a closed test still holds cannot reach the next one: a PGlite handle
- * refuses every call once closed, and a PostgreSQL database gets a new name for each test (connections
- * to the old name fail, as they did when it was dropped). What is kept is closed and dropped when the
- * file is done.
+ * database created from the template), so a test worker keeps what its tests closed and hands it to its
+ * next test emptied: every table of the app truncated, identities restarted, the session reset — the state
+ * of the template, which has no rows. What a closed test still holds cannot reach the next one: a PGlite
+ * handle refuses every call once closed, and a PostgreSQL database gets a new name for each test
+ * (connections to the old name fail, as they did when it was dropped). The PGlite instance goes with the
+ * worker's process; the run's teardown drops the PostgreSQL database kept last.
  */
 export async function openTestDatabase(engine: Engine, options: { poolSize?: number } = {}): Promise<TestDatabase> {
   return engine === 'pglite' ? openPgliteTest() : openPostgresTest(options.poolSize ?? 10);
 }
 
-/** The run's migrated PGlite data directory, dumped (read once per file). */
+/** The run's migrated PGlite data directory, dumped (read once per worker). */
 export function pgliteTemplateDump(): Promise<Blob> {
   pgliteTemplate ??= readFile(PGLITE_TEMPLATE_FILE).then((bytes) => new Blob([bytes]));
   return pgliteTemplate;
@@ -124,9 +121,9 @@ end $$`;
 /** A reset that takes longer than this means a transaction that never ended: the instance is abandoned. */
 const RESET_TIMEOUT_MS = 30_000;
 
-/** PGlite instances the file's tests have closed, emptied, waiting for the next test. */
+/** PGlite instances the worker's tests have closed, emptied, waiting for the next test. */
 const idlePglite: Database[] = [];
-/** PostgreSQL databases (names) the file's tests have closed, emptied, with nobody connected. */
+/** PostgreSQL databases (names) the worker's tests have closed, emptied, with nobody connected. */
 const idlePostgres: string[] = [];
 
 function pgliteClient(database: Database): PGlite {
@@ -264,7 +261,7 @@ function databaseUrl(serverUrl: string, name: string): string {
  * of its own (so they cannot connect again), and its tables are emptied. False when that failed.
  */
 async function keepPostgres(admin: postgres.Sql, serverUrl: string, name: string): Promise<boolean> {
-  const idle = newDatabaseName('p');
+  const idle = newDatabaseName(KEPT_DATABASE_KIND);
   try {
     await renameDatabase(admin, name, idle);
   } catch {
@@ -294,20 +291,6 @@ async function renameDatabase(admin: postgres.Sql, from: string, to: string): Pr
 async function dropQuietly(admin: postgres.Sql, name: string): Promise<false> {
   await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
   return false;
-}
-
-/** Closes and drops what the file's tests left for the next one (the run's teardown would drop it too). */
-async function releaseIdleDatabases(): Promise<void> {
-  for (const instance of idlePglite.splice(0)) await instance.close();
-  const names = idlePostgres.splice(0);
-  const config = inject('postgresTemplate');
-  if (names.length === 0 || !config) return;
-  const admin = adminConnection(config.url);
-  try {
-    for (const name of names) await dropQuietly(admin, name);
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
 }
 
 function withTimeout<T>(work: Promise<T>): Promise<T> {
