@@ -5,6 +5,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDataDir } from './helpers/db.js';
 import { freePort } from './helpers/ports.js';
 
 interface Run {
@@ -40,6 +41,15 @@ function start(env: Record<string, string>, untilOutput?: RegExp): Promise<Run> 
   });
 }
 
+/**
+ * A DATA_DIR holding the migrated template database, for the tests that are not about a first start: the
+ * bot's first open of a new one spends seconds in initdb (the first test has that).
+ */
+async function seeded(dataDir: string): Promise<string> {
+  await seedDataDir(dataDir);
+  return dataDir;
+}
+
 describe('start-up', () => {
   let dir: string;
   beforeAll(async () => {
@@ -67,7 +77,7 @@ describe('start-up', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const run = await start({ DATA_DIR: path.join(dir, 'data3'), PORT: String(port) }, /ready/);
+      const run = await start({ DATA_DIR: await seeded(path.join(dir, 'data3')), PORT: String(port) }, /ready/);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`port ${port} is already in use`);
       expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -78,7 +88,7 @@ describe('start-up', () => {
 
   it('says the Bot API cannot be reached without printing the token', async () => {
     const run = await start({
-      DATA_DIR: path.join(dir, 'data4'),
+      DATA_DIR: await seeded(path.join(dir, 'data4')),
       BOT_TOKEN: '123:secret-token',
       OPERATOR_IDS: '1',
       TELEGRAM_API_ROOT: 'http://127.0.0.1:9',
@@ -89,7 +99,7 @@ describe('start-up', () => {
   });
 
   it('stops with exit code 1 and the catalogue problems on a broken catalogue', async () => {
-    const run = await start({ DATA_DIR: path.join(dir, 'data2'), CATALOGUE_PATH: path.join(dir, 'missing.yaml') });
+    const run = await start({ DATA_DIR: await seeded(path.join(dir, 'data2')), CATALOGUE_PATH: path.join(dir, 'missing.yaml') });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('missing.yaml: file not found');
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -185,7 +195,7 @@ describe('SIGHUP', () => {
     const cataloguePath = path.join(dir, 'catalogue.yaml');
     await copyFile('config/catalogue.yaml', cataloguePath);
     const app = running({
-      DATA_DIR: path.join(dir, 'data'),
+      DATA_DIR: await seeded(path.join(dir, 'data')),
       CATALOGUE_PATH: cataloguePath,
       DEFAULT_LOCALE: 'en',
       PORT: String(await freePort()),

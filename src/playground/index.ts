@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Env } from '../config/env.js';
 import { optionsFromEnv, startApp, type App } from '../app.js';
 import { openDatabase, rowsOf, type Database } from '../db/client.js';
+import type { RateLimits } from '../delivery/limiter.js';
 import { StartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PlaygroundApi, type PlaygroundHost } from './api.js';
@@ -22,6 +23,13 @@ export interface Playground {
 }
 
 const BOT = { username: 'operator_requests_bot', firstName: 'Operator Requests' };
+
+/**
+ * The emulator enforces no flood limits (unless a test turns them on), so the bot need not pace itself to
+ * Telegram's one message a second per chat: with those, each press through the operator's menus waited a
+ * second or more. Loose enough never to hold anyone up; the limiter's code path still runs.
+ */
+const EMULATOR_RATE_LIMITS: Partial<RateLimits> = { globalPerSecond: 1_000, perChatBurst: 100, perChatPerSecond: 100 };
 
 interface World {
   readonly operator: EmulatedUser;
@@ -90,6 +98,7 @@ export async function startPlayground(env: Env, logger: Logger): Promise<Playgro
       host: '127.0.0.1',
       logger,
       database,
+      rateLimits: EMULATOR_RATE_LIMITS,
       httpFallback: playgroundRoutes({ api: new PlaygroundApi(host), emulatorRoot: running.apiRoot, logger }),
     });
     // A first start: the operator opens the bot, so their chat shows the menu. Later starts only record

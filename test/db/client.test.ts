@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { openDatabase, rowsOf as rows, type Database } from '../../src/db/client.js';
 import { flows as schemaFlows, people } from '../../src/db/schema.js';
-import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { ENGINES, openTestDatabase, pgliteTemplateDump, type TestDatabase } from '../helpers/db.js';
 
 const TABLES = [
   'answers',
@@ -102,7 +102,8 @@ describe('embedded database on disk', () => {
 
   it('keeps data across reopen and refuses a second process on the same directory', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'orb-pglite-'));
-    open = await openDatabase({ dataDir: dir });
+    // From the migrated template (a first open would spend seconds in initdb; test/main.test.ts has that).
+    open = await openDatabase({ dataDir: dir, pgliteTemplate: await pgliteTemplateDump() });
     await open.db.insert(people).values({ id: 5, firstName: 'Kept' });
     await open.close();
     // A live process (our parent) holds the lock.

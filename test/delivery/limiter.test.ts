@@ -96,6 +96,53 @@ describe('rate limiter', () => {
     expect(limiter.pausedFor()).toBe(0);
   });
 
+  it('keeps the limits when its timers fire late together (a busy event loop): who wakes long after their moment takes a new one', async () => {
+    // A clock and timers of the test's own: a timer fires when the clock reaches it, except during stalls,
+    // when the clock jumps and every timer due meanwhile fires at once, late, as on a busy event loop.
+    let now = 0;
+    const timers: { at: number; fire: () => void }[] = [];
+    const limiter = new RateLimiter({ now: () => now, wait: (ms) => new Promise((fire) => timers.push({ at: now + ms, fire })) });
+    const sent: { chat: number; at: number }[] = [];
+    const chats = Array.from({ length: 60 }, (_, i) => 100 + i);
+    const senders = chats.map(async (chat) => {
+      for (let i = 0; i < 3; i++) {
+        await limiter.acquire(chat);
+        sent.push({ chat, at: now });
+      }
+    });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    let stalled = false;
+    for (;;) {
+      await settle();
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers[0];
+      if (!next) break;
+      // Half a second in, the loop is stuck for 300 ms.
+      const stall: boolean = !stalled && next.at >= 500;
+      if (stall) stalled = true;
+      now = Math.max(now, next.at + (stall ? 300 : 0));
+      for (const timer of timers.filter((t) => t.at <= now)) {
+        timers.splice(timers.indexOf(timer), 1);
+        timer.fire();
+      }
+    }
+    await Promise.all(senders);
+    expect(sent).toHaveLength(180);
+    expect(
+      busiest(
+        sent.map((s) => s.at).sort((a, b) => a - b),
+        1_000,
+      ),
+    ).toBeLessThanOrEqual(30);
+    for (const chat of chats)
+      expect(
+        busiest(
+          sent.filter((s) => s.chat === chat).map((s) => s.at),
+          3_000,
+        ),
+      ).toBeLessThanOrEqual(3);
+  });
+
   it('counts messages and edits, not chat actions, callback answers or polling', () => {
     expect(['sendMessage', 'sendPhoto', 'copyMessage', 'forwardMessage', 'editMessageText'].every(isLimited)).toBe(true);
     expect(['sendChatAction', 'answerCallbackQuery', 'getUpdates', 'leaveChat', 'setMyCommands'].some(isLimited)).toBe(false);

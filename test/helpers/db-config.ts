@@ -60,6 +60,9 @@ export function runDatabasePrefix(runId: string): string {
   return `${DATABASE_PREFIX}${runId}_`;
 }
 
+/** The kind (`orb_<run id>_<kind>_<random>`) of a database a test worker keeps, emptied, for its next test. */
+export const KEPT_DATABASE_KIND = 'k';
+
 /** The run's migrated template database. */
 export function templateDatabaseName(runId: string): string {
   return `${runDatabasePrefix(runId)}template`;

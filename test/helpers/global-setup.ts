@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/db/client.js';
 import {
   DATABASE_PREFIX,
   isRunAlive,
+  KEPT_DATABASE_KIND,
   LEGACY_PGLITE_TEMPLATE_FILE,
   newRunId,
   pgliteTemplateFile,
@@ -140,15 +141,20 @@ function adminConnection(url: string): postgres.Sql {
   return postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
 }
 
-/** Teardown: the run's template and every test database of the run still there (a test failed before its close). */
+/**
+ * Teardown: the run's template, the databases the test workers kept for a next test, and every test database
+ * of the run still there (a test failed before its close).
+ */
 async function dropRunDatabases(url: string, prefix: string, template: string): Promise<void> {
   const admin = adminConnection(url);
   try {
     const rows = await admin<{ datname: string }[]>`select datname from pg_database where left(datname, ${prefix.length}) = ${prefix}`;
     const leftOver = rows.map((r) => r.datname).filter((name) => name !== template);
-    if (leftOver.length > 0)
+    // Each test worker keeps the database its last test closed, emptied, for a next test (test/helpers/db.ts).
+    const unclosed = leftOver.filter((name) => !name.startsWith(`${prefix}${KEPT_DATABASE_KIND}_`));
+    if (unclosed.length > 0)
       console.warn(
-        `\n[test] dropping ${leftOver.length} test database(s) left behind by tests that did not close them: ${leftOver.join(', ')}\n`,
+        `\n[test] dropping ${unclosed.length} test database(s) left behind by tests that did not close them: ${unclosed.join(', ')}\n`,
       );
     for (const name of [...leftOver, template]) await admin.unsafe(`drop database if exists "${name}" with (force)`);
   } finally {

@@ -1,12 +1,11 @@
 // The playground (emulator + real app + page) in-process, on a random port and a temporary DATA_DIR.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Env } from '../../src/config/env.js';
-import { openDatabase } from '../../src/db/client.js';
 import { startPlayground, type Playground } from '../../src/playground/index.js';
-import { PGLITE_TEMPLATE_FILE } from './db-config.js';
+import { seedDataDir } from './db.js';
 
 export interface TestPlayground {
   readonly dataDir: string;
@@ -43,8 +42,7 @@ export function playgroundEnv(dataDir: string, cataloguePath = 'config/catalogue
 /** A fresh DATA_DIR holds the migrated template database (a first open would spend seconds in initdb). */
 export async function startTestPlayground(options: { cataloguePath?: string; env?: Partial<Env> } = {}): Promise<TestPlayground> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'orb-playground-'));
-  const seeded = await openDatabase({ dataDir, pgliteTemplate: new Blob([await readFile(PGLITE_TEMPLATE_FILE)]) });
-  await seeded.close();
+  await seedDataDir(dataDir);
   const env = { ...playgroundEnv(dataDir, options.cataloguePath), ...options.env };
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let current = await startPlayground(env, logger);
