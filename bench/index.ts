@@ -16,6 +16,9 @@
  * `--scale` repeats it on a database holding 100,000 finished and 10,000 open flows; `--profile` runs it
  * under `node --cpu-prof` and lists the top self-time functions and modules.
  *
+ * Memory (`--memory` runs only this; bench/memory.ts): the RSS of `npm start` as the playground and as
+ * the bot on PGlite, each on an empty temporary DATA_DIR, idle and with traffic, against the targets.
+ *
  * Results go to stdout (`--json`: as JSON); docs/performance.md explains them.
  */
 import os from 'node:os';
@@ -28,6 +31,7 @@ import { FlowService } from '../src/flows/service.js';
 import type { Outcome } from '../src/flows/types.js';
 import { openPgliteBench, openPostgresBench, type BenchEngine, type Counted } from './engines.js';
 import { pipelineReport, runPipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.js';
+import { memoryReport, runMemory, type MemoryOptions } from './memory.js';
 import { profileReport, profileRun, summarise, type ProfileSummary } from './profile.js';
 import { distribution, ms, table, timed, type Distribution } from './stats.js';
 
@@ -50,6 +54,7 @@ interface Options {
   pipeline: PipelineOptions | null;
   profile: boolean;
   profileFile: string | null;
+  memory: MemoryOptions | null;
   json: boolean;
 }
 
@@ -60,7 +65,9 @@ const USAGE = `usage: npm run bench -- [--service | --pipeline] [--json] [--verb
                  diagnostics: [--bypass-limiter] [--pool N] (never the app's own settings)
                  [--scale [--finished 100000] [--open 10000]]
   profile:       --profile [--clients 1000]   (PostgreSQL, ours, 16 at once, under node --cpu-prof)
-                 --profile-file F.cpuprofile   (summarise an existing profile)`;
+                 --profile-file F.cpuprofile   (summarise an existing profile)
+  memory:        --memory [--memory-clients 20] [--memory-concurrency 4] [--idle 5] [--node-options "…"]
+                 (RSS of npm start: the playground and the bot on PGlite, idle and with traffic)`;
 
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -72,8 +79,16 @@ function parseArgs(args: readonly string[]): Options {
     pipeline: null,
     profile: false,
     profileFile: null,
+    memory: null,
     json: false,
   };
+  const memory: { -readonly [K in keyof MemoryOptions]: MemoryOptions[K] } = {
+    clients: 20,
+    concurrency: 4,
+    idleSeconds: 5,
+    nodeOptions: null,
+  };
+  let onlyMemory = false;
   const pipeline: { -readonly [K in keyof PipelineOptions]: PipelineOptions[K] } = {
     clients: 1_000,
     concurrencies: [200, 16],
@@ -174,6 +189,21 @@ function parseArgs(args: readonly string[]): Options {
       case '--profile-file':
         options.profileFile = next() ?? null;
         break;
+      case '--memory':
+        onlyMemory = true;
+        break;
+      case '--memory-clients':
+        memory.clients = positive(arg, next());
+        break;
+      case '--memory-concurrency':
+        memory.concurrency = positive(arg, next());
+        break;
+      case '--idle':
+        memory.idleSeconds = positive(arg, next());
+        break;
+      case '--node-options':
+        memory.nodeOptions = next() ?? '';
+        break;
       default:
         throw new Error(`unknown argument ${arg}\n${USAGE}`);
     }
@@ -182,6 +212,12 @@ function parseArgs(args: readonly string[]): Options {
   options.service = !onlyPipeline && !options.profile && options.profileFile === null;
   options.pipeline = onlyService || options.profile || options.profileFile !== null ? null : pipeline;
   if (options.profile) options.pipeline = null;
+  if (onlyMemory) {
+    if (onlyService || onlyPipeline || options.profile || options.profileFile !== null) throw new Error(`--memory runs alone\n${USAGE}`);
+    options.memory = memory;
+    options.service = false;
+    options.pipeline = null;
+  }
   // Kept for --profile, which passes its own pipeline options to the child.
   profileClients = pipeline.clients;
   profileOperators = pipeline.operators;
@@ -474,6 +510,12 @@ async function main(): Promise<void> {
   const began = performance.now();
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   const machine = `${new Date().toISOString().slice(0, 10)} · node ${process.version} · ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim() ?? '?'}) · ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+
+  if (options.memory) {
+    const result = await runMemory(options.memory);
+    console.log(options.json ? JSON.stringify({ machine, memory: result }, null, 2) : `Benchmark · ${machine}\n\n${memoryReport(result)}`);
+    return;
+  }
 
   if (options.profile || options.profileFile) {
     if (options.profile && !url) throw new Error('--profile needs PostgreSQL: set BENCH_DATABASE_URL (or TEST_DATABASE_URL)');

@@ -15,6 +15,7 @@
 import { BOT_INFO } from './bot-info.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 
 /** One call the stub answered that carries a message (or answers a button). */
 export interface StubCall {
@@ -137,7 +138,11 @@ async function runEmulator(token: string, users: number): Promise<void> {
   send({ type: 'ready', apiRoot: emu.apiRoot, users: ids });
 }
 
-const [mode = 'stub', token = '1:bench', users = '16'] = process.argv.slice(2);
-process.on('disconnect', () => process.exit(0));
-if (mode === 'emulator') await runEmulator(token, Number(users));
-else await runStub();
+// Only when run as the child: the benchmark imports BOT_INFO from here too, and a stub started in its
+// own process would keep it from exiting.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [mode = 'stub', token = '1:bench', users = '16'] = process.argv.slice(2);
+  process.on('disconnect', () => process.exit(0));
+  if (mode === 'emulator') await runEmulator(token, Number(users));
+  else await runStub();
+}

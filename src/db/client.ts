@@ -1,4 +1,6 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -40,6 +42,11 @@ export interface DatabaseOptions {
   readonly dataDir?: string;
   /** A PGlite data directory dump to start from (tests: skips initdb). */
   readonly pgliteTemplate?: Blob;
+  /**
+   * PGlite only: PostgreSQL settings that replace {@link PGLITE_SETTINGS} (the benchmark compares them;
+   * the app always runs with the defaults).
+   */
+  readonly pgliteSettings?: Readonly<Record<string, string>>;
   /** Connection pool size for PostgreSQL. */
   readonly poolSize?: number;
   /** Apply pending migrations (default true). */
@@ -132,6 +139,25 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
   });
 }
 
+/**
+ * The embedded PostgreSQL's memory settings, passed on its command line at every start (nothing is written
+ * to postgresql.conf, and a later release can change them). PGlite starts with a server's defaults, and
+ * its whole shared buffer pool is resident in the process's WebAssembly memory from the start, where it
+ * never shrinks: every MiB here is a MiB of RSS. Measured in docs/performance.md ("Memory").
+ *
+ * - `shared_buffers`: PostgreSQL's page cache, 128 MiB by default. The data files are on the local disk,
+ *   whose pages the operating system caches as well, so a buffer miss is a read() from memory, not a disk
+ *   seek. 16 MiB holds the hot path's tables and indexes.
+ * - `maintenance_work_mem`: what VACUUM and CREATE INDEX may take at once, 64 MiB by default: migrations
+ *   and the retention pass would otherwise leave that much in the WebAssembly memory for good.
+ * - `temp_buffers` and `work_mem` keep their defaults: taken only while a temporary table or a sort needs
+ *   them, and the app's queries sort a few rows.
+ */
+export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '16MB',
+  maintenance_work_mem: '16MB',
+};
+
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   const dataDir = options.dataDir ?? 'memory://';
   const inMemory = dataDir.startsWith('memory://');
@@ -142,7 +168,12 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   }
   let client: PGlite;
   try {
+    if (!inMemory && !options.pgliteTemplate && !(await exists(path.join(dataDir, 'PG_VERSION')))) {
+      await createPgliteDir(dataDir);
+    }
+    const settings = options.pgliteSettings ?? PGLITE_SETTINGS;
     client = await PGlite.create(inMemory ? undefined : dataDir, {
+      startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
       ...(options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {}),
     });
     if (options.migrate !== false) {
@@ -163,6 +194,51 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       await release();
     },
   };
+}
+
+/** The folder inside a new data directory where its cluster is made before it is moved in. */
+const INITDB_DIR = '.initdb';
+
+/**
+ * Creates the PostgreSQL cluster of a new data directory in a child process that exits when it is done.
+ * PGlite runs initdb inside the opening process, with a second PGlite instance and initdb's own
+ * WebAssembly module, and their memory stays in the process after both have closed: about 420 MiB of
+ * RSS for as long as the app runs. The cluster is made in a folder beside it and moved in with
+ * PG_VERSION last, so a start interrupted here leaves no half-made database (the next start makes it again).
+ */
+async function createPgliteDir(dataDir: string): Promise<void> {
+  const staging = path.join(dataDir, INITDB_DIR);
+  await rm(staging, { recursive: true, force: true });
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `require(process.argv[1]).PGlite.create(process.argv[2]).then((pg) => pg.close()).catch((error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  });`;
+  const stderr: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script, entry, staging], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0) {
+    const output = Buffer.concat(stderr).toString('utf8').trim().split('\n').slice(-5).join('\n');
+    throw new Error(`initdb failed (exit code ${code}): ${output}`);
+  }
+  const names = (await readdir(staging)).filter((name) => name !== 'PG_VERSION');
+  for (const name of [...names, 'PG_VERSION']) {
+    // What an interrupted move left behind (without PG_VERSION, nothing else of the cluster counts).
+    await rm(path.join(dataDir, name), { recursive: true, force: true });
+    await rename(path.join(staging, name), path.join(dataDir, name));
+  }
+  await rm(staging, { recursive: true, force: true });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

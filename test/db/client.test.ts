@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { openDatabase, rowsOf as rows, type Database } from '../../src/db/client.js';
+import { openDatabase, PGLITE_SETTINGS, rowsOf as rows, type Database, type Db } from '../../src/db/client.js';
 import { flows as schemaFlows, people } from '../../src/db/schema.js';
 import { ENGINES, openTestDatabase, pgliteTemplateDump, type TestDatabase } from '../helpers/db.js';
 
@@ -113,6 +113,55 @@ describe('embedded database on disk', () => {
     await writeFile(path.join(dir, 'orb.lock'), '999999999');
     open = await openDatabase({ dataDir: dir });
     expect(await open.db.select().from(people)).toEqual([expect.objectContaining({ id: 5, firstName: 'Kept' })]);
+  });
+
+  it('makes a new directory whole even after a first start that stopped half-way', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'orb-pglite-'));
+    // What a first start killed while the cluster was being made and moved in leaves: the staging
+    // folder and part of the cluster, without PG_VERSION; and files of the app's own beside them.
+    await mkdir(path.join(dir, '.initdb', 'base'), { recursive: true });
+    await mkdir(path.join(dir, 'base', '1'), { recursive: true });
+    await writeFile(path.join(dir, 'base', '1', 'partial'), 'half a table');
+    await mkdir(path.join(dir, 'playground'));
+    await writeFile(path.join(dir, 'playground', 'state.json'), '{}');
+    open = await openDatabase({ dataDir: dir });
+    await open.db.insert(people).values({ id: 6, firstName: 'New' });
+    expect(await open.db.select().from(people)).toEqual([expect.objectContaining({ id: 6, firstName: 'New' })]);
+    const entries = await readdir(dir);
+    expect(entries).toEqual(expect.arrayContaining(['PG_VERSION', 'base', 'global', 'pg_wal', 'playground', 'orb.lock']));
+    expect(entries).not.toContain('.initdb');
+    expect(await readFile(path.join(dir, 'playground', 'state.json'), 'utf8')).toBe('{}');
+    await open.close();
+    open = await openDatabase({ dataDir: dir });
+    expect(await open.db.select().from(people)).toHaveLength(1);
+  });
+});
+
+describe('embedded database memory settings', () => {
+  const opened: Database[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((d) => d.close()));
+  });
+  const settingsOf = async (db: Db) =>
+    rows<{ shared_buffers: string; maintenance_work_mem: string }>(
+      await db.execute(
+        sql`select current_setting('shared_buffers') as shared_buffers, current_setting('maintenance_work_mem') as maintenance_work_mem`,
+      ),
+    )[0];
+
+  it('runs with the small buffers by default, and with the settings given instead', async () => {
+    const template = await pgliteTemplateDump();
+    const app = await openDatabase({ pgliteTemplate: template });
+    opened.push(app);
+    expect(await settingsOf(app.db)).toEqual({
+      shared_buffers: PGLITE_SETTINGS.shared_buffers,
+      maintenance_work_mem: PGLITE_SETTINGS.maintenance_work_mem,
+    });
+    expect(PGLITE_SETTINGS.shared_buffers).toBe('16MB');
+    // Settings given replace the defaults: what is not named is PGlite's own again.
+    const other = await openDatabase({ pgliteTemplate: template, pgliteSettings: { shared_buffers: '8MB' } });
+    opened.push(other);
+    expect(await settingsOf(other.db)).toEqual({ shared_buffers: '8MB', maintenance_work_mem: '64MB' });
   });
 });
 
