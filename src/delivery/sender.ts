@@ -12,6 +12,9 @@ import { errorSummary, retryAfterOf } from './telegram.js';
 
 type Row = typeof outbox.$inferSelect;
 
+/** Row ids below the highest queued that a pass after a command still reads (late commits land there). */
+const LATE_COMMIT_WINDOW = 64;
+
 /** Chats sent to at once, by default. */
 export const SENDER_CONCURRENCY = 8;
 
@@ -49,9 +52,10 @@ export class OutboxSender {
   private readonly leadership: Leadership;
   private askLeadership = false;
   /**
-   * The highest row id a pass has queued. A pass after a command reads only newer rows: re-reading a long
-   * backlog (a busy staff chat) on every command would cost more than sending it. The timer's pass and
-   * `flush` read everything due, so a row committed after a newer one, or due for a retry, is never missed.
+   * The highest row id a pass has queued. A pass after a command reads only rows above it, less a window for
+   * rows of concurrent transactions that committed after a newer one: re-reading a long backlog (a busy staff
+   * chat) on every command would cost more than sending it. The timer's pass and `flush` read everything
+   * due, so an older row, or one due for a retry, is never missed.
    */
   private seenUpTo = 0;
   private fullPass = true;
@@ -111,7 +115,7 @@ export class OutboxSender {
         and(
           eq(outbox.status, 'pending'),
           lte(outbox.nextAttemptAt, sql`now()`),
-          full ? undefined : gt(outbox.id, this.seenUpTo),
+          full ? undefined : gt(outbox.id, this.seenUpTo - LATE_COMMIT_WINDOW),
           notExists(
             this.deps.db
               .select({ id: waiting.id })
