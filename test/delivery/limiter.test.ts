@@ -96,7 +96,7 @@ describe('rate limiter', () => {
     expect(limiter.pausedFor()).toBe(0);
   });
 
-  it('keeps the limits when its timers fire late together (a busy event loop): who wakes long after their moment takes a new one', async () => {
+  it('keeps the limits when its timers fire late together (a busy event loop): a message woken beside others queues again', async () => {
     // A clock and timers of the test's own: a timer fires when the clock reaches it, except during stalls,
     // when the clock jumps and every timer due meanwhile fires at once, late, as on a busy event loop.
     let now = 0;
