@@ -13,7 +13,7 @@ import { clientCard, type CardFlow } from '../ui/client-card.js';
 import { personLocale } from '../ui/i18n.js';
 import { CLIENT_CARD_PREFIX, clientCardKey, takeChanges } from './changes.js';
 import { emptyPlan } from './plans.js';
-import { isActive } from './statuses.js';
+import { isActive, isFinal, type FlowStatus } from './statuses.js';
 import { cardStateOf, cardStates, write, type CardFlowRow, type CardState, type PersonRow } from './store.js';
 import type { OutMessage } from './types.js';
 
@@ -39,6 +39,28 @@ export async function redrawOpenCards(tx: Tx, deps: CardDeps): Promise<void> {
   if (clients.length === 0) return;
   const rows = (await cardStates(tx, clients)).flatMap((state) => cardEdits(deps, state, cardFlows(deps, state.open)));
   if (rows.length > 0) await write(tx, { ...emptyPlan(), outbox: rows });
+}
+
+/**
+ * The edits of the client's open cards after a command changed one of their flows (`changed`, drawn from the
+ * command's new state), from the cards and the other open flows its lock read: no statement of its own. Null
+ * when the flow was not on the cards (the end of the command then draws them from the table).
+ */
+export function cardEditsAfter(
+  deps: CardDeps,
+  state: CardState,
+  changed: { id: number; version: number; status: FlowStatus; view: RequestView },
+): CardEdit[] | null {
+  const shown = state.open.find((f) => f.id === changed.id);
+  if (!shown) return null;
+  const open = cardFlows(deps, state.open).flatMap((f): CardFlow[] =>
+    f.id !== changed.id
+      ? [f]
+      : !isFinal(changed.status)
+        ? [{ ...f, version: changed.version, status: changed.status, view: isActive(changed.status) ? changed.view : null }]
+        : [],
+  );
+  return cardEdits(deps, state, open);
 }
 
 /** Open flows as a card shows them: titles, and what an active one shows now (when its definition was read). */

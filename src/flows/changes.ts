@@ -5,6 +5,9 @@ const changed = new WeakMap<Tx, Set<number>>();
 /** Clients the transaction's lock found no open client card for: nothing to redraw, nothing to look up. */
 const cardless = new WeakMap<Tx, Set<number>>();
 
+/** Clients whose cards the command redrew itself (with its write), after their last change in the transaction. */
+const drawn = new WeakMap<Tx, Set<number>>();
+
 /** Updates the transaction's lock statements recorded as applied (their inbox rows turn `done` with the commit). */
 const recorded = new WeakMap<Tx, number[]>();
 
@@ -23,15 +26,26 @@ export function noteChange(tx: Tx, clientId: number): void {
   let clients = changed.get(tx);
   if (!clients) changed.set(tx, (clients = new Set()));
   clients.add(clientId);
+  // A change after the command drew the cards: they are drawn again at the end, from the table.
+  drawn.get(tx)?.delete(clientId);
 }
 
-/** The clients noted in this transaction so far whose cards may be open; the notes are cleared. */
+/** The write that changed this client's requests carried the edits of their open cards (call it after that write). */
+export function noteDrawn(tx: Tx, clientId: number): void {
+  let clients = drawn.get(tx);
+  if (!clients) drawn.set(tx, (clients = new Set()));
+  clients.add(clientId);
+}
+
+/** The clients noted in this transaction so far whose cards may be open and are not drawn yet; the notes are cleared. */
 export function takeChanges(tx: Tx): number[] {
   const clients = changed.get(tx);
   const without = cardless.get(tx);
+  const done = drawn.get(tx);
   changed.delete(tx);
   cardless.delete(tx);
-  return clients ? [...clients].filter((id) => !without?.has(id)) : [];
+  drawn.delete(tx);
+  return clients ? [...clients].filter((id) => !without?.has(id) && !done?.has(id)) : [];
 }
 
 /** The lock statement recorded this update as applied in the transaction (see `takeRecorded`). */

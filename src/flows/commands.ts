@@ -7,6 +7,8 @@ import type { RequestEffect, RequestEvent, RequestSnapshot } from '../../machine
 import { validateAnswer } from '../../machines/steps.js';
 import { statusOf, viewOf } from '../../machines/view.js';
 import type { Tx } from '../db/client.js';
+import { cardEditsAfter } from './cards.js';
+import { noteDrawn } from './changes.js';
 import { lockActiveFlow, lockFlow, type ButtonRef, type FlowCore, type UpdateRef } from './core.js';
 import {
   answerChangesFor,
@@ -217,7 +219,13 @@ export async function apply(
     plan.outbox.push({ ...message, flowId: flow.id });
   }
   await core.routeToOperators(tx, plan, flow.operatorId);
+  // The client's open cards are redrawn with this write (a finished flow starts the next queued one: those are
+  // drawn at the command's end, from the table).
+  const cardEdits =
+    locked.cards && !isFinal(status) ? cardEditsAfter(core.cardDeps, locked.cards, { id: flow.id, version, status, view }) : null;
+  if (cardEdits) plan.outbox.push(...cardEdits);
   await write(tx, plan);
+  if (cardEdits) noteDrawn(tx, flow.clientId);
   if (isFinal(status)) await startNextQueued(core, tx, flow.clientId, actor, flow.id);
   return { ok: true, value: { flow: { ...summaryOf(flow), status, version }, invalid, status } };
 }

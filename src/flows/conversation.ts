@@ -17,7 +17,7 @@ import { CAPTION_MAX, TEXT_MAX, fitHtml, renderedLength } from '../ui/limits.js'
 import { talkButton } from '../ui/talk-button.js';
 import { emptyPlan } from './plans.js';
 import { OPEN_STATUSES } from './statuses.js';
-import { lockClient, personById, write, type PersonRow } from './store.js';
+import { lockClient, personById, TALK_WINDOW_SECONDS, write, type PersonRow } from './store.js';
 import type { OutMessage, Outcome, Refusal } from './types.js';
 
 export interface ConversationDeps {
@@ -48,9 +48,6 @@ export interface ConversationEntry {
 
 /** The outbox card key of a client's message passed on to the staff: a reply to that copy finds the client. */
 export const talkCardKey = (clientId: number): string => `talk:${clientId}`;
-
-/** "Message the operator" holds for the client's next message, within this time. */
-const TALK_WINDOW_SECONDS = 3_600;
 
 /** Kinds of messages whose caption Telegram lets a copy replace (the sender's name is put there). */
 const CAPTIONED = new Set(['photo', 'document', 'video', 'audio', 'animation', 'voice']);

@@ -22,7 +22,17 @@ export interface Locked {
   readonly flow: FlowRow | null;
   readonly client: PersonRow | null;
   readonly operator: PersonRow | null;
+  /**
+   * The client's card where a staff chat shows it, as the lock found it (open flows without definitions: the
+   * command draws the flow it changes from its new state); null when no staff chat shows it.
+   */
+  readonly cards: CardState | null;
+  /** The client pressed "Message the operator" within the last `TALK_WINDOW_SECONDS` (their next message is for the operator). */
+  readonly talking: boolean;
 }
+
+/** "Message the operator" holds for the client's next message, within this time. */
+export const TALK_WINDOW_SECONDS = 3_600;
 
 export interface PersonRow {
   readonly id: number;
@@ -71,29 +81,52 @@ export async function lockFlow(tx: Tx, flowId: number, updateId: number | null):
 
 async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId: number | null): Promise<Locked> {
   const clientRef = clientId === null ? sql`(select client_id from locked)` : sql`${clientId}::bigint`;
+  // One statement: the dedupe, the lock, the people, and the client's open cards with what they show (the
+  // flows other than the locked one as this statement found them; the command redraws the cards from them).
   const result = await tx.execute(sql`
     with dedupe as (${dedupe(updateId)}), locked as (${locking})
     select
       (select count(*)::int from dedupe) as fresh,
       (select row_to_json(l) from locked l) as flow,
-      (select row_to_json(c) from people c where c.id = ${clientRef}) as client,
+      row_to_json(c) as client,
       (select row_to_json(o) from people o where o.id = (select operator_id from locked)) as operator,
-      exists (
-        select 1 from outbox k where k.card_key = ${CLIENT_CARD_PREFIX} || (${clientRef})::text
-          and k.method = 'sendMessage' and k.status = 'sent' and k.telegram_message_id is not null) as cards`);
-  const row = rowsOf<{ fresh: number; flow: RawFlow | null; client: RawPerson | null; operator: RawPerson | null; cards: boolean | null }>(
-    result,
-  )[0];
+      coalesce(c.talk_requested_at > now() - make_interval(secs => ${TALK_WINDOW_SECONDS}), false) as talking,
+      s.cards,
+      case when s.cards is not null then (select row_to_json(w) from people w where w.id = c.operator_id) end as owner,
+      case when s.cards is not null then ${cardFlowsOf(clientRef, sql`false`)} end as open
+    from (select ${shownCardsOf(clientRef)} as cards) s
+    left join people c on c.id = ${clientRef}`);
+  const row = rowsOf<{
+    fresh: number;
+    flow: RawFlow | null;
+    client: RawPerson | null;
+    operator: RawPerson | null;
+    talking: boolean;
+    cards: RawCard[] | null;
+    owner: RawPerson | null;
+    open: RawCardFlow[] | null;
+  }>(result)[0];
   // No staff chat shows this client's card: the command's end needs no lookup of cards to redraw.
   const lockedClient = row?.flow ? Number(row.flow.client_id) : clientId;
-  if (row && row.cards === false && lockedClient !== null) noteNoCards(tx, lockedClient);
+  if (row && row.cards === null && lockedClient !== null) noteNoCards(tx, lockedClient);
   const fresh = (row?.fresh ?? 0) > 0;
   if (fresh && updateId !== null) noteRecorded(tx, updateId);
+  const client = row?.client ? toPerson(row.client) : null;
   return {
     fresh,
     flow: row?.flow ? toFlow(row.flow) : null,
-    client: row?.client ? toPerson(row.client) : null,
+    client,
     operator: row?.operator ? toPerson(row.operator) : null,
+    cards:
+      client && row?.cards
+        ? {
+            client,
+            owner: row.owner ? toPerson(row.owner) : null,
+            open: (row.open ?? []).map(toCardFlow),
+            cards: row.cards.map(toCard),
+          }
+        : null,
+    talking: row?.talking === true,
   };
 }
 

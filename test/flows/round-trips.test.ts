@@ -96,6 +96,26 @@ describe.runIf(ENGINES.includes('postgres'))('round trips per client command on 
     expectHotPath(cost);
   });
 
+  it("an answer while the client's card is open in a staff chat: 4 statements, the card's edit in the one write", async () => {
+    const { flows, client } = await setup();
+    const db = counted?.db;
+    if (!db) throw new Error('no database');
+    await flows.cardShown({ chatId: OPERATOR, messageId: 78, clientId: client });
+    await db.delete(outbox).where(eq(outbox.method, 'editMessageText'));
+    const cost = await count(() => flows.answer({ clientId: client, answer: text('Moscow'), updateId: updateId() }));
+    expect(cost.result.ok && cost.result.value.status).toBe('collecting');
+    expectHotPath(cost);
+    const edits = await db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.chatId, OPERATOR), eq(outbox.method, 'editMessageText')));
+    // Drawn from the answer's new state: the step after the city is the birth date (3 of 3).
+    expect(edits.map((e) => [e.cardKey, (e.payload as { message_id?: number }).message_id])).toEqual([[`client:${client}`, 78]]);
+    const drawn = JSON.stringify(edits[0]?.payload);
+    expect(drawn).toContain('(3/3)');
+    expect(drawn).not.toContain('(2/3)');
+  });
+
   it('a request sent from an open client card: 5 statements in 4 round trips, the card redrawn and the press logged', async () => {
     const { flows } = await setup();
     const db = counted?.db;
