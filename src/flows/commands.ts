@@ -2,10 +2,11 @@
  * The command core: a command locks its flow, rehydrates the machine, applies one event and writes
  * everything it implies (snapshot, answers, audit event, outbox, message log) in one transaction.
  */
-import { persist, restore, step, parkUnrestorable } from '../../machines/persist.js';
+import type { StepType } from '../../machines/definition.js';
+import { persist, restore, step, parkUnrestorable, type RestoreResult } from '../../machines/persist.js';
 import type { RequestEffect, RequestEvent, RequestSnapshot } from '../../machines/request.machine.js';
-import { validateAnswer } from '../../machines/steps.js';
-import { statusOf, viewOf } from '../../machines/view.js';
+import { validateAnswer, type Answer } from '../../machines/steps.js';
+import { statusOf, viewOf, type RequestView } from '../../machines/view.js';
 import type { Tx } from '../db/client.js';
 import { cardEditsAfter } from './cards.js';
 import { noteDrawn } from './changes.js';
@@ -27,10 +28,33 @@ import { refuseForeignFlow } from './ownership.js';
 import { render } from './render.js';
 import { isActive, isFinal, type FlowStatus } from './statuses.js';
 import { personById, personInfo, write, type FlowRow, type Locked, type NewLogMessage } from './store.js';
-import type { Actor, AnswerResult, FlowSummary, InboundMessage, Outcome, Refusal } from './types.js';
+import type { Actor, AnswerResult, FlowSummary, InboundMessage, Outcome, PassOn, Refusal } from './types.js';
 
 /** What `apply` did: the flow as it is now, and why an answer was refused (null when taken). */
 type Applied = Outcome<{ flow: FlowSummary & { status: FlowStatus }; invalid: AnswerResult['invalid']; status: FlowStatus }>;
+
+/** Steps that never take text: text sent there is a question for the operator. */
+const FILE_STEPS: ReadonlySet<StepType> = new Set<StepType>(['photo', 'document', 'photo_or_document']);
+
+/**
+ * Whether a client's message goes to their operator instead of being taken as an answer: when they pressed
+ * "Message the operator" (`talking`); when it is text at a photo or document step (a question such as "can I
+ * send it tomorrow?": no such step takes text, so it is no failed attempt, and the step still waits); when
+ * their request waits for the operator (in review, or parked); or when they have no active request.
+ */
+export function passOnRule(talking: boolean, view: RequestView | null, answer: Answer): PassOn | null {
+  const question = view?.kind === 'prompt' && answer.kind === 'text' && FILE_STEPS.has(view.step.type);
+  const waiting = !view || view.kind === 'review' || view.kind === 'needs_operator';
+  if (!talking && !question && !waiting) return null;
+  return { passOn: true, tell: talking || question ? 'always' : 'quietly', stepWaits: view?.kind === 'prompt' };
+}
+
+/** Rolls a client command back: its message goes to the operator, and nothing of it is recorded. */
+class Diverted extends Error {
+  constructor(readonly passOn: PassOn) {
+    super('passed on to the operator');
+  }
+}
 
 /** A command of the client on their active flow; a refused one still logs the client's message. */
 export function clientCommand(
@@ -39,21 +63,61 @@ export function clientCommand(
   eventFor: (flow: FlowRow) => RequestEvent | null,
   message?: InboundMessage,
 ): Promise<Outcome<AnswerResult>> {
+  return clientTransaction(core, input, eventFor, message, undefined);
+}
+
+/**
+ * `clientCommand` for a client's message that may not be an answer: when `passOnRule` gives it to the
+ * operator, nothing changes (the transaction rolls back, the update stays unrecorded) and it resolves to that
+ * decision, taken under the command's own lock, with no read before it.
+ */
+export async function clientCommandUnlessPassedOn(
+  core: FlowCore,
+  input: { clientId: number } & UpdateRef & ButtonRef,
+  eventFor: (flow: FlowRow) => RequestEvent | null,
+  message: InboundMessage | undefined,
+  answer: Answer,
+): Promise<Outcome<AnswerResult> | PassOn> {
+  try {
+    return await clientTransaction(core, input, eventFor, message, answer);
+  } catch (error) {
+    if (error instanceof Diverted) return error.passOn;
+    throw error;
+  }
+}
+
+function clientTransaction(
+  core: FlowCore,
+  input: { clientId: number } & UpdateRef & ButtonRef,
+  eventFor: (flow: FlowRow) => RequestEvent | null,
+  message: InboundMessage | undefined,
+  divert: Answer | undefined,
+): Promise<Outcome<AnswerResult>> {
   return core.transact(async (tx) => {
     const locked = await lockActiveFlow(tx, input.clientId, input.updateId ?? null);
     if (!locked.fresh) return refuse({ code: 'duplicate_update' });
-    const log = message ? [logRow(message, input.updateId ?? null, locked.flow?.id ?? null)] : [];
+    const flow = locked.flow;
+    let restored: RestoreResult | undefined;
+    if (divert) {
+      let view: RequestView | null = null;
+      if (flow) {
+        restored = restore(core.machineFor(flow.definition), flow.snapshot);
+        view = viewOf(flow.definition, restored.ok ? restored.snapshot : core.snapshotOf(flow.definition, flow.snapshot));
+      }
+      const passOn = passOnRule(locked.talking, view, divert);
+      if (passOn) throw new Diverted(passOn);
+    }
+    const log = message ? [logRow(message, input.updateId ?? null, flow?.id ?? null)] : [];
     const refuseLogged = async (refusal: Refusal): Promise<Outcome<AnswerResult>> => {
       if (log.length > 0) await write(tx, { ...emptyPlan(), messages: log });
       return refuse(refusal);
     };
-    const flow = locked.flow;
     if (!flow) return refuseLogged({ code: 'no_active_request' });
     if (input.flowId !== undefined && input.flowId !== flow.id) return refuseLogged({ code: 'stale', status: flow.status });
     if (input.version !== undefined && input.version !== flow.version) return refuseLogged({ code: 'stale', status: flow.status });
     const event = eventFor(flow);
     if (!event) return refuseLogged({ code: 'cancel_not_allowed' });
-    const applied = await apply(core, tx, locked, flow, event, { kind: 'client', id: input.clientId }, log);
+    const applied = await apply(core, tx, locked, flow, event, { kind: 'client', id: input.clientId }, log, restored);
     if (!applied.ok) return refuseLogged(applied.refusal);
     return { ok: true, value: { flow: applied.value.flow, invalid: applied.value.invalid, status: applied.value.status } };
   });
@@ -95,9 +159,11 @@ export async function apply(
   event: RequestEvent,
   actor: Actor,
   log: NewLogMessage[],
+  /** The flow's snapshot restored already (from `flow.snapshot`, under this lock). */
+  restoredBefore?: RestoreResult,
 ): Promise<Applied> {
   const machine = core.machineFor(flow.definition);
-  const restored = restore(machine, flow.snapshot);
+  const restored = restoredBefore ?? restore(machine, flow.snapshot);
   const plan = emptyPlan();
   plan.messages.push(...log);
   const clientInfo = personInfo(locked.client, flow.clientId, core.defaultLocale);

@@ -1,7 +1,7 @@
 import type { Answer } from '../../machines/steps.js';
 import type { RequestView } from '../../machines/view.js';
 import { clientBlocked, deliveryFailed } from './alerts.js';
-import { clientCommand, command, resend } from './commands.js';
+import { clientCommand, clientCommandUnlessPassedOn, command, resend } from './commands.js';
 import { FlowCore, type ButtonRef, type FlowServiceDeps, type UpdateRef } from './core.js';
 import type { ErasureCounts, RetentionCounts } from './erasure.js';
 import { forget } from './forget.js';
@@ -12,7 +12,7 @@ import { start, type StartInput, type Started } from './queue.js';
 import type { PersonRow } from './store.js';
 import type { CardFlow } from '../ui/client-card.js';
 import { applyRetention, tick } from './timers.js';
-import type { Actor, AnswerRecord, AnswerResult, FlowEventRecord, FlowSummary, InboundMessage, Outcome } from './types.js';
+import type { Actor, AnswerRecord, AnswerResult, FlowEventRecord, FlowSummary, InboundMessage, Outcome, PassOn } from './types.js';
 
 export type { ButtonRef, FlowServiceDeps, UpdateRef } from './core.js';
 
@@ -50,6 +50,22 @@ export class FlowService {
       input,
       () => ({ type: 'ANSWER', answer: input.answer, today: isoDate(this.core.clock()) }),
       input.message,
+    );
+  }
+
+  /**
+   * A client's message, taken as the answer to the current step unless it is for the operator (`passOnRule`):
+   * then nothing changes, and it resolves to how the conversation passes it on. One command, no read before.
+   */
+  answerUnlessPassedOn(
+    input: { clientId: number; answer: Answer; message?: InboundMessage } & UpdateRef,
+  ): Promise<Outcome<AnswerResult> | PassOn> {
+    return clientCommandUnlessPassedOn(
+      this.core,
+      input,
+      () => ({ type: 'ANSWER', answer: input.answer, today: isoDate(this.core.clock()) }),
+      input.message,
+      input.answer,
     );
   }
 

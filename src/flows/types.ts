@@ -52,6 +52,17 @@ export type Refusal =
   /** Another operator's client (OPERATOR_VISIBILITY=own): only its owner or an admin may act. */
   | { readonly code: 'not_owner' };
 
+/**
+ * A client's message that is not an answer now, so it goes to their operator instead (see `passOnRule`):
+ * `tell` says whether the client hears so every time (`always`) or once in a while (`quietly`).
+ */
+export interface PassOn {
+  readonly passOn: true;
+  readonly tell: 'always' | 'quietly';
+  /** A step still waits for the answer (the client is told it does). */
+  readonly stepWaits: boolean;
+}
+
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };
 
 /** A flow as callers see it. */

@@ -5,46 +5,33 @@
  * command checks under its row lock), no binding of the client after it, no reads of the client and their
  * flows to redraw the card (the command redraws it through the outbox), no separate log of the press.
  * The inbox's and the sender's own statements are not the bot's and are not counted here; round trips are
- * counted in test/flows/round-trips.test.ts. See docs/performance.md.
+ * counted in test/flows/round-trips.test.ts. See docs/performance.md. A client's answer is its one command too:
+ * the decision whether the message is an answer or a question for the operator is taken under its lock.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Update } from 'telegraf/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from '../../src/ui/callback-data.js';
-import { ENGINES } from '../helpers/db.js';
+import { ENGINES, type Engine } from '../helpers/db.js';
 import { openClientCard, startHarness, type Harness } from '../helpers/bot.js';
 
-describe.each(ENGINES)('an operator’s send press on %s', (engine) => {
+describe.each(ENGINES)('what one update costs the bot on %s', (engine) => {
   let h: Harness;
   afterEach(() => h.close());
 
-  it('is the start command alone: five statements, and the card and the client follow', async () => {
-    const pressing = new AsyncLocalStorage<true>();
-    const sent: { query: string; connection: number | undefined; pressing: boolean }[] = [];
-    h = await startHarness(engine, {
-      onStatement: (query, connection) =>
-        sent.push({ query: query.replace(/\s+/g, ' ').trim(), connection, pressing: pressing.getStore() === true }),
-    });
+  it('an operator’s send press is the start command alone: five statements, and the card and the client follow', async () => {
+    const counted = await counting(engine);
+    h = counted.h;
     const anna = await h.client('Anna');
     await openClientCard(h.operator, 'Anna');
 
-    // What the bot sends while it handles the press; the sender's pass it asks for runs outside the count.
-    let handled: Promise<void> | undefined;
-    const handleUpdate = h.app.bot.handleUpdate.bind(h.app.bot);
-    h.app.bot.handleUpdate = (update: Update, response) => {
-      const data = 'callback_query' in update && 'data' in update.callback_query ? parse(update.callback_query.data) : null;
-      if (data?.kind !== 'send') return handleUpdate(update, response);
-      handled = pressing.run(true, () => handleUpdate(update, response));
-      return handled;
-    };
-    const kick = h.app.sender.kick.bind(h.app.sender);
-    h.app.sender.kick = () => pressing.exit(kick);
-    const from = sent.length;
-
-    const query = await h.operator.press('Personal data');
-    expect((await h.operator.waitForCallbackAnswer(query)).text).toBe('“Personal data” sent to Anna.');
-    await handled;
-    const statements = ofThePress(sent.slice(from));
+    const statements = await counted.of(
+      (update) => 'callback_query' in update && 'data' in update.callback_query && parse(update.callback_query.data)?.kind === 'send',
+      async () => {
+        const query = await h.operator.press('Personal data');
+        expect((await h.operator.waitForCallbackAnswer(query)).text).toBe('“Personal data” sent to Anna.');
+      },
+    );
     expect(statements, statements.join('\n')).toHaveLength(5);
     expect(statements[0]).toMatch(/^begin\b/i);
     expect(statements[1]).toMatch(/insert into inbox .* for update/i);
@@ -57,15 +44,70 @@ describe.each(ENGINES)('an operator’s send press on %s', (engine) => {
     await h.operator.waitFor((messages) => messages.some((m) => /^👤 Anna/.test(m.text ?? '') && /Now: Personal data/.test(m.text ?? '')));
     expect((await h.app.directory.get(anna.id))?.operatorId).toBe(h.operator.id);
   });
+
+  it('a client’s answer is the answer command alone, the open card redrawn in its write: four statements, no read before it', async () => {
+    const counted = await counting(engine);
+    h = counted.h;
+    const anna = await h.client('Anna');
+    await openClientCard(h.operator, 'Anna');
+    await h.operator.press('Personal data');
+    await anna.waitForMessage(/step 1 of 3/);
+
+    const statements = await counted.of(
+      (update) => 'message' in update,
+      async () => {
+        await anna.send('Anna Petrova');
+        await anna.waitForMessage(/step 2 of 3/);
+      },
+    );
+    expect(statements, statements.join('\n')).toHaveLength(4);
+    expect(statements[0]).toMatch(/^begin\b/i);
+    expect(statements[1]).toMatch(/insert into inbox .* for update/i);
+    expect(statements[2]).toMatch(/insert into flows/i);
+    expect(statements[3]).toMatch(/^commit\b/i);
+    // The card in the operator's chat shows the new step, drawn by the answer's own write.
+    await h.operator.waitFor((messages) => messages.some((m) => /^👤 Anna/.test(m.text ?? '') && /\(2\/3\)/.test(m.text ?? '')));
+  });
 });
 
 /**
- * The statements asked for while the press was handled. postgres.js sends a statement queued behind
- * another (pipelined in a transaction before the connection has prepared it) when the connection is free,
- * outside the press's async context: every statement of the press's transaction's connection between its
- * BEGIN and COMMIT is the press's too (the connection is reserved for the transaction meanwhile).
+ * A harness that records every statement, and `of`: the statements the bot sends while it handles the
+ * updates `ours` picks during `act` (the sender's pass it asks for runs outside the count).
  */
-function ofThePress(sent: readonly { query: string; connection: number | undefined; pressing: boolean }[]): string[] {
+async function counting(
+  engine: Engine,
+): Promise<{ h: Harness; of: (ours: (update: Update) => boolean, act: () => Promise<void>) => Promise<string[]> }> {
+  const inUpdate = new AsyncLocalStorage<true>();
+  const sent: { query: string; connection: number | undefined; pressing: boolean }[] = [];
+  const h = await startHarness(engine, {
+    onStatement: (query, connection) =>
+      sent.push({ query: query.replace(/\s+/g, ' ').trim(), connection, pressing: inUpdate.getStore() === true }),
+  });
+  const of = async (ours: (update: Update) => boolean, act: () => Promise<void>): Promise<string[]> => {
+    let handled: Promise<void> | undefined;
+    const handleUpdate = h.app.bot.handleUpdate.bind(h.app.bot);
+    h.app.bot.handleUpdate = (update: Update, response) => {
+      if (!ours(update)) return handleUpdate(update, response);
+      handled = inUpdate.run(true, () => handleUpdate(update, response));
+      return handled;
+    };
+    const kick = h.app.sender.kick.bind(h.app.sender);
+    h.app.sender.kick = () => inUpdate.exit(kick);
+    const from = sent.length;
+    await act();
+    await handled;
+    return ofTheUpdate(sent.slice(from));
+  };
+  return { h, of };
+}
+
+/**
+ * The statements asked for while the update (a press, an answer) was handled. postgres.js sends a statement queued behind
+ * another (pipelined in a transaction before the connection has prepared it) when the connection is free,
+ * outside the update’s async context: every statement of its transaction’s connection between its
+ * BEGIN and COMMIT is the update’s too (the connection is reserved for the transaction meanwhile).
+ */
+function ofTheUpdate(sent: readonly { query: string; connection: number | undefined; pressing: boolean }[]): string[] {
   const statements: string[] = [];
   let transaction: number | undefined;
   for (const s of sent) {

@@ -7,7 +7,7 @@ import { tInvalid } from '../../ui/i18n.js';
 import { parse } from '../../ui/callback-data.js';
 import { answerOf, mediaGroupOfMessage } from '../answers.js';
 import { isClient, type BotContext } from '../context.js';
-import { announceArrival, passOn, passOnIfNotAnswer, talkKeyboard } from './conversation.js';
+import { announceArrival, passOn, passOnIfNotAnswer, talkButtonPressed, talkKeyboard } from './conversation.js';
 
 /** Everything a client does: /start with or without an invite, answers, buttons, /help, /cancel. */
 const client = new Composer<BotContext>();
@@ -66,20 +66,26 @@ client.on('message', async (ctx) => {
   // Another item of an album whose first item was taken already: not an answer, and the client was
   // told so with the first one. (The machine refuses it too, should this check ever race.)
   if (album !== undefined && (await albumTaken(ctx, album))) return;
-  // Not an answer (a question, or nothing waits for one): it goes to the operator.
-  if (await passOnIfNotAnswer(ctx, message, answer)) return;
+  if (await talkButtonPressed(ctx, message)) return;
   if (answer.kind === 'unsupported') {
+    // Not an answer (a question, or nothing waits for one): it goes to the operator.
+    if (await passOnIfNotAnswer(ctx, message, answer)) return;
     // Not counted as an attempt: the client did not try to answer.
     await ctx.reply(tInvalid(ctx.locale, 'unsupported_message', { what: answer.what }));
     return;
   }
   const logged = describeMessage(message);
-  const result = await ctx.deps.flows.answer({
+  // Taken as the answer, unless it is for the operator (a question, or nothing waits for one): one command decides.
+  const result = await ctx.deps.flows.answerUnlessPassedOn({
     clientId: ctx.from.id,
     answer,
     updateId: ctx.update.update_id,
     ...(logged ? { message: logged } : {}),
   });
+  if ('passOn' in result) {
+    await passOn(ctx, message, result.tell, { stepWaits: result.stepWaits });
+    return;
+  }
   ctx.logged = logged !== null;
   if (result.ok) {
     ctx.deps.sender.kick();
@@ -89,7 +95,7 @@ client.on('message', async (ctx) => {
     case 'duplicate_update':
       return;
     case 'no_active_request':
-      // The request ended since it was looked at: the message was logged, and this update recorded.
+      // Passed on by the command itself as a rule; should it come here, the message was logged and this update recorded.
       await passOn(ctx, message, 'quietly', { updateRecorded: true });
       return;
     case 'not_allowed':

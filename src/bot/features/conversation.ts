@@ -1,7 +1,8 @@
 import { Composer } from 'telegraf';
 import type { Message } from 'telegraf/types';
-import { LOCALES, type StepType } from '../../../machines/definition.js';
+import { LOCALES } from '../../../machines/definition.js';
 import type { Answer } from '../../../machines/steps.js';
+import { passOnRule } from '../../flows/commands.js';
 import type { SourceMessage } from '../../flows/conversation.js';
 import { describeMessage } from '../../log/messages.js';
 import { parse } from '../../ui/callback-data.js';
@@ -24,8 +25,6 @@ import { isClient, isStaff, type BotContext } from '../context.js';
  */
 const conversation = new Composer<BotContext>();
 
-/** Steps that never take text: text sent there is a question for the operator. */
-const FILE_STEPS: ReadonlySet<StepType> = new Set(['photo', 'document', 'photo_or_document']);
 /** Characters of a message shown in the client's history. */
 const TALK_EXCERPT_MAX = 80;
 
@@ -118,23 +117,26 @@ function sourceOf(message: Message): SourceMessage | null {
 }
 
 /**
- * Called by the client feature before a message is taken as an answer: passes it on to the operator
- * when it is not an answer (see above) and tells the client. Resolves true when it was passed on.
+ * The phone step's reply keyboard carries "Message the operator" as a plain button: its text comes back as a
+ * message. Resolves true when this message is that press (the client is then asked for their message).
+ */
+export async function talkButtonPressed(ctx: Sender, message: Message): Promise<boolean> {
+  if (!('text' in message) || !LOCALES.some((locale) => t(locale, 'talkButton') === message.text)) return false;
+  await ctx.deps.conversation.setTalking(ctx.from.id, true);
+  await ctx.reply(ctx.t('talkPrompt'), inline([[button(ctx.t('talkCancel'), { kind: 'talkCancel' })]]));
+  return true;
+}
+
+/**
+ * For a message that no flow command looks at (one the bot cannot take as an answer): passes it on to the
+ * operator when `passOnRule` says so, reading what it decides by. Resolves true when it was passed on.
  */
 export async function passOnIfNotAnswer(ctx: Sender, message: Message, answer: Answer): Promise<boolean> {
   const { conversation: talk, flows } = ctx.deps;
-  // The phone step's reply keyboard carries "Message the operator" as a plain button: its text comes back.
-  if ('text' in message && LOCALES.some((locale) => t(locale, 'talkButton') === message.text)) {
-    await talk.setTalking(ctx.from.id, true);
-    await ctx.reply(ctx.t('talkPrompt'), inline([[button(ctx.t('talkCancel'), { kind: 'talkCancel' })]]));
-    return true;
-  }
   const [talking, active] = await Promise.all([talk.talking(ctx.from.id), flows.activeFlow(ctx.from.id)]);
-  const view = active?.view;
-  const question = view?.kind === 'prompt' && answer.kind === 'text' && FILE_STEPS.has(view.step.type);
-  const waiting = !active || view?.kind === 'review' || view?.kind === 'needs_operator';
-  if (!talking && !question && !waiting) return false;
-  await passOn(ctx, message, talking || question ? 'always' : 'quietly', { stepWaits: view?.kind === 'prompt' });
+  const decision = passOnRule(talking, active?.view ?? null, answer);
+  if (!decision) return false;
+  await passOn(ctx, message, decision.tell, { stepWaits: decision.stepWaits });
   return true;
 }
 
