@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import { rowsOf, type Db } from '../db/client.js';
+import { Batches } from '../delivery/batches.js';
 import { Lanes, type LaneOutcome } from '../delivery/lanes.js';
 import { Leadership } from '../delivery/leadership.js';
 import { Passes } from '../delivery/passes.js';
@@ -78,6 +79,7 @@ export interface InboxCounters {
 export class Inbox {
   readonly counters: InboxCounters = { accepted: 0, duplicate: 0, dropped: {}, applied: 0, retried: 0, dead: 0 };
   private readonly passes = new Passes(() => this.pass());
+  private readonly arrivals = new Batches<Update>((updates) => this.commit(updates));
   private readonly lanes: Lanes<PendingUpdate>;
   private timer: NodeJS.Timeout | null = null;
   private readonly leadership: Leadership;
@@ -94,14 +96,24 @@ export class Inbox {
   /**
    * Commits the private-chat updates of a batch (a repeated `update_id` is ignored), makes the bot leave
    * groups it was added to, and counts the rest as dropped. Resolves once committed; throws when the
-   * database cannot take them (the caller must not acknowledge them then).
+   * database cannot take them (the caller must not acknowledge them then). Batches that arrive while one is
+   * being committed (concurrent webhook calls) are committed together, in one statement.
    */
-  async ingest(updates: readonly Update[]): Promise<void> {
+  ingest(updates: readonly Update[]): Promise<void> {
+    return updates.length === 0 ? Promise.resolve() : this.arrivals.add(updates);
+  }
+
+  private async commit(updates: readonly Update[]): Promise<void> {
     const rows: { update_id: number; chat_id: number; payload: Update }[] = [];
+    const seen = new Set<number>();
     for (const update of updates) {
       const route = routeOf(update);
-      if (route.kind === 'private') rows.push({ update_id: update.update_id, chat_id: route.chatId, payload: update });
-      else if (route.kind === 'joined_group') await this.leave(update.update_id, route.chatId, route.languageCode);
+      if (route.kind === 'private') {
+        // The same update twice in one batch (Telegram sent it again while the first was being committed): once.
+        if (seen.has(update.update_id)) this.counters.duplicate++;
+        else rows.push({ update_id: update.update_id, chat_id: route.chatId, payload: update });
+        seen.add(update.update_id);
+      } else if (route.kind === 'joined_group') await this.leave(update.update_id, route.chatId, route.languageCode);
       else this.counters.dropped[route.reason] = (this.counters.dropped[route.reason] ?? 0) + 1;
     }
     if (rows.length === 0) return;

@@ -52,6 +52,29 @@ describe.each(ENGINES)('durable inbox on %s', (engine) => {
     expect(rows.map((r) => [r.updateId, r.status, r.payload])).toEqual([1, 2, 3, 4, 5].map((id) => [id, 'done', null]));
   });
 
+  it('commits webhook calls that arrive while one is being committed together, in one statement, each once', async () => {
+    const inserts: string[] = [];
+    test = await openTestDatabase(engine, { onStatement: (query) => void (/insert into inbox/i.test(query) && inserts.push(query)) });
+    const applied: string[] = [];
+    const inbox = new Inbox({
+      db: test.current().db,
+      logger: pino({ level: 'silent' }),
+      handle: async (u) => void applied.push(bodyOf(u)),
+    });
+    // Five calls at once, as five webhook requests: the first goes alone, the other four (one a repeat of another) wait and go together.
+    await Promise.all([
+      inbox.ingest([text(1, 1, 'a1')]),
+      inbox.ingest([text(2, 2, 'b2')]),
+      inbox.ingest([text(3, 1, 'a3')]),
+      inbox.ingest([text(2, 2, 'b2')]),
+      inbox.ingest([text(4, 3, 'c4')]),
+    ]);
+    expect(inserts).toHaveLength(2);
+    await inbox.drain();
+    expect(applied.sort()).toEqual(['a1', 'a3', 'b2', 'c4']);
+    expect(inbox.counters).toMatchObject({ accepted: 4, duplicate: 1, applied: 4 });
+  });
+
   it('keeps a failing update, holds the chat behind it, tells the person once, and applies it on a later try', async () => {
     const applied: string[] = [];
     let failures = 2;
