@@ -4,8 +4,9 @@
  * the write, COMMIT — and nothing else: no menu session read or write, no ownership read before it (the
  * command checks under its row lock), no binding of the client after it, no reads of the client and their
  * flows to redraw the card (the command redraws it through the outbox), no separate log of the press.
- * The inbox's and the sender's own statements are not the bot's and are not counted here; round trips are
- * counted in test/flows/round-trips.test.ts. See docs/performance.md.
+ * The inbox's and the sender's own statements are not the bot's and are not counted here (the command hands
+ * the rows it wrote to the sender with its commit: no pass reads them back); round trips are counted in
+ * test/flows/round-trips.test.ts. See docs/performance.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Update } from 'telegraf/types';
@@ -28,7 +29,7 @@ describe.each(ENGINES)('an operator’s send press on %s', (engine) => {
     const anna = await h.client('Anna');
     await openClientCard(h.operator, 'Anna');
 
-    // What the bot sends while it handles the press; the sender's pass it asks for runs outside the count.
+    // What the bot sends while it handles the press; what the sender does with the rows handed to it runs outside the count.
     let handled: Promise<void> | undefined;
     const handleUpdate = h.app.bot.handleUpdate.bind(h.app.bot);
     h.app.bot.handleUpdate = (update: Update, response) => {
@@ -37,8 +38,12 @@ describe.each(ENGINES)('an operator’s send press on %s', (engine) => {
       handled = pressing.run(true, () => handleUpdate(update, response));
       return handled;
     };
-    const kick = h.app.sender.kick.bind(h.app.sender);
-    h.app.sender.kick = () => pressing.exit(kick);
+    const handed: { chatId: number; method: string }[] = [];
+    const hand = h.app.sender.hand.bind(h.app.sender);
+    h.app.sender.hand = (rows) => {
+      if (pressing.getStore()) handed.push(...rows.map((r) => ({ chatId: r.chatId, method: r.method })));
+      pressing.exit(() => hand(rows));
+    };
     const from = sent.length;
 
     const query = await h.operator.press('Personal data');
@@ -51,6 +56,14 @@ describe.each(ENGINES)('an operator’s send press on %s', (engine) => {
     expect(statements[2]).toMatch(/nextval/i);
     expect(statements[3]).toMatch(/insert into flows/i);
     expect(statements[4]).toMatch(/^commit\b/i);
+    // The press's messages reach the sender whole, with the commit: the client's first step, the operator's
+    // notice and the card's redraw.
+    expect(handed).toEqual(
+      expect.arrayContaining([
+        { chatId: anna.id, method: 'sendMessage' },
+        { chatId: h.operator.id, method: 'editMessageText' },
+      ]),
+    );
 
     // The client gets the first step, the operator the notice, and the card (redrawn through the outbox) the request.
     await anna.waitForMessage(/full name/);
