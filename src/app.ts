@@ -158,12 +158,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     ownership: ownershipRules,
     // The update's inbox row is done with the command's commit: the inbox worker skips its own mark.
     onRecorded: (updateId) => inbox.recorded(updateId),
+    // What a command wrote to the outbox goes to the sender with the commit: no pass reads it back.
+    onOutbox: (rows) => sender.hand(rows),
   });
   const conversation = new Conversation({
     db,
     defaultLocale: options.defaultLocale,
     operatorsFor: async (id, q) => ((await directory.roleOf(id, q)) === 'client' ? directory.staffIds(q) : [id]),
     staffIds: (q) => directory.staffIds(q),
+    onOutbox: (rows) => sender.hand(rows),
   });
   const metrics = new Metrics({ db, inbox: () => inbox });
   // One limiter for everything the bot sends, outbox and direct replies alike.

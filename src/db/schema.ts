@@ -235,6 +235,44 @@ export const outbox = pgTable(
   ],
 );
 
+/** An outbox row, whole: what the sender sends from. */
+export type OutboxRow = typeof outbox.$inferSelect;
+
+/** An outbox row as SQL gives it in JSON (`json_agg`, `row_to_json`): its column names, timestamps as text. */
+export interface OutboxJson {
+  id: number | string;
+  chat_id: number | string;
+  flow_id: number | string | null;
+  method: string;
+  payload: unknown;
+  card_key: string | null;
+  status: OutboxRow['status'];
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  telegram_message_id: number | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export function outboxRowOf(raw: OutboxJson): OutboxRow {
+  return {
+    id: Number(raw.id),
+    chatId: Number(raw.chat_id),
+    flowId: raw.flow_id === null ? null : Number(raw.flow_id),
+    method: raw.method,
+    payload: raw.payload,
+    cardKey: raw.card_key,
+    status: raw.status,
+    attempts: raw.attempts,
+    nextAttemptAt: new Date(raw.next_attempt_at),
+    lastError: raw.last_error,
+    telegramMessageId: raw.telegram_message_id,
+    createdAt: new Date(raw.created_at),
+    sentAt: raw.sent_at === null ? null : new Date(raw.sent_at),
+  };
+}
+
 /** Telegraf session data (menu state only), keyed by Telegraf's session key. */
 export const botSessions = pgTable('bot_sessions', {
   key: text().primaryKey(),

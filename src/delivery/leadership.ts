@@ -12,6 +12,12 @@ export class Leadership {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The last answer while it is younger than the time to live (without asking); null when there is none. */
+  cached(): boolean | null {
+    if (!this.leads) return true;
+    return this.last && this.now() - this.last.at < this.ttlMs ? this.last.leads : null;
+  }
+
   /** The answer, asked again when older than the time to live or when `fresh`. */
   async check(fresh = false): Promise<boolean> {
     if (!this.leads) return true;

@@ -1,19 +1,21 @@
-import { and, asc, desc, eq, gt, lt, lte, notExists, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { TelegramError, type Telegram } from 'telegraf';
-import type { Db } from '../db/client.js';
-import { outbox } from '../db/schema.js';
+import { rowsOf, type Db } from '../db/client.js';
+import { outbox, outboxRowOf, type OutboxJson, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { describeMessage, type LoggedMessage, type MessageLog } from '../log/messages.js';
-import { Lanes } from './lanes.js';
+import { Lanes, type LaneOutcome } from './lanes.js';
 import { Leadership } from './leadership.js';
 import { Passes } from './passes.js';
 import { errorSummary, retryAfterOf } from './telegram.js';
 
-type Row = typeof outbox.$inferSelect;
+type Row = OutboxRow;
 
 /** Row ids below the highest queued that a pass after a command still reads (late commits land there). */
 const LATE_COMMIT_WINDOW = 64;
+
+/** Due rows one pass reads at most. */
+const PASS_LIMIT = 500;
 
 /** Chats sent to at once, by default. */
 export const SENDER_CONCURRENCY = 8;
@@ -42,26 +44,40 @@ export interface SenderDeps {
  * `onUndeliverable` tells a person.
  * A crash between commit and send leaves the row pending, and the next pass sends it. With several
  * instances on one database only the leader (`leads`) sends, so nothing goes out twice.
+ *
+ * Rows reach the lanes two ways: a command hands over the rows it wrote once it has committed (`hand`), and
+ * passes read the table (the timer's every second, `kick`, `flush`) for everything else: rows other code or
+ * another instance wrote, retries, rows a hand-over left. Lanes never queue a row twice.
  */
 export class OutboxSender {
   private readonly passes = new Passes(() => this.pass());
   /** Each chat's rows in order; a chat that waits (its rate limit, a retry) never holds up the others. */
   private readonly lanes: Lanes<Row>;
   private timer: NodeJS.Timeout | null = null;
-  /** Passes run after every command: leadership is asked by the timer's pass and `flush`, not on each kick. */
+  /** Passes run after commands: leadership is asked by the timer's pass and `flush`, not on each kick or hand-over. */
   private readonly leadership: Leadership;
   private askLeadership = false;
   /**
-   * The highest row id a pass has queued. A pass after a command reads only rows above it, less a window for
-   * rows of concurrent transactions that committed after a newer one: re-reading a long backlog (a busy staff
-   * chat) on every command would cost more than sending it. The timer's pass and `flush` read everything
+   * The highest row id a pass or a hand-over has queued. A pass after a command reads only rows above it, less
+   * a window for rows of concurrent transactions that committed after a newer one: re-reading a long backlog
+   * (a busy staff chat) on every command would cost more than sending it. The timer's pass and `flush` read everything
    * due, so an older row, or one due for a retry, is never missed.
    */
   private seenUpTo = 0;
   private fullPass = true;
+  /**
+   * Chats with a row waiting for its retry, and the oldest such row: a row of the chat handed over after it is
+   * left to the passes, which keep each chat's order. Every pass reads the waiting rows with the due ones, and
+   * a row this sender puts off is noted at once; `stamp` orders the two, so that a pass's answer never drops a
+   * wait noted after it asked.
+   */
+  private readonly waits = new Map<number, { id: number; stamp: number }>();
+  private stamp = 0;
+  /** Whether `waits` is known: a pass read them while this instance led, and it has not stopped leading since. */
+  private waitsKnown = false;
 
   constructor(private readonly deps: SenderDeps) {
-    this.lanes = new Lanes((row) => this.sendRow(row), deps.concurrency ?? SENDER_CONCURRENCY);
+    this.lanes = new Lanes((row) => this.deliver(row), deps.concurrency ?? SENDER_CONCURRENCY);
     this.leadership = new Leadership(deps.leads);
   }
 
@@ -87,9 +103,30 @@ export class OutboxSender {
     this.timer.unref();
   }
 
-  /** Asks for a pass now (after a command committed): it queues what is due and returns; the lanes send it. */
+  /**
+   * Asks for a pass now (after rows were written): it queues what is due and returns; the lanes send it. Not
+   * needed after a flow or conversation command: the rows it wrote are handed over with its commit (`hand`).
+   */
   kick(): void {
     void this.passes.run().catch((error: unknown) => this.deps.logger.error({ err: errorSummary(error) }, 'outbox pass failed'));
+  }
+
+  /**
+   * Queues the outbox rows a command wrote, handed over once it has committed (whole rows: the table is not
+   * read). Only while this instance leads, as last asked (the leader's timer pass sends them otherwise); a
+   * row of a chat whose older row waits for a retry is left to the passes. Without a recent answer on
+   * leadership, or before a pass has read which chats wait, a pass is asked for instead.
+   */
+  hand(rows: readonly Row[]): void {
+    const leads = this.leadership.cached();
+    if (leads === false || rows.length === 0) return;
+    if (leads === null || !this.waitsKnown) return this.kick();
+    for (const row of rows) {
+      const wait = this.waits.get(row.chatId);
+      if (row.status !== 'pending' || (wait && wait.id < row.id)) continue;
+      this.lanes.add(row);
+      this.seenUpTo = Math.max(this.seenUpTo, row.id);
+    }
   }
 
   async stop(): Promise<void> {
@@ -105,40 +142,55 @@ export class OutboxSender {
     const full = this.fullPass;
     this.askLeadership = false;
     this.fullPass = false;
-    if (!(await this.leadership.check(fresh))) return;
-    // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat.
-    const waiting = alias(outbox, 'waiting');
-    const rows = await this.deps.db
-      .select()
-      .from(outbox)
-      .where(
-        and(
-          eq(outbox.status, 'pending'),
-          lte(outbox.nextAttemptAt, sql`now()`),
-          full ? undefined : gt(outbox.id, this.seenUpTo - LATE_COMMIT_WINDOW),
-          notExists(
-            this.deps.db
-              .select({ id: waiting.id })
-              .from(waiting)
-              .where(
-                and(
-                  eq(waiting.chatId, outbox.chatId),
-                  eq(waiting.status, 'pending'),
-                  lt(waiting.id, outbox.id),
-                  gt(waiting.nextAttemptAt, sql`now()`),
-                ),
-              ),
-          ),
-        ),
-      )
-      .orderBy(asc(outbox.id))
-      .limit(500);
+    if (!(await this.leadership.check(fresh))) {
+      this.waitsKnown = false;
+      return;
+    }
+    const asked = ++this.stamp;
+    // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat. The
+    // waiting rows (the oldest of each chat) come back too, for the rows handed over later.
+    const result = await this.deps.db.execute(sql`
+      with waiting as (
+        select chat_id, min(id) as id from outbox where status = 'pending' and next_attempt_at > now() group by chat_id),
+      due as (
+        select o.* from outbox o
+        where o.status = 'pending' and o.next_attempt_at <= now() and o.id > ${full ? 0 : this.seenUpTo - LATE_COMMIT_WINDOW}::bigint
+          and not exists (select 1 from waiting w where w.chat_id = o.chat_id and w.id < o.id)
+        order by o.id
+        limit ${PASS_LIMIT})
+      select (select json_agg(json_build_array(w.chat_id, w.id)) from waiting w) as waiting,
+        (select json_agg(d order by d.id) from due d) as due`);
+    const read = rowsOf<{ waiting: [number | string, number | string][] | null; due: OutboxJson[] | null }>(result)[0];
+    const rows = (read?.due ?? []).map(outboxRowOf);
+    // A full pass that read every due row knows all waits as they were when it asked: a chat whose row is due
+    // again waits no longer (that row was read with the others). Waits noted since it asked stay.
+    if (full && rows.length < PASS_LIMIT) {
+      for (const [chatId, wait] of this.waits) if (wait.stamp < asked) this.waits.delete(chatId);
+    }
+    for (const [chatId, id] of read?.waiting ?? []) this.noteWait(Number(chatId), Number(id), asked);
+    this.waitsKnown = true;
     this.lanes.prune(60_000);
-    // Rows queued, being sent or sent already (a pass that read them before) are not queued again.
+    // Rows queued, being sent or sent already (a pass that read them before, or a hand-over) are not queued again.
     for (const row of rows) {
       this.lanes.add(row);
       this.seenUpTo = Math.max(this.seenUpTo, row.id);
     }
+  }
+
+  /** Sends a row in its lane. One put off (a retry, or the database failed) holds its chat's handed rows back. */
+  private async deliver(row: Row): Promise<LaneOutcome> {
+    let outcome: LaneOutcome = 'wait';
+    try {
+      outcome = await this.sendRow(row);
+    } finally {
+      if (outcome === 'wait') this.noteWait(row.chatId, row.id, ++this.stamp);
+    }
+    return outcome;
+  }
+
+  private noteWait(chatId: number, id: number, stamp: number): void {
+    const known = this.waits.get(chatId);
+    this.waits.set(chatId, { id: Math.min(id, known?.id ?? id), stamp: Math.max(stamp, known?.stamp ?? stamp) });
   }
 
   private async sendRow(row: Row): Promise<'done' | 'wait'> {

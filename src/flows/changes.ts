@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.js';
+import type { OutboxRow } from '../db/schema.js';
 
 /** Clients whose requests changed in a transaction, noted by the store's writes (see `redrawOpenCards`). */
 const changed = new WeakMap<Tx, Set<number>>();
@@ -10,6 +11,9 @@ const drawn = new WeakMap<Tx, Set<number>>();
 
 /** Updates the transaction's lock statements recorded as applied (their inbox rows turn `done` with the commit). */
 const recorded = new WeakMap<Tx, number[]>();
+
+/** Outbox rows the transaction's writes inserted, whole (they go to the sender once it has committed). */
+const written = new WeakMap<Tx, OutboxRow[]>();
 
 /** The card key of a client's card in staff chats (`outbox.card_key`): the prefix and the client's id. */
 export const CLIENT_CARD_PREFIX = 'client:';
@@ -60,4 +64,27 @@ export function takeRecorded(tx: Tx): number[] {
   const ids = recorded.get(tx) ?? [];
   recorded.delete(tx);
   return ids;
+}
+
+/** The transaction's write inserted these outbox rows (see `takeWritten`). */
+export function noteWritten(tx: Tx, rows: readonly OutboxRow[]): void {
+  if (rows.length === 0) return;
+  const noted = written.get(tx);
+  if (noted) noted.push(...rows);
+  else written.set(tx, [...rows]);
+}
+
+/** The outbox rows the transaction inserted, in id order; the notes are cleared. Read once it has committed. */
+export function takeWritten(tx: Tx): OutboxRow[] {
+  const rows = written.get(tx) ?? [];
+  written.delete(tx);
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Forgets the outbox rows noted so far: a later statement of the transaction changed pending rows (an erasure
+ * emptied them), so the rows as inserted are not what is to be sent. The passes send what is left of them.
+ */
+export function forgetWritten(tx: Tx): void {
+  written.delete(tx);
 }

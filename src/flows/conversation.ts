@@ -8,13 +8,14 @@
 import { desc, eq, inArray, sql } from 'drizzle-orm';
 import { pickText, readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { rowsOf, type Db, type Queryable, type Tx } from '../db/client.js';
-import { messages, people } from '../db/schema.js';
+import { messages, people, type OutboxRow } from '../db/schema.js';
 import type { LoggedMessage } from '../log/messages.js';
 import { pack } from '../ui/callback-data.js';
 import { displayName, html } from '../ui/format.js';
 import { localeOf, t } from '../ui/i18n.js';
 import { CAPTION_MAX, TEXT_MAX, fitHtml, renderedLength } from '../ui/limits.js';
 import { talkButton } from '../ui/talk-button.js';
+import { takeWritten } from './changes.js';
 import { emptyPlan } from './plans.js';
 import { OPEN_STATUSES } from './statuses.js';
 import { lockClient, personById, TALK_WINDOW_SECONDS, write, type PersonRow } from './store.js';
@@ -27,6 +28,8 @@ export interface ConversationDeps {
   readonly operatorsFor?: (operatorId: number, q: Queryable) => Promise<readonly number[]>;
   /** Everyone on the staff: they hear from a client who has no operator yet. */
   readonly staffIds?: (q: Queryable) => Promise<readonly number[]>;
+  /** Told, once a message passed on has committed, of the outbox rows it wrote (as `FlowServiceDeps.onOutbox`). */
+  readonly onOutbox?: ((rows: readonly OutboxRow[]) => void) | undefined;
 }
 
 /** Where a message came from: copies are made of it (`copyMessage`), never of its stored contents. */
@@ -57,12 +60,14 @@ export class Conversation {
   private readonly defaultLocale: Locale;
   private readonly operatorsFor: (operatorId: number, q: Queryable) => Promise<readonly number[]>;
   private readonly staffIds: (q: Queryable) => Promise<readonly number[]>;
+  private readonly onOutbox: ((rows: readonly OutboxRow[]) => void) | undefined;
 
   constructor(deps: ConversationDeps) {
     this.db = deps.db;
     this.defaultLocale = deps.defaultLocale;
     this.operatorsFor = deps.operatorsFor ?? (async (id) => [id]);
     this.staffIds = deps.staffIds ?? (async () => []);
+    this.onOutbox = deps.onOutbox;
   }
 
   /** Whether the client pressed "Message the operator" (recently) and has not written since. */
@@ -86,7 +91,7 @@ export class Conversation {
    * left the staff) as a copy with "Reply" and "Client card" buttons. Resolves with how many got it.
    */
   fromClient(input: { clientId: number; message: SourceMessage; updateId: number | null }): Promise<Outcome<{ recipients: number }>> {
-    return this.db.transaction(async (tx) => {
+    return this.transact(async (tx) => {
       const { fresh, client } = await lockClient(tx, input.clientId, input.updateId);
       if (!fresh) return refuse({ code: 'duplicate_update' });
       if (!client) return refuse({ code: 'client_not_found' });
@@ -124,7 +129,7 @@ export class Conversation {
     message: SourceMessage;
     updateId: number | null;
   }): Promise<Outcome<{ client: PersonRow }>> {
-    return this.db.transaction(async (tx) => {
+    return this.transact(async (tx) => {
       const { fresh, client } = await lockClient(tx, input.clientId, input.updateId);
       if (!fresh) return refuse({ code: 'duplicate_update' });
       if (!client) return refuse({ code: 'client_not_found' });
@@ -149,7 +154,7 @@ export class Conversation {
    * operator, or every operator when they have none yet). Buttons: "Reply" and "Client card".
    */
   arrival(input: { clientId: number; via: 'start' | 'invite'; updateId: number | null }): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return this.transact(async (tx) => {
       const { fresh, client } = await lockClient(tx, input.clientId, input.updateId);
       if (!fresh || !client) return false;
       const { ownerId } = await this.contextOf(tx, input.clientId);
@@ -204,6 +209,19 @@ export class Conversation {
       text: m.text,
       flowId: m.flowId,
     }));
+  }
+
+  /** Runs `body` in a transaction; once it has committed, the outbox rows it wrote go to `onOutbox`. */
+  private async transact<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    let committed: Tx | undefined;
+    const value = await this.db.transaction(async (tx) => {
+      const value = await body(tx);
+      committed = tx;
+      return value;
+    });
+    const written = committed ? takeWritten(committed) : [];
+    if (written.length > 0) this.onOutbox?.(written);
+    return value;
   }
 
   /** The client's operator and the request a message belongs to: the active one, else the next queued. */

@@ -4,13 +4,14 @@
  */
 import { viewOf } from '../../machines/view.js';
 import { redrawOpenCards, type CardDeps } from './cards.js';
-import { takeRecorded } from './changes.js';
+import { takeRecorded, takeWritten } from './changes.js';
 import type { OwnershipRules } from './ownership.js';
 import { readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { parkUnrestorable, restore } from '../../machines/persist.js';
 import { createRequestMachine, type RequestMachine, type RequestSnapshot } from '../../machines/request.machine.js';
 import type { Catalogue } from '../config/catalogue.js';
 import type { Db, Queryable, Tx } from '../db/client.js';
+import type { OutboxRow } from '../db/schema.js';
 import type { MutablePlan } from './plans.js';
 import {
   StaleWriteError,
@@ -43,6 +44,11 @@ export interface FlowServiceDeps {
   readonly ownership?: OwnershipRules | undefined;
   /** Told, once a command has committed, of the update it recorded as applied (the inbox need not mark it). */
   readonly onRecorded?: ((updateId: number) => void) | undefined;
+  /**
+   * Told, once a command has committed, of the outbox rows its writes inserted, whole and in id order: the
+   * sender queues them without reading the table (`OutboxSender.hand`). Never told of a rolled-back command's.
+   */
+  readonly onOutbox?: ((rows: readonly OutboxRow[]) => void) | undefined;
 }
 
 /** Identifies the Telegram update behind a command: the same update is applied at most once. */
@@ -71,6 +77,7 @@ export class FlowCore {
   readonly retentionDays: number | undefined;
   readonly ownership: OwnershipRules | undefined;
   private readonly onRecorded: ((updateId: number) => void) | undefined;
+  private readonly onOutbox: ((rows: readonly OutboxRow[]) => void) | undefined;
   /** What open client cards are drawn with. */
   readonly cardDeps: CardDeps;
   private readonly machines = new Map<string, RequestMachine>();
@@ -86,6 +93,7 @@ export class FlowCore {
     this.retentionDays = deps.retentionDays;
     this.ownership = deps.ownership;
     this.onRecorded = deps.onRecorded;
+    this.onOutbox = deps.onOutbox;
     this.cardDeps = {
       catalogue: this.catalogue,
       defaultLocale: this.defaultLocale,
@@ -122,7 +130,11 @@ export class FlowCore {
           committed = tx;
           return value;
         });
-        if (committed) for (const updateId of takeRecorded(committed)) this.onRecorded?.(updateId);
+        if (committed) {
+          for (const updateId of takeRecorded(committed)) this.onRecorded?.(updateId);
+          const written = takeWritten(committed);
+          if (written.length > 0) this.onOutbox?.(written);
+        }
         return value;
       } catch (error) {
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;

@@ -7,6 +7,7 @@
 import { scryptSync } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Tx } from '../db/client.js';
+import { forgetWritten } from './changes.js';
 import { talkCardKey } from './conversation.js';
 
 /** What a client's erasure removed. */
@@ -162,6 +163,8 @@ export async function eraseClient(
     select (select count(*)::int from a) as answers, (select count(*)::int from m) as messages, (select count(*)::int from ib) as inbox,
       (select count(*)::int from ob) as outbox, (select count(*)::int from rd) as deliveries`);
   const row = rowsOf<{ answers: number; messages: number; inbox: number; outbox: number; deliveries: number }>(result)[0];
+  // Rows the command wrote before this statement may have been emptied by it: none goes to the sender as written.
+  forgetWritten(tx);
   return {
     answers: row?.answers ?? 0,
     messages: row?.messages ?? 0,

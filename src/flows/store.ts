@@ -6,7 +6,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition, Text } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
 import { rowsOf, type Queryable, type Tx } from '../db/client.js';
-import { CLIENT_CARD_PREFIX, noteChange, noteNoCards, noteRecorded } from './changes.js';
+import { outboxRowOf, type OutboxJson } from '../db/schema.js';
+import { CLIENT_CARD_PREFIX, noteChange, noteNoCards, noteRecorded, noteWritten } from './changes.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
 
@@ -515,7 +516,7 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
       from rows from (jsonb_to_recordset(${json(outbox)}) as (chat_id bigint, flow_id bigint, method text, payload jsonb, card_key text))
         with ordinality as x(chat_id, flow_id, method, payload, card_key, n)
       order by n
-      returning 1),
+      returning outbox.*),
     ms as (
       insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id)
       select chat_id, 'in', kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id
@@ -536,10 +537,13 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
       select chat_id, 'sendMessage', '{}'::jsonb, card_key, 'sent', message_id, now()
       from jsonb_to_recordset(${json(cardsShown)}) as x(chat_id bigint, message_id int, card_key text)
       returning 1)
-    select (select count(*)::int from fu) as flows, (select json_agg(client_id) from fu) as clients`);
-  const row = rowsOf<{ flows: number; clients: (number | string)[] | null }>(result)[0];
+    select (select count(*)::int from fu) as flows, (select json_agg(client_id) from fu) as clients,
+      (select json_agg(ob order by ob.id) from ob) as outbox`);
+  const row = rowsOf<{ flows: number; clients: (number | string)[] | null; outbox: OutboxJson[] | null }>(result)[0];
   const updated = row?.flows ?? 0;
   for (const clientId of row?.clients ?? []) noteChange(tx, Number(clientId));
+  // Whole rows: once the transaction commits they go to the sender, which need not read them back.
+  noteWritten(tx, (row?.outbox ?? []).map(outboxRowOf));
   if (updated !== flows.length) throw new StaleWriteError(`expected to update ${flows.length} flow(s), updated ${updated}`);
 }
 

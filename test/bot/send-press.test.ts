@@ -4,9 +4,10 @@
  * the write, COMMIT — and nothing else: no menu session read or write, no ownership read before it (the
  * command checks under its row lock), no binding of the client after it, no reads of the client and their
  * flows to redraw the card (the command redraws it through the outbox), no separate log of the press.
- * The inbox's and the sender's own statements are not the bot's and are not counted here; round trips are
- * counted in test/flows/round-trips.test.ts. See docs/performance.md. A client's answer is its one command too:
- * the decision whether the message is an answer or a question for the operator is taken under its lock.
+ * The inbox's and the sender's own statements are not the bot's and are not counted here (the command hands
+ * the rows it wrote to the sender with its commit: no pass reads them back); round trips are counted in
+ * test/flows/round-trips.test.ts. See docs/performance.md. A client's answer is its one command too: the
+ * decision whether the message is an answer or a question for the operator is taken under its lock.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Update } from 'telegraf/types';
@@ -25,7 +26,7 @@ describe.each(ENGINES)('what one update costs the bot on %s', (engine) => {
     const anna = await h.client('Anna');
     await openClientCard(h.operator, 'Anna');
 
-    const statements = await counted.of(
+    const { statements, handed } = await counted.of(
       (update) => 'callback_query' in update && 'data' in update.callback_query && parse(update.callback_query.data)?.kind === 'send',
       async () => {
         const query = await h.operator.press('Personal data');
@@ -38,6 +39,14 @@ describe.each(ENGINES)('what one update costs the bot on %s', (engine) => {
     expect(statements[2]).toMatch(/nextval/i);
     expect(statements[3]).toMatch(/insert into flows/i);
     expect(statements[4]).toMatch(/^commit\b/i);
+    // The press's messages reach the sender whole, with the commit: the client's first step, the operator's
+    // notice and the card's redraw.
+    expect(handed).toEqual(
+      expect.arrayContaining([
+        { chatId: anna.id, method: 'sendMessage' },
+        { chatId: h.operator.id, method: 'editMessageText' },
+      ]),
+    );
 
     // The client gets the first step, the operator the notice, and the card (redrawn through the outbox) the request.
     await anna.waitForMessage(/full name/);
@@ -53,7 +62,7 @@ describe.each(ENGINES)('what one update costs the bot on %s', (engine) => {
     await h.operator.press('Personal data');
     await anna.waitForMessage(/step 1 of 3/);
 
-    const statements = await counted.of(
+    const { statements, handed } = await counted.of(
       (update) => 'message' in update,
       async () => {
         await anna.send('Anna Petrova');
@@ -65,25 +74,35 @@ describe.each(ENGINES)('what one update costs the bot on %s', (engine) => {
     expect(statements[1]).toMatch(/insert into inbox .* for update/i);
     expect(statements[2]).toMatch(/insert into flows/i);
     expect(statements[3]).toMatch(/^commit\b/i);
+    expect(handed).toEqual([
+      { chatId: anna.id, method: 'sendMessage' },
+      { chatId: h.operator.id, method: 'editMessageText' },
+    ]);
     // The card in the operator's chat shows the new step, drawn by the answer's own write.
     await h.operator.waitFor((messages) => messages.some((m) => /^👤 Anna/.test(m.text ?? '') && /\(2\/3\)/.test(m.text ?? '')));
   });
 });
 
+/** What the bot sent while it handled an update: its statements, and the outbox rows it handed to the sender. */
+interface Counted {
+  readonly statements: string[];
+  readonly handed: { chatId: number; method: string }[];
+}
+
 /**
- * A harness that records every statement, and `of`: the statements the bot sends while it handles the
- * updates `ours` picks during `act` (the sender's pass it asks for runs outside the count).
+ * A harness that records every statement, and `of`: what the bot sends while it handles the updates `ours`
+ * picks during `act` (what the sender does with the rows handed to it runs outside the count).
  */
 async function counting(
   engine: Engine,
-): Promise<{ h: Harness; of: (ours: (update: Update) => boolean, act: () => Promise<void>) => Promise<string[]> }> {
+): Promise<{ h: Harness; of: (ours: (update: Update) => boolean, act: () => Promise<void>) => Promise<Counted> }> {
   const inUpdate = new AsyncLocalStorage<true>();
   const sent: { query: string; connection: number | undefined; pressing: boolean }[] = [];
   const h = await startHarness(engine, {
     onStatement: (query, connection) =>
       sent.push({ query: query.replace(/\s+/g, ' ').trim(), connection, pressing: inUpdate.getStore() === true }),
   });
-  const of = async (ours: (update: Update) => boolean, act: () => Promise<void>): Promise<string[]> => {
+  const of = async (ours: (update: Update) => boolean, act: () => Promise<void>) => {
     let handled: Promise<void> | undefined;
     const handleUpdate = h.app.bot.handleUpdate.bind(h.app.bot);
     h.app.bot.handleUpdate = (update: Update, response) => {
@@ -93,10 +112,16 @@ async function counting(
     };
     const kick = h.app.sender.kick.bind(h.app.sender);
     h.app.sender.kick = () => inUpdate.exit(kick);
+    const handed: { chatId: number; method: string }[] = [];
+    const hand = h.app.sender.hand.bind(h.app.sender);
+    h.app.sender.hand = (rows) => {
+      if (inUpdate.getStore()) handed.push(...rows.map((r) => ({ chatId: r.chatId, method: r.method })));
+      inUpdate.exit(() => hand(rows));
+    };
     const from = sent.length;
     await act();
     await handled;
-    return ofTheUpdate(sent.slice(from));
+    return { statements: ofTheUpdate(sent.slice(from)), handed };
   };
   return { h, of };
 }

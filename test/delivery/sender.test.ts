@@ -8,6 +8,7 @@ import { MessageLog } from '../../src/log/messages.js';
 import { startEmulator, type Emulator } from '../../src/playground/emulator/index.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { addClient, addOperator, newService, text, updateId } from '../helpers/flows.js';
 
 describe('outbox sender', () => {
   let test: TestDatabase;
@@ -137,6 +138,187 @@ describe('outbox sender', () => {
     const [row] = await db.select().from(outbox).where(eq(outbox.chatId, boris.id));
     expect(row).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/blocked by the user/) });
     expect(blocked).toEqual([boris.id]);
+  });
+});
+
+describe('rows handed over to the outbox sender', () => {
+  let test: TestDatabase;
+  let emu: Emulator;
+  afterEach(async () => {
+    await test.close();
+    await emu.close();
+  });
+
+  async function setup(options: { leads?: () => Promise<boolean> } = {}) {
+    test = await openTestDatabase('pglite');
+    emu = await startEmulator();
+    const { token } = emu.createBot({ username: 'sender_bot' });
+    const anna = emu.createUser({ firstName: 'Anna' });
+    const boris = emu.createUser({ firstName: 'Boris' });
+    await anna.send('/start');
+    await boris.send('/start');
+    const { db } = test.current();
+    const sender = new OutboxSender({
+      db,
+      telegram: new Telegram(token, { apiRoot: emu.apiRoot }),
+      log: new MessageLog(db),
+      logger: pino({ level: 'silent' }),
+      ...(options.leads ? { leads: options.leads } : {}),
+    });
+    /** A row written as a command writes it, whole (`returning`), as the command hands it over after its commit. */
+    const write = async (chatId: number, text: string) => {
+      const rows = await db.insert(outbox).values({ chatId, method: 'sendMessage', payload: { text } }).returning();
+      return rows;
+    };
+    return { db, sender, anna, boris, write };
+  }
+
+  it('never sends a handed row ahead of an older row of its chat that waits for a retry', async () => {
+    const { db, sender, anna, boris, write } = await setup();
+    emu.faults.failNext('sendMessage', 1, { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
+    await write(anna.id, 'first');
+    await sender.flush();
+    expect(anna.messages()).toEqual([]);
+    // Written and handed over while "first" waits: it waits behind it; another chat's goes at once.
+    sender.hand(await write(anna.id, 'second'));
+    sender.hand(await write(boris.id, 'to Boris'));
+    await sender.flush();
+    expect(anna.messages()).toEqual([]);
+    expect(boris.messages().map((m) => m.text)).toEqual(['to Boris']);
+    // retry_after has passed (moved in the database rather than waited for): both go, in order.
+    await db
+      .update(outbox)
+      .set({ nextAttemptAt: sql`now()` })
+      .where(eq(outbox.chatId, anna.id));
+    await sender.flush();
+    expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
+  });
+
+  it('knows the waits the table had before it started, even before its first pass', async () => {
+    const { db, sender, anna, write } = await setup();
+    // Put off by an earlier process, for a retry a minute from now.
+    await db.insert(outbox).values({
+      chatId: anna.id,
+      method: 'sendMessage',
+      payload: { text: 'first' },
+      attempts: 1,
+      nextAttemptAt: sql`now() + interval '1 minute'`,
+    });
+    sender.hand(await write(anna.id, 'second'));
+    await sender.flush();
+    sender.hand(await write(anna.id, 'third'));
+    await sender.flush();
+    expect(anna.messages()).toEqual([]);
+    await db
+      .update(outbox)
+      .set({ nextAttemptAt: sql`now()` })
+      .where(eq(outbox.chatId, anna.id));
+    await sender.flush();
+    expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second', 'third']);
+  });
+
+  it('sends a row once when it is handed over and a pass reads it too, in either order', async () => {
+    const { db, sender, anna, write } = await setup();
+    await sender.flush();
+    const handedFirst = await write(anna.id, 'handed, then read');
+    sender.hand(handedFirst);
+    await sender.flush();
+    const readFirst = await write(anna.id, 'read, then handed');
+    await sender.flush();
+    sender.hand(readFirst);
+    // Handed twice (a command's rows reach the sender once; this checks the lanes' guard) and read again.
+    sender.hand(readFirst);
+    await sender.flush();
+    expect(anna.messages().map((m) => m.text)).toEqual(['handed, then read', 'read, then handed']);
+    const rows = await db.select().from(outbox).orderBy(asc(outbox.id));
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 1],
+      ['sent', 1],
+    ]);
+    expect(emu.calls().filter((c) => c.method === 'sendMessage')).toHaveLength(2);
+  });
+
+  it('leaves handed rows to the leader when this instance does not lead', async () => {
+    let leads = false;
+    const { sender, anna, write } = await setup({ leads: async () => leads });
+    await sender.flush();
+    sender.hand(await write(anna.id, 'for the leader'));
+    await sender.flush();
+    expect(anna.messages()).toEqual([]);
+    leads = true;
+    await sender.flush();
+    expect(anna.messages().map((m) => m.text)).toEqual(['for the leader']);
+  });
+});
+
+describe.each(ENGINES)('a command’s rows on %s', (engine) => {
+  let test: TestDatabase;
+  let emu: Emulator;
+  afterEach(async () => {
+    await test.close();
+    await emu.close();
+  });
+
+  it('are sent with its commit: no pass reads the outbox, one statement each', async () => {
+    const statements: string[] = [];
+    const watchers: (() => void)[] = [];
+    test = await openTestDatabase(engine, {
+      onStatement: (query) => {
+        statements.push(query.replace(/\s+/g, ' ').trim());
+        for (const watch of watchers) watch();
+      },
+    });
+    emu = await startEmulator();
+    const { token } = emu.createBot({ username: 'sender_bot' });
+    const anna = emu.createUser({ firstName: 'Anna' });
+    const olga = emu.createUser({ firstName: 'Olga' });
+    await anna.send('/start');
+    await olga.send('/start');
+    const { db } = test.current();
+    await addOperator(db, olga.id);
+    await addClient(db, anna.id, { name: 'Anna' });
+    const sender = new OutboxSender({
+      db,
+      telegram: new Telegram(token, { apiRoot: emu.apiRoot }),
+      log: new MessageLog(db),
+      logger: pino({ level: 'silent' }),
+    });
+    const handed: number[] = [];
+    const flows = await newService(db, {
+      onOutbox: (rows) => {
+        handed.push(...rows.map((r) => r.id));
+        sender.hand(rows);
+      },
+    });
+    await sender.flush();
+    await flows.start({ operatorId: olga.id, clientId: anna.id, requestId: 'personal_data', updateId: updateId() });
+    await anna.waitForMessage(/full name/i);
+    await olga.waitForMessage(/sent/i);
+    await sender.flush();
+
+    /** Resolves once `count` statements marking rows sent have gone out since `from`. */
+    const marked = (from: number, count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (statements.slice(from).filter((s) => /update "outbox" set "status"/i.test(s)).length >= count) resolve();
+        };
+        watchers.push(check);
+        check();
+      });
+    const from = statements.length;
+    handed.length = 0;
+    const answered = await flows.answer({ clientId: anna.id, answer: text('Anna Petrova'), updateId: updateId() });
+    expect(answered.ok).toBe(true);
+    expect(handed).toHaveLength(1);
+    await anna.waitForMessage(/city/i);
+    await marked(from, handed.length);
+    const sent = statements.slice(from);
+    // The command's four (BEGIN, the lock, the write, COMMIT), then one per message: logged and marked sent.
+    expect(sent, sent.join('\n')).toHaveLength(4 + handed.length);
+    expect(
+      sent.slice(4).every((s) => /update "outbox" set "status"/i.test(s)),
+      sent.join('\n'),
+    ).toBe(true);
   });
 });
 

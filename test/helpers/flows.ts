@@ -41,6 +41,7 @@ export async function newService(
     operatorsFor?: FlowServiceDeps['operatorsFor'];
     staffIds?: FlowServiceDeps['staffIds'];
     onRecorded?: FlowServiceDeps['onRecorded'];
+    onOutbox?: FlowServiceDeps['onOutbox'];
   } = {},
 ): Promise<FlowService> {
   const current = await catalogue();
@@ -52,6 +53,7 @@ export async function newService(
     ...(options.operatorsFor ? { operatorsFor: options.operatorsFor } : {}),
     ...(options.staffIds ? { staffIds: options.staffIds } : {}),
     ...(options.onRecorded ? { onRecorded: options.onRecorded } : {}),
+    ...(options.onOutbox ? { onOutbox: options.onOutbox } : {}),
   });
 }
 

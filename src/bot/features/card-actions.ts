@@ -89,7 +89,7 @@ export function pressedOnClientCard(ctx: BotContext): boolean {
 }
 
 async function press(ctx: BotContext, action: CardAction, flowId: number): Promise<void> {
-  const { flows, sender } = ctx.deps;
+  const { flows } = ctx.deps;
   const operatorId = ctx.from?.id;
   if (operatorId === undefined) return;
   const actor: Actor = { kind: 'operator', id: operatorId };
@@ -112,7 +112,6 @@ async function press(ctx: BotContext, action: CardAction, flowId: number): Promi
       const now = await flows.flow(flowId);
       return changed(ctx, flowId, now?.status ?? null, refusalText(ctx, result.refusal));
     }
-    sender.kick();
     await ctx.answerCbQuery(
       ctx.t(alert ? 'cardAlertBelow' : wanted === 'retry' ? 'cardRetried' : wanted === 'resend' ? 'cardResent' : 'cardReviewBelow'),
     );
@@ -158,7 +157,7 @@ async function askStop(ctx: BotContext, stop: Stop, flow: FlowSummary): Promise<
 
 /** Cancels or resets the request if that still applies to it; the reason goes in the client's language. */
 async function applyStop(ctx: BotContext, stop: Stop, flowId: number, reason: ((locale: Locale) => string) | undefined): Promise<void> {
-  const { flows, directory, sender } = ctx.deps;
+  const { flows, directory } = ctx.deps;
   const operatorId = ctx.from?.id;
   if (operatorId === undefined) return;
   const onClientCard = ctx.session.stop?.flowId === flowId && ctx.session.stop.onClientCard;
@@ -184,7 +183,6 @@ async function applyStop(ctx: BotContext, stop: Stop, flowId: number, reason: ((
     const result = stop === 'cancel' ? await flows.cancel(input) : await flows.reset(input);
     if (!result.ok && result.refusal.code === 'stale' && attempt < ATTEMPTS) continue;
     if (result.ok) {
-      sender.kick();
       await answer(ctx.t(stop === 'cancel' ? 'stopCancelled' : 'stopReset'));
     } else if (result.refusal.code !== 'duplicate_update') {
       await answer(result.refusal.code === 'stale' ? ctx.t('changed') : refusalText(ctx, result.refusal));

@@ -13,7 +13,7 @@ import { announceArrival, passOn, passOnIfNotAnswer, talkButtonPressed, talkKeyb
 const client = new Composer<BotContext>();
 
 client.start(async (ctx) => {
-  const { directory, flows, sender } = ctx.deps;
+  const { directory, flows } = ctx.deps;
   const known = (await directory.get(ctx.from.id))?.startedAt != null;
   await directory.touch(ctx.from, { started: true });
   const code = ctx.payload.trim();
@@ -34,7 +34,6 @@ client.start(async (ctx) => {
     const started = await flows.start({ operatorId: invite.operatorId, clientId: ctx.from.id, requestId });
     if (!started.ok) ctx.deps.logger.warn({ requestId, refusal: started.refusal }, 'invite request not started');
   }
-  sender.kick();
 });
 
 client.help(async (ctx) => {
@@ -48,8 +47,8 @@ client.help(async (ctx) => {
 
 client.command('cancel', async (ctx) => {
   const result = await ctx.deps.flows.cancelByClient({ clientId: ctx.from.id, updateId: ctx.update.update_id });
-  if (result.ok) ctx.deps.sender.kick();
-  else if (result.refusal.code === 'cancel_not_allowed') await ctx.reply(ctx.t('cancelNotAllowed'), talkKeyboard(ctx));
+  if (result.ok) return;
+  if (result.refusal.code === 'cancel_not_allowed') await ctx.reply(ctx.t('cancelNotAllowed'), talkKeyboard(ctx));
   else if (result.refusal.code === 'no_active_request') await ctx.reply(ctx.t('helpNoRequest'));
 });
 
@@ -87,10 +86,8 @@ client.on('message', async (ctx) => {
     return;
   }
   ctx.logged = logged !== null;
-  if (result.ok) {
-    ctx.deps.sender.kick();
-    return;
-  }
+  // What the command wrote to the outbox went to the sender with its commit (no pass needed).
+  if (result.ok) return;
   switch (result.refusal.code) {
     case 'duplicate_update':
       return;
@@ -135,7 +132,7 @@ async function albumTaken(ctx: BotContext & { from: NonNullable<BotContext['from
 client.on('callback_query', async (ctx, next) => {
   const data = parse('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
   if (!data || !(data.kind === 'choose' || data.kind === 'skip' || data.kind === 'confirm' || data.kind === 'edit')) return next();
-  const { flows, sender } = ctx.deps;
+  const { flows } = ctx.deps;
   const ref = { clientId: ctx.from.id, flowId: data.flow, version: data.version, updateId: ctx.update.update_id };
   let result;
   if (data.kind === 'choose') {
@@ -164,7 +161,6 @@ client.on('callback_query', async (ctx, next) => {
   await ctx.answerCbQuery();
   // The pressed buttons have done their job: remove them so they cannot be pressed twice.
   await ctx.editMessageReplyMarkup(undefined).catch(() => {});
-  sender.kick();
 });
 
 // Composed last: Composer.optional takes the handlers registered so far.

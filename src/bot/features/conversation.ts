@@ -92,7 +92,6 @@ conversation.on('message', async (ctx, next) => {
   });
   ctx.logged = true;
   if (result.ok) {
-    ctx.deps.sender.kick();
     await ctx.reply(ctx.t('talkReplySent', { client: displayName(result.value.client) }));
   } else if (result.refusal.code !== 'duplicate_update') {
     await ctx.reply(ctx.t('talkClientGone'));
@@ -162,7 +161,6 @@ export async function passOn(
     await ctx.reply(ctx.t('talkNobody'));
     return;
   }
-  ctx.deps.sender.kick();
   if (tell === 'always' || (await ctx.deps.directory.shouldNudge(ctx.from.id))) {
     await ctx.reply(ctx.t(options.stepWaits ? 'talkPassedOnStep' : 'talkPassedOn'));
   }
@@ -170,7 +168,7 @@ export async function passOn(
 
 /** A client arrived (opened the bot for the first time, or through an invite): their operator(s) hear. */
 export async function announceArrival(ctx: Sender, via: 'start' | 'invite'): Promise<void> {
-  if (await ctx.deps.conversation.arrival({ clientId: ctx.from.id, via, updateId: ctx.update.update_id })) ctx.deps.sender.kick();
+  await ctx.deps.conversation.arrival({ clientId: ctx.from.id, via, updateId: ctx.update.update_id });
 }
 
 /**

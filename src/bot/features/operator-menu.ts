@@ -177,7 +177,6 @@ async function sendRequest(ctx: BotContext, clientId: number, ref: number): Prom
     return;
   }
   ctx.logged = true;
-  ctx.deps.sender.kick();
   const name = displayName(result.value.client);
   const title = textIn(ctx, request.title);
   await ctx.answerCbQuery(

@@ -82,7 +82,6 @@ staff.on('text', async (ctx, next) => {
 /** Answers the press; on a refusal says why and refreshes the card so it shows the truth. */
 async function settle(ctx: BotContext, result: Outcome<FlowSummary>, ok: MessageKey, flowId: number, showCard: boolean): Promise<void> {
   if (result.ok) {
-    ctx.deps.sender.kick();
     await ctx.answerCbQuery(ctx.t(ok));
     // An alert card is rewritten by the outbox (edit rows of this command); redrawing it here too would race.
     if (showCard && pressedOnClientCard(ctx)) await showClient(ctx, result.value.clientId, true);
@@ -252,7 +251,7 @@ async function showReviewCard(ctx: BotContext, flowId: number): Promise<void> {
 /** Sends the client back to the picked steps; the reason is put in the client's language. */
 async function askAgain(ctx: BotContext, flowId: number, version: number, reason: (locale: 'ru' | 'en') => string): Promise<void> {
   if (!ctx.from) return;
-  const { flows, directory, sender } = ctx.deps;
+  const { flows, directory } = ctx.deps;
   const flow = await flows.flow(flowId);
   const picked = ctx.session.askAgain?.flowId === flowId ? ctx.session.askAgain.steps : [];
   const stepIds = picked.map((i) => flow?.definition.steps[i]?.id).filter((id): id is string => id !== undefined);
@@ -267,7 +266,6 @@ async function askAgain(ctx: BotContext, flowId: number, version: number, reason
     updateId: ctx.update.update_id,
   });
   ctx.session.askAgain = undefined;
-  if (result.ok) sender.kick();
   const text = result.ok ? ctx.t('askedAgain') : result.refusal.code === 'stale' ? ctx.t('changed') : refusalText(ctx, result.refusal);
   if (ctx.callbackQuery) await ctx.answerCbQuery(text);
   else await ctx.reply(text);
