@@ -6,9 +6,16 @@ import { outbox } from '../../src/db/schema.js';
 import { OutboxSender } from '../../src/delivery/sender.js';
 import { MessageLog } from '../../src/log/messages.js';
 import { startEmulator, type Emulator } from '../../src/playground/emulator/index.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { openDatabase, type Database, type Db } from '../../src/db/client.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { addClient, addOperator, newService, text, updateId } from '../helpers/flows.js';
+
+/** Makes the chat's waiting rows due now (instead of waiting for retry_after). */
+const dueNow = (db: Db, chatId: number) =>
+  db
+    .update(outbox)
+    .set({ nextAttemptAt: sql`now()` })
+    .where(eq(outbox.chatId, chatId));
 
 describe('outbox sender', () => {
   let test: TestDatabase;
@@ -18,7 +25,7 @@ describe('outbox sender', () => {
     await emu.close();
   });
 
-  async function setup() {
+  async function setup(options: { leads?: () => Promise<boolean> } = {}) {
     test = await openTestDatabase('pglite');
     emu = await startEmulator();
     const { token } = emu.createBot({ username: 'sender_bot' });
@@ -34,10 +41,14 @@ describe('outbox sender', () => {
       log: new MessageLog(db),
       logger: pino({ level: 'silent' }),
       onBlocked: async (id) => void blocked.push(id),
+      ...(options.leads ? { leads: options.leads } : {}),
     });
     const queue = (chatId: number, text: string, cardKey?: string) =>
       db.insert(outbox).values({ chatId, method: 'sendMessage', payload: { text }, ...(cardKey ? { cardKey } : {}) });
-    return { db, sender, anna, boris, blocked, queue };
+    /** A row written as a command writes it, whole (`returning`), as the command hands it over after its commit. */
+    const write = (chatId: number, text: string) =>
+      db.insert(outbox).values({ chatId, method: 'sendMessage', payload: { text } }).returning();
+    return { db, sender, anna, boris, blocked, queue, write };
   }
 
   it('keeps each chat in order across a 429, never counts it as an attempt, and lets other chats go on meanwhile', async () => {
@@ -55,10 +66,7 @@ describe('outbox sender', () => {
     const [waiting] = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
     expect(waiting).toMatchObject({ status: 'pending', attempts: 0, lastError: 'flood wait' });
     // retry_after has passed (moved in the database rather than waited for).
-    await db
-      .update(outbox)
-      .set({ nextAttemptAt: sql`now()` })
-      .where(eq(outbox.chatId, anna.id));
+    await dueNow(db, anna.id);
     await sender.flush();
     expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
     const rows = await db.select().from(outbox).where(eq(outbox.chatId, anna.id)).orderBy(asc(outbox.id));
@@ -139,115 +147,81 @@ describe('outbox sender', () => {
     expect(row).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/blocked by the user/) });
     expect(blocked).toEqual([boris.id]);
   });
-});
 
-describe('rows handed over to the outbox sender', () => {
-  let test: TestDatabase;
-  let emu: Emulator;
-  afterEach(async () => {
-    await test.close();
-    await emu.close();
-  });
-
-  async function setup(options: { leads?: () => Promise<boolean> } = {}) {
-    test = await openTestDatabase('pglite');
-    emu = await startEmulator();
-    const { token } = emu.createBot({ username: 'sender_bot' });
-    const anna = emu.createUser({ firstName: 'Anna' });
-    const boris = emu.createUser({ firstName: 'Boris' });
-    await anna.send('/start');
-    await boris.send('/start');
-    const { db } = test.current();
-    const sender = new OutboxSender({
-      db,
-      telegram: new Telegram(token, { apiRoot: emu.apiRoot }),
-      log: new MessageLog(db),
-      logger: pino({ level: 'silent' }),
-      ...(options.leads ? { leads: options.leads } : {}),
+  describe('rows handed over', () => {
+    it('never sends a handed row ahead of an older row of its chat that waits for a retry', async () => {
+      const { db, sender, anna, boris, write } = await setup();
+      emu.faults.failNext('sendMessage', 1, { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
+      await write(anna.id, 'first');
+      await sender.flush();
+      expect(anna.messages()).toEqual([]);
+      // Written and handed over while "first" waits: it waits behind it; another chat's goes at once.
+      sender.hand(await write(anna.id, 'second'));
+      sender.hand(await write(boris.id, 'to Boris'));
+      await sender.flush();
+      expect(anna.messages()).toEqual([]);
+      expect(boris.messages().map((m) => m.text)).toEqual(['to Boris']);
+      // retry_after has passed (moved in the database rather than waited for): both go, in order.
+      await dueNow(db, anna.id);
+      await sender.flush();
+      expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
     });
-    /** A row written as a command writes it, whole (`returning`), as the command hands it over after its commit. */
-    const write = async (chatId: number, text: string) => {
-      const rows = await db.insert(outbox).values({ chatId, method: 'sendMessage', payload: { text } }).returning();
-      return rows;
-    };
-    return { db, sender, anna, boris, write };
-  }
 
-  it('never sends a handed row ahead of an older row of its chat that waits for a retry', async () => {
-    const { db, sender, anna, boris, write } = await setup();
-    emu.faults.failNext('sendMessage', 1, { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
-    await write(anna.id, 'first');
-    await sender.flush();
-    expect(anna.messages()).toEqual([]);
-    // Written and handed over while "first" waits: it waits behind it; another chat's goes at once.
-    sender.hand(await write(anna.id, 'second'));
-    sender.hand(await write(boris.id, 'to Boris'));
-    await sender.flush();
-    expect(anna.messages()).toEqual([]);
-    expect(boris.messages().map((m) => m.text)).toEqual(['to Boris']);
-    // retry_after has passed (moved in the database rather than waited for): both go, in order.
-    await db
-      .update(outbox)
-      .set({ nextAttemptAt: sql`now()` })
-      .where(eq(outbox.chatId, anna.id));
-    await sender.flush();
-    expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
-  });
-
-  it('knows the waits the table had before it started, even before its first pass', async () => {
-    const { db, sender, anna, write } = await setup();
-    // Put off by an earlier process, for a retry a minute from now.
-    await db.insert(outbox).values({
-      chatId: anna.id,
-      method: 'sendMessage',
-      payload: { text: 'first' },
-      attempts: 1,
-      nextAttemptAt: sql`now() + interval '1 minute'`,
+    it('knows the waits the table had before it started, even before its first pass', async () => {
+      const { db, sender, anna, write } = await setup();
+      // Put off by an earlier process, for a retry a minute from now.
+      await db.insert(outbox).values({
+        chatId: anna.id,
+        method: 'sendMessage',
+        payload: { text: 'first' },
+        attempts: 1,
+        nextAttemptAt: sql`now() + interval '1 minute'`,
+      });
+      sender.hand(await write(anna.id, 'second'));
+      await sender.flush();
+      sender.hand(await write(anna.id, 'third'));
+      await sender.flush();
+      expect(anna.messages()).toEqual([]);
+      await db
+        .update(outbox)
+        .set({ nextAttemptAt: sql`now()` })
+        .where(eq(outbox.chatId, anna.id));
+      await sender.flush();
+      expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second', 'third']);
     });
-    sender.hand(await write(anna.id, 'second'));
-    await sender.flush();
-    sender.hand(await write(anna.id, 'third'));
-    await sender.flush();
-    expect(anna.messages()).toEqual([]);
-    await db
-      .update(outbox)
-      .set({ nextAttemptAt: sql`now()` })
-      .where(eq(outbox.chatId, anna.id));
-    await sender.flush();
-    expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second', 'third']);
-  });
 
-  it('sends a row once when it is handed over and a pass reads it too, in either order', async () => {
-    const { db, sender, anna, write } = await setup();
-    await sender.flush();
-    const handedFirst = await write(anna.id, 'handed, then read');
-    sender.hand(handedFirst);
-    await sender.flush();
-    const readFirst = await write(anna.id, 'read, then handed');
-    await sender.flush();
-    sender.hand(readFirst);
-    // Handed twice (a command's rows reach the sender once; this checks the lanes' guard) and read again.
-    sender.hand(readFirst);
-    await sender.flush();
-    expect(anna.messages().map((m) => m.text)).toEqual(['handed, then read', 'read, then handed']);
-    const rows = await db.select().from(outbox).orderBy(asc(outbox.id));
-    expect(rows.map((r) => [r.status, r.attempts])).toEqual([
-      ['sent', 1],
-      ['sent', 1],
-    ]);
-    expect(emu.calls().filter((c) => c.method === 'sendMessage')).toHaveLength(2);
-  });
+    it('sends a row once when it is handed over and a pass reads it too, in either order', async () => {
+      const { db, sender, anna, write } = await setup();
+      await sender.flush();
+      const handedFirst = await write(anna.id, 'handed, then read');
+      sender.hand(handedFirst);
+      await sender.flush();
+      const readFirst = await write(anna.id, 'read, then handed');
+      await sender.flush();
+      sender.hand(readFirst);
+      // Handed twice (a command's rows reach the sender once; this checks the lanes' guard) and read again.
+      sender.hand(readFirst);
+      await sender.flush();
+      expect(anna.messages().map((m) => m.text)).toEqual(['handed, then read', 'read, then handed']);
+      const rows = await db.select().from(outbox).orderBy(asc(outbox.id));
+      expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+        ['sent', 1],
+        ['sent', 1],
+      ]);
+      expect(emu.calls().filter((c) => c.method === 'sendMessage')).toHaveLength(2);
+    });
 
-  it('leaves handed rows to the leader when this instance does not lead', async () => {
-    let leads = false;
-    const { sender, anna, write } = await setup({ leads: async () => leads });
-    await sender.flush();
-    sender.hand(await write(anna.id, 'for the leader'));
-    await sender.flush();
-    expect(anna.messages()).toEqual([]);
-    leads = true;
-    await sender.flush();
-    expect(anna.messages().map((m) => m.text)).toEqual(['for the leader']);
+    it('leaves handed rows to the leader when this instance does not lead', async () => {
+      let leads = false;
+      const { sender, anna, write } = await setup({ leads: async () => leads });
+      await sender.flush();
+      sender.hand(await write(anna.id, 'for the leader'));
+      await sender.flush();
+      expect(anna.messages()).toEqual([]);
+      leads = true;
+      await sender.flush();
+      expect(anna.messages().map((m) => m.text)).toEqual(['for the leader']);
+    });
   });
 });
 
