@@ -4,6 +4,7 @@ import { rowsOf, type Db } from '../db/client.js';
 import { outbox, outboxRowOf, type OutboxJson, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { describeMessage, type LoggedMessage, type MessageLog } from '../log/messages.js';
+import { Batches } from './batches.js';
 import { Lanes, type LaneOutcome } from './lanes.js';
 import { Leadership } from './leadership.js';
 import { Passes } from './passes.js';
@@ -16,6 +17,15 @@ const LATE_COMMIT_WINDOW = 64;
 
 /** Due rows one pass reads at most. */
 const PASS_LIMIT = 500;
+
+/** A row that went: its `sent` mark, and the message to log. */
+interface SentMark {
+  readonly id: number;
+  readonly messageId: number | null;
+  readonly attempts: number;
+  readonly note: string | null;
+  readonly logged: (LoggedMessage & { readonly flowId: number | null }) | null;
+}
 
 /** Chats sent to at once, by default. */
 export const SENDER_CONCURRENCY = 8;
@@ -51,6 +61,8 @@ export interface SenderDeps {
  */
 export class OutboxSender {
   private readonly passes = new Passes(() => this.pass());
+  /** Rows sent meanwhile are marked (and their messages logged) together: one statement per batch, not per row. */
+  private readonly marks = new Batches<SentMark>((marks) => this.writeMarks(marks));
   /** Each chat's rows in order; a chat that waits (its rate limit, a retry) never holds up the others. */
   private readonly lanes: Lanes<Row>;
   private timer: NodeJS.Timeout | null = null;
@@ -229,16 +241,21 @@ export class OutboxSender {
 
   /** Marks the row sent and, when a message went out, logs it: one statement. */
   private async finish(row: Row, messageId: number | null, note: string | null, logged: LoggedMessage | null = null): Promise<'done'> {
-    const mark = this.deps.db
-      .update(outbox)
-      .set({ status: 'sent', sentAt: sql`now()`, telegramMessageId: messageId, attempts: row.attempts + 1, lastError: note })
-      .where(eq(outbox.id, row.id));
-    if (logged) {
-      // getSQL(): a query builder inside `sql` would be parenthesised as a subquery.
-      const log = this.deps.log.outboundInsert(logged, { flowId: row.flowId });
-      await this.deps.db.execute(sql`with logged as (${log.getSQL()}) ${mark.getSQL()}`);
-    } else await mark;
+    await this.marks.add([
+      { id: row.id, messageId, attempts: row.attempts + 1, note, logged: logged && { ...logged, flowId: row.flowId } },
+    ]);
     return 'done';
+  }
+
+  /** Marks rows sent and logs the messages that went, in one statement (see `marks`). */
+  private async writeMarks(marks: readonly SentMark[]): Promise<void> {
+    const rows = marks.map((m) => ({ id: m.id, message_id: m.messageId, attempts: m.attempts, note: m.note }));
+    const logged = marks.flatMap((m) => (m.logged ? [m.logged] : []));
+    const marking = sql`update outbox set status = 'sent', sent_at = now(), telegram_message_id = x.message_id, attempts = x.attempts,
+        last_error = x.note
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id bigint, message_id int, attempts int, note text)
+      where outbox.id = x.id`;
+    await this.deps.db.execute(logged.length > 0 ? sql`with logged as (${this.deps.log.outboundInsert(logged)}) ${marking}` : marking);
   }
 
   private async failed(row: Row, error: unknown): Promise<'done' | 'wait'> {

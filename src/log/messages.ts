@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { messages, type MessageKind } from '../db/schema.js';
 
@@ -20,12 +20,26 @@ export class MessageLog {
   }
 
   async outbound(message: LoggedMessage, meta: { flowId?: number | null } = {}): Promise<void> {
-    await this.outboundInsert(message, meta);
+    await this.db.insert(messages).values({ ...message, direction: 'out', flowId: meta.flowId ?? null });
   }
 
-  /** The insert of an outgoing message, to run or to embed in a statement of its own (the sender's `sent` mark). */
-  outboundInsert(message: LoggedMessage, meta: { flowId?: number | null } = {}) {
-    return this.db.insert(messages).values({ ...message, direction: 'out', flowId: meta.flowId ?? null });
+  /** The insert of outgoing messages, to embed in a statement of its own (the sender's `sent` marks): one statement for all. */
+  outboundInsert(sent: readonly (LoggedMessage & { readonly flowId: number | null })[]): SQL {
+    const rows = sent.map((m) => ({
+      chat_id: m.chatId,
+      kind: m.kind,
+      text: m.text,
+      file_id: m.fileId,
+      file_unique_id: m.fileUniqueId,
+      telegram_message_id: m.telegramMessageId,
+      flow_id: m.flowId,
+    }));
+    return sql`insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, flow_id)
+      select x.chat_id, 'out', x.kind, x.text, x.file_id, x.file_unique_id, x.telegram_message_id, x.flow_id
+      from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (chat_id bigint, kind text, text text, file_id text,
+        file_unique_id text, telegram_message_id int, flow_id bigint)) with ordinality as x(chat_id, kind, text, file_id, file_unique_id,
+        telegram_message_id, flow_id, n)
+      order by x.n`;
   }
 
   /** The newest messages of a chat, newest first. */
