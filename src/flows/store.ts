@@ -7,6 +7,7 @@ import type { Locale, RequestDefinition, Text } from '../../machines/definition.
 import { personLocale } from '../ui/i18n.js';
 import { rowsOf, type Queryable, type Tx } from '../db/client.js';
 import { outboxRowOf, type OutboxJson } from '../db/schema.js';
+import { loggedInsert, type LogRow } from '../log/messages.js';
 import { CLIENT_CARD_PREFIX, noteChange, noteNoCards, noteRecorded, noteWritten } from './changes.js';
 import { ACTIVE_STATUSES, OPEN_STATUSES, type FlowStatus } from './statuses.js';
 import type { FlowSummary, OutMessage, PersonInfo } from './types.js';
@@ -377,16 +378,8 @@ export interface NewEvent {
   readonly actorKind: 'client' | 'operator' | 'system';
 }
 
-export interface NewLogMessage {
-  readonly chatId: number;
-  readonly kind: string;
-  readonly text: string | null;
-  readonly fileId: string | null;
-  readonly fileUniqueId: string | null;
-  readonly telegramMessageId: number | null;
-  readonly updateId: number | null;
-  readonly flowId: number | null;
-}
+/** A message the command logs (a client's answer, a press), with the update and request it belongs to. */
+export type NewLogMessage = LogRow & { readonly updateId: number | null };
 
 /** A completed request to post to the result webhook (its JSON body, made by the `ResultSink`). */
 export interface NewResultDelivery {
@@ -465,16 +458,6 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
     payload: o.payload,
     card_key: o.cardKey ?? null,
   }));
-  const messages = plan.messages.map((m) => ({
-    chat_id: m.chatId,
-    kind: m.kind,
-    text: m.text,
-    file_id: m.fileId,
-    file_unique_id: m.fileUniqueId,
-    telegram_message_id: m.telegramMessageId,
-    update_id: m.updateId,
-    flow_id: m.flowId,
-  }));
   const results = plan.results.map((r) => ({ flow_id: r.flowId, body: r.body }));
   const cardsShown = plan.cardsShown.map((c) => ({
     chat_id: c.chatId,
@@ -517,11 +500,7 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
         with ordinality as x(chat_id, flow_id, method, payload, card_key, n)
       order by n
       returning outbox.*),
-    ms as (
-      insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id)
-      select chat_id, 'in', kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id
-      from jsonb_to_recordset(${json(messages)}) as x(chat_id bigint, kind text, text text, file_id text, file_unique_id text, telegram_message_id int, update_id bigint, flow_id bigint)
-      returning 1),
+    ms as (${loggedInsert('in', plan.messages)} returning 1),
     rd as (
       insert into result_deliveries (flow_id, body)
       select flow_id, body from jsonb_to_recordset(${json(results)}) as x(flow_id bigint, body jsonb)

@@ -25,21 +25,7 @@ export class MessageLog {
 
   /** The insert of outgoing messages, to embed in a statement of its own (the sender's `sent` marks): one statement for all. */
   outboundInsert(sent: readonly (LoggedMessage & { readonly flowId: number | null })[]): SQL {
-    const rows = sent.map((m) => ({
-      chat_id: m.chatId,
-      kind: m.kind,
-      text: m.text,
-      file_id: m.fileId,
-      file_unique_id: m.fileUniqueId,
-      telegram_message_id: m.telegramMessageId,
-      flow_id: m.flowId,
-    }));
-    return sql`insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, flow_id)
-      select x.chat_id, 'out', x.kind, x.text, x.file_id, x.file_unique_id, x.telegram_message_id, x.flow_id
-      from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (chat_id bigint, kind text, text text, file_id text,
-        file_unique_id text, telegram_message_id int, flow_id bigint)) with ordinality as x(chat_id, kind, text, file_id, file_unique_id,
-        telegram_message_id, flow_id, n)
-      order by x.n`;
+    return loggedInsert('out', sent);
   }
 
   /** The newest messages of a chat, newest first. */
@@ -97,4 +83,27 @@ export function describeMessage(message: unknown): LoggedMessage | null {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+/** A message as a statement logs it: what `describeMessage` read, and the update and request it belongs to. */
+export type LogRow = LoggedMessage & { readonly flowId: number | null; readonly updateId?: number | null };
+
+/** One insert of many log rows (in their order), to run or to embed in a statement (a command's write, the sender's marks). */
+export function loggedInsert(direction: 'in' | 'out', logged: readonly LogRow[]): SQL {
+  const rows = logged.map((m) => ({
+    chat_id: m.chatId,
+    kind: m.kind,
+    text: m.text,
+    file_id: m.fileId,
+    file_unique_id: m.fileUniqueId,
+    telegram_message_id: m.telegramMessageId,
+    update_id: m.updateId ?? null,
+    flow_id: m.flowId,
+  }));
+  return sql`insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id)
+    select x.chat_id, ${direction}, x.kind, x.text, x.file_id, x.file_unique_id, x.telegram_message_id, x.update_id, x.flow_id
+    from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (chat_id bigint, kind text, text text, file_id text,
+      file_unique_id text, telegram_message_id int, update_id bigint, flow_id bigint))
+      with ordinality as x(chat_id, kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id, n)
+    order by x.n`;
 }
