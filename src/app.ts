@@ -5,7 +5,7 @@ import { Telegram, TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import type { Locale } from '../machines/definition.js';
 import { requestApi } from './api/router.js';
-import { createBot, registerCommands } from './bot/index.js';
+import { createBot, laneKeyOf, registerCommands } from './bot/index.js';
 import type { BotContext } from './bot/context.js';
 import { CatalogueError, formatProblem, loadCatalogueFile, type Catalogue } from './config/catalogue.js';
 import { openDatabase, type Database } from './db/client.js';
@@ -251,6 +251,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     db,
     logger,
     handle: (update) => metrics.handleUpdate(update, () => bot.handleUpdate(update)),
+    // A staff press for one client need not wait for a press for another in the same chat.
+    laneKeyOf,
     // The leader applies every chat's updates (and sends the outbox), so order and limits hold across instances.
     leads: () => database.leads('outbox'),
     onDelayed: (update) => tellDelayed(bot.telegram, update, options.defaultLocale, (id) => directory.knownLocale(id)),

@@ -1,5 +1,5 @@
 import { session, Telegraf } from 'telegraf';
-import type { BotCommand } from 'telegraf/types';
+import type { BotCommand, Update } from 'telegraf/types';
 import { LOCALES, type Locale } from '../../machines/definition.js';
 import type { Db } from '../db/client.js';
 import { sessionStore } from '../db/session-store.js';
@@ -32,7 +32,7 @@ export interface CreateBotOptions extends BotDeps {
 
 /**
  * The Telegraf bot with every feature registered. Updates come through the inbox (`handleUpdate`),
- * which applies each chat's updates one at a time, in order.
+ * which applies each chat's updates one at a time, in order (but see `laneKeyOf`).
  */
 export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
   const bot = new Telegraf<BotContext>(options.token, {
@@ -83,7 +83,8 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
 /**
  * Staff presses whose handlers (src/bot/features/operator-menu.ts, ownership.ts, dashboard.ts, cards.ts)
  * never read or write `ctx.session`: their updates skip its read and write (one statement each). Only
- * these; a handler that starts using the session must leave this list. Typed text always reads it (it
+ * these; a handler that starts using the session must leave this list (it also lets a press that names a
+ * client run beside presses for other clients: see `laneKeyOf`). Typed text always reads it (it
  * may answer a search, a reason or a reply), and so do the presses that set or clear what it awaits.
  */
 const SESSIONLESS_PRESSES: ReadonlySet<CallbackKind> = new Set<CallbackKind>([
@@ -106,6 +107,18 @@ const SESSIONLESS_PRESSES: ReadonlySet<CallbackKind> = new Set<CallbackKind>([
   'catalogue',
   'reload',
 ]);
+
+/**
+ * The inbox's sub-lane for an update in its chat: the client a sessionless staff press names (a press on one
+ * client's card need not wait for a press on another's), or null, for an update that keeps its chat's full
+ * order (typed text, commands, presses that read or write the menu session or name no client). A client
+ * who forges staff callback data is refused by `guardButtons` whichever lane the press runs in.
+ */
+export function laneKeyOf(update: Update): number | null {
+  if (!('callback_query' in update) || !('data' in update.callback_query)) return null;
+  const data = parse(update.callback_query.data);
+  return data !== null && SESSIONLESS_PRESSES.has(data.kind) && 'client' in data ? data.client : null;
+}
 
 function sessionless(ctx: BotContext): boolean {
   const data = ctx.callbackQuery && 'data' in ctx.callbackQuery ? parse(ctx.callbackQuery.data) : null;

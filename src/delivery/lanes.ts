@@ -1,7 +1,15 @@
-/** Work for one chat: an update to apply, a message to send. Each chat's items run in `id` order. */
+/**
+ * Work for one chat: an update to apply, a message to send. Each chat's items run in `id` order; items
+ * with a `key` (a client, for a staff press) are ordered only among the chat's items of the same key.
+ */
 export interface LaneItem {
   readonly id: number;
   readonly chatId: number;
+  /**
+   * A sub-lane of the chat: items of different keys may run at once. An item without a key is a barrier: it
+   * waits for every earlier item of its chat, and every later one waits for it.
+   */
+  readonly key?: number;
 }
 
 /**
@@ -11,10 +19,21 @@ export interface LaneItem {
 export type LaneOutcome = 'done' | 'wait';
 
 interface Lane<T extends LaneItem> {
+  /** Items waiting to run, in `id` order. */
   readonly queue: T[];
   /** Ids queued or running. */
   readonly ids: Set<number>;
+  /** Items running now (more than one only when they have different keys). */
+  readonly inflight: Map<number, T>;
+  /** The lane's runner, until it has nothing queued or running. */
   running: Promise<void> | null;
+  /** Wakes the runner when it waits for an item to finish (or a new one to arrive). */
+  wake: (() => void) | null;
+  /**
+   * An item waited (its retry is due later) while others of the chat still ran: until they finish, the lane
+   * holds nothing a newer update may queue behind (see `holdsEarlier`).
+   */
+  stopped: boolean;
   /**
    * Ids this lane finished lately, oldest first: one offered again (a pass read it before it finished) is
    * refused. Not a high-water mark: an older id that was never here (its transaction committed after a newer
@@ -28,10 +47,12 @@ interface Lane<T extends LaneItem> {
 const REMEMBERED = 1_024;
 
 /**
- * One lane per chat: each chat's items run one after another in `id` order, up to `concurrency` chats at
- * once, and a chat that waits never holds up the others. Items enter as soon as they exist (the inbox adds an
- * update once it is committed) and again from passes over the table (retries, rows another instance wrote);
- * an item queued, running or finished here is never run twice.
+ * One lane per chat: each chat's items run one after another in `id` order, up to `concurrency` items at
+ * once across all chats, and a chat that waits never holds up the others. Within a chat, items with a key
+ * form sub-lanes between barriers (items without one): items of different keys run at once, items of one
+ * key in order, and a barrier runs alone. Items enter as soon as they exist (the inbox adds an update once it
+ * is committed) and again from passes over the table (retries, rows another instance wrote); an item
+ * queued, running or finished here is never run twice.
  */
 export class Lanes<T extends LaneItem> {
   private readonly lanes = new Map<number, Lane<T>>();
@@ -50,7 +71,16 @@ export class Lanes<T extends LaneItem> {
     if (this.closing) return false;
     let lane = this.lanes.get(item.chatId);
     if (!lane) {
-      lane = { queue: [], ids: new Set(), running: null, finished: new Set(), idleSince: this.now() };
+      lane = {
+        queue: [],
+        ids: new Set(),
+        inflight: new Map(),
+        running: null,
+        wake: null,
+        stopped: false,
+        finished: new Set(),
+        idleSince: this.now(),
+      };
       this.lanes.set(item.chatId, lane);
     }
     if (lane.ids.has(item.id) || lane.finished.has(item.id)) return false;
@@ -58,6 +88,8 @@ export class Lanes<T extends LaneItem> {
     if (at === -1) lane.queue.push(item);
     else lane.queue.splice(at, 0, item);
     lane.ids.add(item.id);
+    // A runner waiting for a running item may start this one now (another key's).
+    this.wakeUp(lane);
     lane.running ??= this.run(lane);
     return true;
   }
@@ -67,10 +99,13 @@ export class Lanes<T extends LaneItem> {
     return this.lanes.get(chatId)?.queue.some(test) ?? false;
   }
 
-  /** Whether an item of the chat older than `id` is queued or running here. */
+  /**
+   * Whether an item of the chat older than `id` is queued or running here (never while the chat waits for a
+   * retry and its other running items finish: the older update still pending may be the one that waits).
+   */
   holdsEarlier(chatId: number, id: number): boolean {
     const lane = this.lanes.get(chatId);
-    return lane !== undefined && [...lane.ids].some((queued) => queued < id);
+    return lane !== undefined && !lane.stopped && [...lane.ids].some((queued) => queued < id);
   }
 
   /** Resolves when the given chats' lanes (all lanes without `chatIds`) have nothing left to run. */
@@ -112,39 +147,88 @@ export class Lanes<T extends LaneItem> {
 
   private async run(lane: Lane<T>): Promise<void> {
     try {
-      while (lane.queue.length > 0) {
-        await this.slot();
-        // Taken once the slot is free: an older item that arrived meanwhile goes first. Out of the queue while it
-        // runs (an older one may still be queued in front of the running one), in `ids` until it is over.
-        const item = this.closing ? undefined : lane.queue.shift();
-        if (!item) {
-          this.release();
-          for (const queued of lane.queue) lane.ids.delete(queued.id);
-          lane.queue.length = 0;
-          break;
+      for (;;) {
+        if (this.closing) this.giveUp(lane);
+        if (lane.queue.length === 0 && lane.inflight.size === 0) break;
+        if (this.next(lane)) {
+          await this.slot();
+          // Taken once the slot is free: an older item that arrived meanwhile goes first.
+          const item = this.closing ? undefined : this.next(lane);
+          if (item) this.start(lane, item);
+          else this.release();
+          continue;
         }
-        let outcome: LaneOutcome = 'wait';
-        try {
-          outcome = await this.apply(item);
-        } catch {
-          // The bookkeeping itself failed (the database went away): the item stays pending for a later pass.
-        } finally {
-          this.release();
-        }
-        lane.ids.delete(item.id);
-        if (outcome === 'wait') {
-          // Later items of the chat must not overtake this one: they wait for the pass that retries it.
-          for (const queued of lane.queue) lane.ids.delete(queued.id);
-          lane.queue.length = 0;
-          break;
-        }
-        lane.finished.add(item.id);
-        if (lane.finished.size > REMEMBERED) lane.finished.delete(lane.finished.values().next().value as number);
+        // Everything queued waits for a running item of its sub-lane (or the barrier for all of them).
+        await new Promise<void>((resolve) => (lane.wake = resolve));
       }
     } finally {
       lane.idleSince = this.now();
       lane.running = null;
+      lane.stopped = false;
     }
+  }
+
+  /**
+   * The oldest queued item that may start now: nothing running or queued before it shares its key, and no
+   * barrier runs or is queued before it; a barrier only when nothing runs and nothing is queued before it.
+   */
+  private next(lane: Lane<T>): T | undefined {
+    const busy = new Set<number>();
+    for (const running of lane.inflight.values()) {
+      if (running.key === undefined) return undefined;
+      busy.add(running.key);
+    }
+    for (const queued of lane.queue) {
+      if (queued.key === undefined) return busy.size === 0 ? queued : undefined;
+      if (!busy.has(queued.key)) return queued;
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs an item in the slot its runner took: out of the queue while it runs (an older one may be queued in front
+   * of it), in `ids` until it is over.
+   */
+  private start(lane: Lane<T>, item: T): void {
+    lane.queue.splice(lane.queue.indexOf(item), 1);
+    lane.inflight.set(item.id, item);
+    void this.execute(lane, item);
+  }
+
+  private async execute(lane: Lane<T>, item: T): Promise<void> {
+    let outcome: LaneOutcome = 'wait';
+    try {
+      outcome = await this.apply(item);
+    } catch {
+      // The bookkeeping itself failed (the database went away): the item stays pending for a later pass.
+    } finally {
+      this.release();
+    }
+    lane.inflight.delete(item.id);
+    lane.ids.delete(item.id);
+    if (outcome === 'wait') {
+      // Later items of the chat must not overtake this one: they wait for the pass that retries it. Items of
+      // the chat already running finish.
+      this.giveUp(lane);
+      if (lane.inflight.size > 0) lane.stopped = true;
+    } else {
+      lane.finished.add(item.id);
+      if (lane.finished.size > REMEMBERED) lane.finished.delete(lane.finished.values().next().value as number);
+    }
+    if (lane.inflight.size === 0) lane.stopped = false;
+    this.wakeUp(lane);
+  }
+
+  /** Drops the lane's queued items: they stay pending in their table for a later pass (or the next start). */
+  private giveUp(lane: Lane<T>): void {
+    for (const queued of lane.queue) lane.ids.delete(queued.id);
+    lane.queue.length = 0;
+  }
+
+  private wakeUp(lane: Lane<T>): void {
+    const wake = lane.wake;
+    lane.wake = null;
+    wake?.();
   }
 
   private async slot(): Promise<void> {

@@ -19,8 +19,14 @@ export interface InboxDeps {
   readonly leads?: () => Promise<boolean>;
   /** Tries before an update goes to the dead letters. */
   readonly maxAttempts?: number;
-  /** Chats applied at once (each chat's updates always one after another, in order). */
+  /** Updates applied at once across all chats (each chat's updates one after another, in order, but see `laneKeyOf`). */
   readonly concurrency?: number;
+  /**
+   * A sub-lane within the update's chat (the bot's knowledge: a staff press on one client's card, say, need
+   * not wait for a press on another's), or null for an update that keeps the chat's full order. Without it
+   * every update keeps full order.
+   */
+  readonly laneKeyOf?: (update: Update) => number | null;
   /** How long a `leads()` answer is trusted before it is asked again (default 1 s, the pass interval). */
   readonly leadershipTtlMs?: number;
   /** Told once per chat when its update is delayed (a database outage, a failing handler). */
@@ -40,13 +46,14 @@ export interface DeadLetter {
   readonly receivedAt: Date;
 }
 
-/** Chats whose updates are applied at once, by default. */
+/** Updates applied at once across all chats, by default (a database connection each). */
 export const INBOX_CONCURRENCY = 16;
 
-/** A pending update in its chat's lane (`id` is the update id). */
+/** A pending update in its chat's lane (`id` is the update id, `key` its sub-lane within the chat, if any). */
 interface PendingUpdate {
   readonly id: number;
   readonly chatId: number;
+  readonly key?: number;
   readonly payload: Update;
   readonly attempts: number;
 }
@@ -71,9 +78,10 @@ export interface InboxCounters {
 /**
  * The durable inbox. `ingest` commits updates before they are acknowledged to Telegram (the polling
  * offset moves, or the webhook answers 200, only after it resolves); the worker then applies each chat's
- * pending updates one at a time in `update_id` order. A failure leaves the update pending with a backoff
- * (the chat's later updates wait behind it, so order holds); after `maxAttempts` it is a dead letter that
- * admins see and can retry. Only the leading instance applies updates, so per-chat order holds across
+ * pending updates one at a time in `update_id` order (with `laneKeyOf`: those of one key in order, and one
+ * without a key after every earlier update of its chat and before every later one). A failure leaves the
+ * update pending with a backoff (the chat's later updates wait behind it, so order holds); after
+ * `maxAttempts` it is a dead letter that admins see and can retry. Only the leading instance applies updates, so per-chat order holds across
  * instances too. Updates from groups and channels never enter.
  */
 export class Inbox {
@@ -159,7 +167,7 @@ export class Inbox {
         blocked.add(chatId);
         continue;
       }
-      this.lanes.add({ id: updateId, chatId, payload, attempts: 0 });
+      this.lanes.add(this.pending(updateId, chatId, payload, 0));
     }
     if (blocked.size > 0) this.kick();
   }
@@ -272,11 +280,16 @@ export class Inbox {
     for (const row of rows) {
       const chatId = Number(row.chat_id);
       // Rows already queued or finished in this chat's lane are not run again.
-      this.lanes.add({ id: Number(row.update_id), chatId, payload: row.payload, attempts: row.attempts });
+      this.lanes.add(this.pending(Number(row.update_id), chatId, row.payload, row.attempts));
       chats.add(chatId);
     }
     await this.lanes.idle(chats);
     return rows.length === limit;
+  }
+
+  private pending(id: number, chatId: number, payload: Update, attempts: number): PendingUpdate {
+    const key = this.deps.laneKeyOf?.(payload) ?? null;
+    return key === null ? { id, chatId, payload, attempts } : { id, chatId, key, payload, attempts };
   }
 
   /** Applies one update of a chat; `wait` when it failed and the chat's later updates must wait for its retry. */

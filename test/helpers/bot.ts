@@ -4,7 +4,7 @@ import type { RateLimits } from '../../src/delivery/limiter.js';
 import type { Database } from '../../src/db/client.js';
 import type { Logger } from '../../src/logger.js';
 import { startEmulator, type EmulatedUser } from '../../src/playground/emulator/index.js';
-import type { Emulator } from '../../src/playground/emulator/index.js';
+import type { ChatMessage, Emulator } from '../../src/playground/emulator/index.js';
 import { openTestDatabase, type Engine, type TestDatabase } from './db.js';
 import { freePort } from './ports.js';
 
@@ -143,8 +143,8 @@ export async function startHarness(engine: Engine, options: HarnessOptions = {})
   return harness;
 }
 
-/** From the operator's /menu: Clients, then the client's card (by the client's first name). */
-export async function openClientCard(operator: EmulatedUser, clientName: string): Promise<void> {
+/** From the operator's /menu: Clients, then the client's card (by the client's first name); resolves with the card. */
+export async function openClientCard(operator: EmulatedUser, clientName: string): Promise<ChatMessage> {
   await operator.send('/menu');
   await operator.waitForMessage(/Operator menu/);
   await operator.press(/Clients/);
@@ -152,7 +152,7 @@ export async function openClientCard(operator: EmulatedUser, clientName: string)
   await operator.press(new RegExp(`^${clientName}\\b`), { messageId: list.messageId });
   // The list message becomes the card (older cards in the chat are kept current too: not those).
   const card = new RegExp(`👤 ${clientName}`);
-  await operator.waitForMessage((m) => m.messageId === list.messageId && card.test(m.text ?? ''));
+  return operator.waitForMessage((m) => m.messageId === list.messageId && card.test(m.text ?? ''));
 }
 
 /** The operator opens the client's card and sends a request from it; resolves with the press's callback answer. */

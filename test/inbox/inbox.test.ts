@@ -167,6 +167,59 @@ describe.each(ENGINES)('durable inbox on %s', (engine) => {
     expect(inbox.counters.dropped).toEqual({ not_private: 2, joined_group: 2 });
   });
 
+  it("with lane keys, applies a chat's updates of different keys at once, and holds every later one behind one that waits", async () => {
+    /** A promise the test settles itself. */
+    const deferred = () => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    };
+    const started = new Map<string, ReturnType<typeof deferred>>();
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    for (const name of ['a', 'b', 'x', 'c', 'f']) {
+      started.set(name, deferred());
+      gates.set(name, deferred());
+    }
+    // a: applied once b is; x fails once, when the test says; c waits for the test; the rest go straight through.
+    for (const name of ['b', 'f']) gates.get(name)?.resolve();
+    const applied: string[] = [];
+    let failures = 1;
+    const { db, inbox } = await setup(
+      async (u) => {
+        const name = bodyOf(u).replace(/^k\d+:/, '');
+        started.get(name)?.resolve();
+        await gates.get(name)?.promise;
+        if (name === 'x' && failures-- > 0) throw new Error('connection terminated');
+        applied.push(name);
+        if (name === 'b') gates.get('a')?.resolve();
+      },
+      { concurrency: 2, laneKeyOf: (u) => Number(/^k(\d+):/.exec(bodyOf(u))?.[1] ?? Number.NaN) || null },
+    );
+
+    // Presses for two clients in one chat: the first finishes only after the second, which does not wait for it.
+    await inbox.ingest([text(1, 1, 'k7:a'), text(2, 1, 'k8:b')]);
+    await inbox.drain();
+    expect(applied).toEqual(['b', 'a']);
+
+    // x fails while c (another key) runs; d (no key) is behind both. Chat 2's f waits for a slot, which x frees.
+    await inbox.ingest([text(10, 1, 'k7:x'), text(11, 1, 'k8:c'), text(12, 1, 'd')]);
+    await Promise.all([started.get('x')?.promise, started.get('c')?.promise]);
+    await inbox.ingest([text(20, 2, 'f')]);
+    gates.get('x')?.resolve();
+    await started.get('f')?.promise;
+    // x waits for its retry while c still runs: a later update of the chat, whatever its key, waits for x.
+    await inbox.ingest([text(13, 1, 'k9:e')]);
+    gates.get('c')?.resolve();
+    await inbox.drain();
+    expect(applied).not.toContain('e');
+    expect(applied).not.toContain('d');
+    await due(db);
+    await inbox.drain();
+    expect(applied.filter((name) => ['x', 'd', 'e'].includes(name))).toEqual(['x', 'd', 'e']);
+    expect(applied).toContain('c');
+    expect(applied).toContain('f');
+  });
+
   it('stores a message with a NUL character without it', async () => {
     const applied: string[] = [];
     const { inbox } = await setup(async (u) => void applied.push(bodyOf(u)));
