@@ -83,8 +83,8 @@ export function createBot(options: CreateBotOptions): Telegraf<BotContext> {
 /**
  * Staff presses whose handlers (src/bot/features/operator-menu.ts, ownership.ts, dashboard.ts, cards.ts)
  * never read or write `ctx.session`: their updates skip its read and write (one statement each). Only
- * these; a handler that starts using the session must leave this list (it also lets a press that names a
- * client run beside presses for other clients: see `laneKeyOf`). Typed text always reads it (it
+ * these; a handler that starts using the session must leave this list (it also lets a press run beside
+ * presses on other messages of its chat: see `laneKeyOf`). Typed text always reads it (it
  * may answer a search, a reason or a reply), and so do the presses that set or clear what it awaits.
  */
 const SESSIONLESS_PRESSES: ReadonlySet<CallbackKind> = new Set<CallbackKind>([
@@ -109,15 +109,18 @@ const SESSIONLESS_PRESSES: ReadonlySet<CallbackKind> = new Set<CallbackKind>([
 ]);
 
 /**
- * The inbox's sub-lane for an update in its chat: the client a sessionless staff press names (a press on one
- * client's card need not wait for a press on another's), or null, for an update that keeps its chat's full
- * order (typed text, commands, presses that read or write the menu session or name no client). A client
- * who forges staff callback data is refused by `guardButtons` whichever lane the press runs in.
+ * The inbox's sub-lane for an update in its chat: the message a sessionless staff press was made on (a press on
+ * one client's card need not wait for a press on another's; two presses on one message, such as a double tap on
+ * a list that turns into a card, stay in order), or null, for an update that keeps its chat's full order (typed
+ * text, commands, presses that read or write the menu session). Commands on one client from two messages are
+ * ordered by the client's row lock. A client who forges staff callback data is refused by `guardButtons`
+ * whichever lane the press runs in.
  */
 export function laneKeyOf(update: Update): number | null {
   if (!('callback_query' in update) || !('data' in update.callback_query)) return null;
   const data = parse(update.callback_query.data);
-  return data !== null && SESSIONLESS_PRESSES.has(data.kind) && 'client' in data ? data.client : null;
+  const message = update.callback_query.message;
+  return data !== null && SESSIONLESS_PRESSES.has(data.kind) && message ? message.message_id : null;
 }
 
 function sessionless(ctx: BotContext): boolean {

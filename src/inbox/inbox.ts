@@ -23,7 +23,7 @@ export interface InboxDeps {
   readonly concurrency?: number;
   /**
    * A sub-lane within the update's chat (the bot's knowledge: a staff press on one client's card, say, need
-   * not wait for a press on another's), or null for an update that keeps the chat's full order. Without it
+   * not wait for a press on another client's card), or null for an update that keeps the chat's full order. Without it
    * every update keeps full order.
    */
   readonly laneKeyOf?: (update: Update) => number | null;

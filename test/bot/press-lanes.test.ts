@@ -6,7 +6,8 @@
  */
 import type { Update } from 'telegraf/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse } from '../../src/ui/callback-data.js';
+import { laneKeyOf } from '../../src/bot/index.js';
+import { pack, parse } from '../../src/ui/callback-data.js';
 import { ENGINES } from '../helpers/db.js';
 import { openClientCard, startHarness, type Harness } from '../helpers/bot.js';
 import { samplePhoto } from '../helpers/telegram.js';
@@ -108,5 +109,33 @@ describe.each(ENGINES)('presses in one operator chat on %s', (engine) => {
       'taken: history',
       'done: history',
     ]);
+  });
+});
+
+describe('the sub-lane of an update (laneKeyOf)', () => {
+  const press = (data: string, messageId: number | null): Update =>
+    ({
+      update_id: 1,
+      callback_query: {
+        id: 'q',
+        from: { id: 7, is_bot: false, first_name: 'Olga' },
+        chat_instance: 'c',
+        data,
+        ...(messageId === null ? {} : { message: { message_id: messageId, date: 0, chat: { id: 7, type: 'private' } } }),
+      },
+    }) as unknown as Update;
+
+  it('is the message of a sessionless press, so two presses on one message stay in order', () => {
+    expect(laneKeyOf(press(pack({ kind: 'client', client: 42 }), 10))).toBe(10);
+    expect(laneKeyOf(press(pack({ kind: 'client', client: 43 }), 10)), 'another client, the same list message').toBe(10);
+    expect(laneKeyOf(press(pack({ kind: 'clients', page: 1 }), 11))).toBe(11);
+  });
+
+  it('is none for what keeps the chat in order: presses that use the session, text, and presses without a message', () => {
+    expect(laneKeyOf(press(pack({ kind: 'talkReply', client: 42 }), 10))).toBeNull();
+    expect(laneKeyOf(press(pack({ kind: 'client', client: 42 }), null))).toBeNull();
+    expect(laneKeyOf(press('garbage', 10))).toBeNull();
+    const text = { update_id: 2, message: { message_id: 3, date: 0, chat: { id: 7, type: 'private' }, text: 'hi' } } as unknown as Update;
+    expect(laneKeyOf(text)).toBeNull();
   });
 });
