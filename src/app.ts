@@ -166,6 +166,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     defaultLocale: options.defaultLocale,
     operatorsFor: async (id, q) => ((await directory.roleOf(id, q)) === 'client' ? directory.staffIds(q) : [id]),
     staffIds: (q) => directory.staffIds(q),
+    onRecorded: (updateId) => inbox.recorded(updateId),
     onOutbox: (rows) => sender.hand(rows),
   });
   const metrics = new Metrics({ db, inbox: () => inbox });

@@ -81,6 +81,19 @@ export function takeWritten(tx: Tx): OutboxRow[] {
   return rows.sort((a, b) => a.id - b.id);
 }
 
+/** Who hears of a command once it has committed: the updates it recorded as applied, the outbox rows it wrote. */
+export interface CommitListeners {
+  readonly onRecorded?: ((updateId: number) => void) | undefined;
+  readonly onOutbox?: ((rows: readonly OutboxRow[]) => void) | undefined;
+}
+
+/** Tells `to` what the committed transaction recorded and wrote (the notes are cleared). */
+export function tellCommitted(tx: Tx, to: CommitListeners): void {
+  for (const updateId of takeRecorded(tx)) to.onRecorded?.(updateId);
+  const rows = takeWritten(tx);
+  if (rows.length > 0) to.onOutbox?.(rows);
+}
+
 /**
  * Forgets the outbox rows noted so far: a later statement of the transaction changed pending rows (an erasure
  * emptied them), so the rows as inserted are not what is to be sent. The passes send what is left of them.

@@ -15,7 +15,7 @@ import { displayName, html } from '../ui/format.js';
 import { localeOf, t } from '../ui/i18n.js';
 import { CAPTION_MAX, TEXT_MAX, fitHtml, renderedLength } from '../ui/limits.js';
 import { talkButton } from '../ui/talk-button.js';
-import { takeWritten } from './changes.js';
+import { tellCommitted, type CommitListeners } from './changes.js';
 import { emptyPlan } from './plans.js';
 import { OPEN_STATUSES } from './statuses.js';
 import { lockClient, personById, TALK_WINDOW_SECONDS, write, type PersonRow } from './store.js';
@@ -30,6 +30,8 @@ export interface ConversationDeps {
   readonly staffIds?: (q: Queryable) => Promise<readonly number[]>;
   /** Told, once a message passed on has committed, of the outbox rows it wrote (as `FlowServiceDeps.onOutbox`). */
   readonly onOutbox?: ((rows: readonly OutboxRow[]) => void) | undefined;
+  /** Told, once committed, of the update it recorded as applied (as `FlowServiceDeps.onRecorded`). */
+  readonly onRecorded?: ((updateId: number) => void) | undefined;
 }
 
 /** Where a message came from: copies are made of it (`copyMessage`), never of its stored contents. */
@@ -60,14 +62,14 @@ export class Conversation {
   private readonly defaultLocale: Locale;
   private readonly operatorsFor: (operatorId: number, q: Queryable) => Promise<readonly number[]>;
   private readonly staffIds: (q: Queryable) => Promise<readonly number[]>;
-  private readonly onOutbox: ((rows: readonly OutboxRow[]) => void) | undefined;
+  private readonly listeners: CommitListeners;
 
   constructor(deps: ConversationDeps) {
     this.db = deps.db;
     this.defaultLocale = deps.defaultLocale;
     this.operatorsFor = deps.operatorsFor ?? (async (id) => [id]);
     this.staffIds = deps.staffIds ?? (async () => []);
-    this.onOutbox = deps.onOutbox;
+    this.listeners = { onRecorded: deps.onRecorded, onOutbox: deps.onOutbox };
   }
 
   /** Whether the client pressed "Message the operator" (recently) and has not written since. */
@@ -211,7 +213,7 @@ export class Conversation {
     }));
   }
 
-  /** Runs `body` in a transaction; once it has committed, the outbox rows it wrote go to `onOutbox`. */
+  /** Runs `body` in a transaction; once it has committed, `onRecorded` and `onOutbox` hear what it recorded and wrote. */
   private async transact<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
     let committed: Tx | undefined;
     const value = await this.db.transaction(async (tx) => {
@@ -219,8 +221,7 @@ export class Conversation {
       committed = tx;
       return value;
     });
-    const written = committed ? takeWritten(committed) : [];
-    if (written.length > 0) this.onOutbox?.(written);
+    if (committed) tellCommitted(committed, this.listeners);
     return value;
   }
 

@@ -4,7 +4,7 @@
  */
 import { viewOf } from '../../machines/view.js';
 import { redrawOpenCards, type CardDeps } from './cards.js';
-import { takeRecorded, takeWritten } from './changes.js';
+import { tellCommitted, type CommitListeners } from './changes.js';
 import type { OwnershipRules } from './ownership.js';
 import { readStoredDefinition, type Locale, type RequestDefinition } from '../../machines/definition.js';
 import { parkUnrestorable, restore } from '../../machines/persist.js';
@@ -76,8 +76,8 @@ export class FlowCore {
   readonly results: ResultSink | undefined;
   readonly retentionDays: number | undefined;
   readonly ownership: OwnershipRules | undefined;
-  private readonly onRecorded: ((updateId: number) => void) | undefined;
-  private readonly onOutbox: ((rows: readonly OutboxRow[]) => void) | undefined;
+  /** Told once a command has committed (`onRecorded`, `onOutbox`). */
+  private readonly listeners: CommitListeners;
   /** What open client cards are drawn with. */
   readonly cardDeps: CardDeps;
   private readonly machines = new Map<string, RequestMachine>();
@@ -92,8 +92,7 @@ export class FlowCore {
     this.results = deps.results;
     this.retentionDays = deps.retentionDays;
     this.ownership = deps.ownership;
-    this.onRecorded = deps.onRecorded;
-    this.onOutbox = deps.onOutbox;
+    this.listeners = { onRecorded: deps.onRecorded, onOutbox: deps.onOutbox };
     this.cardDeps = {
       catalogue: this.catalogue,
       defaultLocale: this.defaultLocale,
@@ -130,11 +129,7 @@ export class FlowCore {
           committed = tx;
           return value;
         });
-        if (committed) {
-          for (const updateId of takeRecorded(committed)) this.onRecorded?.(updateId);
-          const written = takeWritten(committed);
-          if (written.length > 0) this.onOutbox?.(written);
-        }
+        if (committed) tellCommitted(committed, this.listeners);
         return value;
       } catch (error) {
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;

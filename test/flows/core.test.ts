@@ -113,17 +113,25 @@ describe.each(ENGINES)('outbox rows handed over by commands on %s', (engine) => 
     expect(handed.flat()).toEqual(await rowsOf(db, handed.flat()));
   });
 
-  it('a message passed on between a client and the staff hands its copies too', async () => {
+  it('a message passed on between a client and the staff hands its copies too, and tells which update it recorded', async () => {
     const { db, client, handed } = await setup();
+    const recorded: number[] = [];
     const conversation = new Conversation({
       db,
       defaultLocale: 'en',
       staffIds: async () => [OPERATOR],
       onOutbox: (rows) => void handed.push([...rows]),
+      onRecorded: (id) => void recorded.push(id),
     });
     const message = { chatId: client, kind: 'text' as const, text: 'hello?', fileId: null, fileUniqueId: null, telegramMessageId: 9 };
-    const passed = await conversation.fromClient({ clientId: client, message, updateId: updateId() });
+    const update = updateId();
+    const passed = await conversation.fromClient({ clientId: client, message, updateId: update });
     expect(passed.ok && passed.value.recipients).toBe(1);
+    expect(recorded).toEqual([update]);
+    // The same update again: refused as seen, and told of no more.
+    const again = await conversation.fromClient({ clientId: client, message, updateId: update });
+    expect(again).toEqual({ ok: false, refusal: { code: 'duplicate_update' } });
+    expect(recorded).toEqual([update]);
     expect(handed.flat().map((r) => [r.chatId, r.cardKey])).toEqual([[OPERATOR, `talk:${client}`]]);
     expect(handed.flat()).toEqual(await rowsOf(db, handed.flat()));
   });
