@@ -118,8 +118,14 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
  * every statement makes a repeated one a single round trip on each connection: the flow service's hot
  * path goes from six round trips to four. The statements are the app's own fixed SQL texts, so the
  * per-connection cache stays small.
+ *
+ * A transaction (`begin`, which drizzle's `transaction()` calls) runs on a reserved connection whose BEGIN is
+ * not awaited: it goes out with the transaction's first statement, in one write and one round trip, where
+ * postgres.js would wait for BEGIN's answer first. Should BEGIN fail, the connection is gone, and so is the
+ * statement behind it. COMMIT (or ROLLBACK, when the body throws) ends it, and the connection goes back to
+ * the pool. Nested transactions (savepoints) are not offered: the app has none.
  */
-function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
+function preparing<T extends postgres.Sql | postgres.ReservedSql>(client: T): T {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
@@ -127,10 +133,24 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
           target.unsafe(query, params, { ...options, prepare: true });
       }
       if (property === 'begin') {
-        return (...args: unknown[]) => {
-          const body = args.at(-1) as (sql: postgres.TransactionSql) => unknown;
-          const begin = (target as postgres.Sql).begin.bind(target) as (...a: unknown[]) => Promise<unknown>;
-          return begin(...args.slice(0, -1), (sql: postgres.TransactionSql) => body(preparing(sql)));
+        return async (...args: unknown[]) => {
+          const body = args.at(-1) as (sql: postgres.ReservedSql) => unknown;
+          const reserved = await (target as postgres.Sql).reserve();
+          try {
+            // Its failure is the connection's, which the first statement reports.
+            reserved.unsafe('begin').catch(() => {});
+            let value: unknown;
+            try {
+              value = await body(preparing(reserved));
+            } catch (error) {
+              await reserved.unsafe('rollback').catch(() => {});
+              throw error;
+            }
+            await reserved.unsafe('commit');
+            return value;
+          } finally {
+            reserved.release();
+          }
         };
       }
       const value: unknown = Reflect.get(target, property, receiver);
