@@ -51,7 +51,7 @@ const layers = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.tmp/', 'drizzle/', 'src/playground/web/', 'docs/'] },
+  { ignores: ['node_modules/', 'data/', '.tmp/', 'dist/', 'drizzle/', 'src/playground/web/', 'docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -283,11 +283,11 @@ function descendants(processes: ReadonlyMap<number, ProcessRow>, root: number): 
   return out.filter((pid) => processes.has(pid));
 }
 
-/** The node process running src/main.ts below npm (npm → sh → node). */
+/** The node process running the app (dist/main.mjs, built from src/main.ts) below npm (npm → sh → node). */
 async function findApp(npm: number): Promise<number> {
   const processes = await processTable();
-  const app = descendants(processes, npm).find((pid) => /(^|\/)node\b.*src\/main\.ts/.test(processes.get(pid)?.args ?? ''));
-  if (app === undefined) throw new Error('npm start is running, but no node process of src/main.ts below it');
+  const app = descendants(processes, npm).find((pid) => /(^|\/)node\b.*dist\/main\.mjs/.test(processes.get(pid)?.args ?? ''));
+  if (app === undefined) throw new Error('npm start is running, but no node process of dist/main.mjs below it');
   return app;
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDataDir } from './helpers/db.js';
+import { APP_ENTRY } from './helpers/db-config.js';
 import { freePort } from './helpers/ports.js';
 
 interface Run {
@@ -14,10 +15,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the entry point as `npm start` does, with only the given environment (no .env). */
+/** Runs the app as `npm start` does (its build of this run), with only the given environment (no .env). */
 function start(env: Record<string, string>, untilOutput?: RegExp): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, [APP_ENTRY], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
@@ -108,7 +109,7 @@ describe('start-up', () => {
 
 /** The entry point running (as `npm start`), with a wait for each log line that matches. */
 function running(env: Record<string, string>) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [APP_ENTRY], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
   });
   const lines: string[] = [];

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -11,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { projectPath } from '../paths.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -58,7 +58,7 @@ export interface DatabaseOptions {
   readonly debug?: (connection: number, query: string, params: unknown[]) => void;
 }
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+export const MIGRATIONS_FOLDER = projectPath('drizzle');
 /** Serialises migrations of several instances starting at once (drizzle's migrate() takes no lock). */
 const MIGRATION_LOCK_KEY = 727_001;
 /** The first key of the two-key advisory locks that elect a leader per kind of work. */

@@ -1,9 +1,10 @@
 // The page's files (src/playground/web): hand-written HTML, CSS and JS modules, served as they are on disk.
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { projectPath } from '../paths.js';
 
-const WEB_DIR = new URL('./web/', import.meta.url);
+const WEB_DIR = projectPath('src', 'playground', 'web');
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -20,7 +21,7 @@ export async function sendAsset(res: ServerResponse, name: string): Promise<bool
   if (!type) return false;
   let bytes: Buffer;
   try {
-    bytes = await readFile(fileURLToPath(new URL(name, WEB_DIR)));
+    bytes = await readFile(path.join(WEB_DIR, name));
   } catch {
     return false;
   }

@@ -10,6 +10,7 @@ import { rowsOf } from '../../src/db/client.js';
 import { flows } from '../../src/db/schema.js';
 import { FlowService } from '../../src/flows/service.js';
 import { startEmulator, type EmulatedUser, type Emulator } from '../../src/playground/emulator/index.js';
+import { APP_ENTRY } from '../helpers/db-config.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -39,9 +40,9 @@ describe.runIf(ENGINES.includes('postgres'))('the bot process killed at random p
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** Starts `src/main.ts` as `npm start` does; resolves once it logs "ready". */
+  /** Starts the app as `npm start` does (its build, `node dist/main.mjs`); resolves once it logs "ready". */
   async function startBot(env: Record<string, string>): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const proc = spawn(process.execPath, [APP_ENTRY], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(await freePort()) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -85,6 +85,19 @@ export function runIdOfPgliteFile(fileName: string): RunId | undefined {
   return match?.[1] === undefined ? undefined : parseRunId(match[1]);
 }
 
+const APP_DIR = new RegExp(`^app-(${RUN_ID.source.slice(1, -1)})$`);
+
+/** The folder of the run's build of the app (`npm run build`), which tests start as `npm start` starts it. */
+export function appBundleDir(runId: string): string {
+  return path.join(TMP_DIR, `app-${runId}`);
+}
+
+/** The run id in a folder name made by appBundleDir, if it is one. */
+export function runIdOfAppBundle(name: string): RunId | undefined {
+  const match = APP_DIR.exec(name);
+  return match?.[1] === undefined ? undefined : parseRunId(match[1]);
+}
+
 /** The fixed file of the scheme before per-run files; a run of an older checkout may still be using it. */
 export const LEGACY_PGLITE_TEMPLATE_FILE = path.join(TMP_DIR, 'pglite-template.tar');
 
@@ -136,10 +149,13 @@ function processStartTicks(pid: number): number | undefined {
 export const PGLITE_TEMPLATE_FILE: string =
   process.env.VITEST_WORKER_ID === undefined ? '' : (await import('vitest')).inject('testRun').pgliteTemplateFile;
 
+/** In a test worker: this run's build of the app (`npm run build`), to start as `npm start` does: `node <it>`. */
+export const APP_ENTRY: string = process.env.VITEST_WORKER_ID === undefined ? '' : (await import('vitest')).inject('testRun').appEntry;
+
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** This run: its id, the prefix of its PostgreSQL databases, and its PGlite template dump. */
-    testRun: { id: string; databasePrefix: string; pgliteTemplateFile: string };
+    /** This run: its id, the prefix of its PostgreSQL databases, its PGlite template dump, and its build of the app. */
+    testRun: { id: string; databasePrefix: string; pgliteTemplateFile: string; appEntry: string };
     /** PostgreSQL: the server and the run's migrated template database; null when TEST_DATABASE_URL is unset. */
     postgresTemplate: { url: string; template: string; prefix: string } | null;
   }

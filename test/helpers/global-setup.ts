@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 import {
+  appBundleDir,
   DATABASE_PREFIX,
   isRunAlive,
   KEPT_DATABASE_KIND,
@@ -15,6 +16,7 @@ import {
   pgliteTemplateFile,
   runDatabasePrefix,
   runIdOfDatabase,
+  runIdOfAppBundle,
   runIdOfPgliteFile,
   templateDatabaseName,
   TMP_DIR,
@@ -49,7 +51,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   };
   try {
-    await preparePglite(project, run, undo);
+    await preparePglite(project, run, undo, await buildApp(run, undo));
     await preparePostgres(project, run, undo);
     return teardown;
   } catch (error) {
@@ -64,6 +66,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
  */
 function exitCleanup(run: RunId): void {
   rmSync(pgliteTemplateFile(run.id), { force: true });
+  rmSync(appBundleDir(run.id), { recursive: true, force: true });
   const url = process.env.TEST_DATABASE_URL;
   if (!url) return;
   const script = `
@@ -88,7 +91,26 @@ function exitCleanup(run: RunId): void {
   }
 }
 
-async function preparePglite(project: TestProject, run: RunId, undo: Array<() => Promise<void>>): Promise<void> {
+/**
+ * Builds the app as `npm start` does (`npm run build`), into this run's folder: the tests that start the app
+ * in a process of its own start this build, so they run what users run. Resolves to its entry file.
+ */
+async function buildApp(run: RunId, undo: Array<() => Promise<void>>): Promise<string> {
+  const dir = appBundleDir(run.id);
+  undo.push(() => rm(dir, { recursive: true, force: true }));
+  const entry = path.join(dir, 'main.mjs');
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    const npm = spawn('npm', ['run', '--silent', 'build', '--', `--outfile=${entry}`], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    npm.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    npm.once('error', reject);
+    npm.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`[test] npm run build failed (${code}):\n${errors}`))));
+  });
+  return entry;
+}
+
+async function preparePglite(project: TestProject, run: RunId, undo: Array<() => Promise<void>>, appEntry: string): Promise<void> {
   await mkdir(TMP_DIR, { recursive: true });
   await removeStalePgliteFiles(run);
   const file = pgliteTemplateFile(run.id);
@@ -101,7 +123,7 @@ async function preparePglite(project: TestProject, run: RunId, undo: Array<() =>
   } finally {
     await pglite.close();
   }
-  project.provide('testRun', { id: run.id, databasePrefix: runDatabasePrefix(run.id), pgliteTemplateFile: file });
+  project.provide('testRun', { id: run.id, databasePrefix: runDatabasePrefix(run.id), pgliteTemplateFile: file, appEntry });
 }
 
 async function preparePostgres(project: TestProject, run: RunId, undo: Array<() => Promise<void>>): Promise<void> {
@@ -200,9 +222,9 @@ async function removeStaleDatabases(admin: postgres.Sql, run: RunId): Promise<vo
 
 async function removeStalePgliteFiles(run: RunId): Promise<void> {
   for (const name of await readdir(TMP_DIR)) {
-    const other = runIdOfPgliteFile(name);
+    const other = runIdOfPgliteFile(name) ?? runIdOfAppBundle(name);
     if (!other || other.id === run.id || !isOver(other)) continue;
-    await rm(path.join(TMP_DIR, name), { force: true });
+    await rm(path.join(TMP_DIR, name), { recursive: true, force: true });
   }
   // The old fixed file: every run of an older checkout rewrites it at its start.
   const legacy = await stat(LEGACY_PGLITE_TEMPLATE_FILE).catch(() => undefined);
