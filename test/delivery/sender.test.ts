@@ -85,11 +85,11 @@ describe('outbox sender', () => {
     }
     const marks: string[] = [];
     const execute = db.execute.bind(db);
-    db.execute = ((query: Parameters<typeof db.execute>[0]) => {
+    db.execute = (query: Parameters<typeof db.execute>[0]) => {
       const text = JSON.stringify(query);
       if (/update outbox set status = 'sent'/.test(text)) marks.push(text);
       return execute(query);
-    });
+    };
     await sender.flush();
     expect(anna.messages().map((m) => m.text)).toEqual([1, 2, 3, 4].map((i) => `to Anna ${i}`));
     expect(boris.messages().map((m) => m.text)).toEqual([1, 2, 3, 4].map((i) => `to Boris ${i}`));
