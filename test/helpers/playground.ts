@@ -52,9 +52,9 @@ export async function startTestPlayground(options: { cataloguePath?: string; env
       return current;
     },
     async restart(changes = {}) {
+      const port = Number(new URL(current.url).port);
       await current.stop('restart');
-      // A port of its own again: the one it had may be taken meanwhile (any outgoing connection may get it).
-      current = await startPlayground({ ...env, ...changes }, logger);
+      current = await startPlayground({ ...env, ...changes, port }, logger);
     },
     async close() {
       await current.stop();
