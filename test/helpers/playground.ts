@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Env } from '../../src/config/env.js';
+import { StartupError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
 import { startPlayground, type Playground } from '../../src/playground/index.js';
 import { seedDataDir } from './db.js';
 
@@ -39,13 +41,29 @@ export function playgroundEnv(dataDir: string, cataloguePath = 'config/catalogue
   };
 }
 
+/**
+ * Starts the playground on a port below the range the system hands out to outgoing connections (32768 and
+ * up on Linux), so that its restarts can take the same port again (the page reconnects to it): a port the
+ * system chose could meanwhile be the local end of any connection. A port another run took is tried again.
+ */
+async function startOnOwnPort(env: Env, logger: Logger): Promise<Playground> {
+  for (let attempt = 1; ; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    try {
+      return await startPlayground({ ...env, port }, logger);
+    } catch (error) {
+      if (attempt >= 10 || !(error instanceof StartupError && /already in use/.test(error.message))) throw error;
+    }
+  }
+}
+
 /** A fresh DATA_DIR holds the migrated template database (a first open would spend seconds in initdb). */
 export async function startTestPlayground(options: { cataloguePath?: string; env?: Partial<Env> } = {}): Promise<TestPlayground> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'orb-playground-'));
   await seedDataDir(dataDir);
   const env = { ...playgroundEnv(dataDir, options.cataloguePath), ...options.env };
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  let current = await startPlayground(env, logger);
+  let current = await startOnOwnPort(env, logger);
   return {
     dataDir,
     get current() {
