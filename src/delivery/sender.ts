@@ -63,6 +63,8 @@ export class OutboxSender {
   private readonly passes = new Passes(() => this.pass());
   /** Rows sent meanwhile are marked (and their messages logged) together: one statement per batch, not per row. */
   private readonly marks = new Batches<SentMark>((marks) => this.writeMarks(marks));
+  /** Each chat's latest mark still being written (see `finish`). */
+  private readonly marking = new Map<number, Promise<void>>();
   /** Each chat's rows in order; a chat that waits (its rate limit, a retry) never holds up the others. */
   private readonly lanes: Lanes<Row>;
   private timer: NodeJS.Timeout | null = null;
@@ -101,7 +103,9 @@ export class OutboxSender {
     this.askLeadership = true;
     this.fullPass = true;
     await this.passes.run();
-    await this.lanes.idle(chatIds);
+    const chats = chatIds ? [...chatIds] : undefined;
+    await this.lanes.idle(chats);
+    await this.marked(chats);
   }
 
   /** Starts sending in the background: soon after `kick()`, and every `intervalMs` for retries. */
@@ -147,6 +151,7 @@ export class OutboxSender {
     await this.passes.idle();
     // What waits (for a rate limit, say) stays pending for the next start.
     await this.lanes.close();
+    await this.marked();
   }
 
   private async pass(): Promise<void> {
@@ -228,6 +233,8 @@ export class OutboxSender {
 
   private async cardMessageId(row: Row): Promise<number | null> {
     if (!row.cardKey) return null;
+    // The card's message may have gone just before this row: its id is in its mark.
+    await this.marked([row.chatId]);
     const [card] = await this.deps.db
       .select({ id: outbox.telegramMessageId })
       .from(outbox)
@@ -240,11 +247,29 @@ export class OutboxSender {
   }
 
   /** Marks the row sent and, when a message went out, logs it: one statement. */
+  /**
+   * The row went (or is set aside): its `sent` mark and its message's log entry are written in the background,
+   * with those of the rows that go meanwhile (`marks`), and the chat's next row goes at once. A crash before
+   * the mark is written sends the row again, as a crash before the send would; a card edit of the chat and
+   * `flush` wait for the chat's marks (`marking`).
+   */
   private async finish(row: Row, messageId: number | null, note: string | null, logged: LoggedMessage | null = null): Promise<'done'> {
-    await this.marks.add([
-      { id: row.id, messageId, attempts: row.attempts + 1, note, logged: logged && { ...logged, flowId: row.flowId } },
-    ]);
+    const mark = this.marks
+      .add([{ id: row.id, messageId, attempts: row.attempts + 1, note, logged: logged && { ...logged, flowId: row.flowId } }])
+      .catch((error: unknown) =>
+        this.deps.logger.error({ rowId: row.id, err: errorSummary(error) }, 'sent message not marked sent: it will be sent again'),
+      );
+    this.marking.set(row.chatId, mark);
+    void mark.then(() => {
+      if (this.marking.get(row.chatId) === mark) this.marking.delete(row.chatId);
+    });
     return 'done';
+  }
+
+  /** Resolves once the marks of the chats' rows that went (every chat's without `chatIds`) are written. */
+  private async marked(chatIds?: Iterable<number>): Promise<void> {
+    const pending = chatIds ? [...chatIds].flatMap((id) => this.marking.get(id) ?? []) : [...this.marking.values()];
+    await Promise.all(pending);
   }
 
   /** Marks rows sent and logs the messages that went, in one statement (see `marks`). */

@@ -104,6 +104,32 @@ describe('outbox sender', () => {
     );
   });
 
+  it('sends a chat’s next message without waiting for the previous one’s mark; flush waits for the marks', async () => {
+    const { db, sender, anna, queue } = await setup();
+    await queue(anna.id, 'one');
+    await queue(anna.id, 'two');
+    // Every mark statement waits until the test lets it go.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const execute = db.execute.bind(db);
+    db.execute = (async (query: Parameters<typeof db.execute>[0]) => {
+      if (/update outbox set status = 'sent'/.test(JSON.stringify(query))) await held;
+      return execute(query);
+    }) as typeof db.execute;
+    let flushed = false;
+    const flushing = sender.flush().then(() => (flushed = true));
+    await anna.waitForMessage(/two/);
+    expect(anna.messages().map((m) => m.text)).toEqual(['one', 'two']);
+    expect(flushed, 'flush waits for the marks').toBe(false);
+    release();
+    await flushing;
+    const rows = await db.select().from(outbox).orderBy(asc(outbox.id));
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 1],
+      ['sent', 1],
+    ]);
+  });
+
   it('sends a message Telegram refuses (bad markup, too long) again as plain text within the limit', async () => {
     const { db, sender, anna } = await setup();
     await db
