@@ -11,6 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { projectPath } from '../paths.js';
+import { withPreparedStatements } from './pglite-prepared.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -203,7 +204,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     await release();
     throw new DatabaseError(`cannot open the embedded database in ${dataDir}: ${messageOf(error)}`);
   }
-  const db = drizzlePglite(client, { schema, casing: 'snake_case' });
+  const db = drizzlePglite(withPreparedStatements(client), { schema, casing: 'snake_case' });
   return {
     db,
     engine: 'pglite',
