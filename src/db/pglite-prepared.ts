@@ -1,5 +1,8 @@
 import { parse, protocol, type PGlite, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
 
+/** Statements named so far in this process: names never repeat, whichever wrapper of which database asks. */
+let named = 0;
+
 /** Statements kept prepared at most: the app's are a small fixed set; one-off texts beyond it run unprepared. */
 const MAX_PREPARED = 256;
 
@@ -22,13 +25,13 @@ interface Exclusive {
  * of them large (a command's one write joins a dozen rows sets), and planning them is most of their cost.
  * Here a statement with parameters is parsed once (named `orb_<n>`, its parameter types read once) and then
  * run with one call (bind, describe, execute, sync): a command's write takes about a fifth of the time. A
- * statement that cannot be prepared, or whose plan the server no longer accepts (its tables changed), runs
- * through PGlite's own `query`. Errors carry the server's code and message, never the parameters.
+ * statement whose plan the server no longer accepts (its tables changed), and any beyond the first
+ * `MAX_PREPARED` texts, run through PGlite's own `query`. Errors carry the server's code and message (a
+ * statement that does not parse fails as it would unprepared), never the parameters.
  */
 export function withPreparedStatements(pg: PGlite): PGlite {
   const inner = pg as unknown as PGlite & Exclusive;
-  const prepared = new Map<string, Prepared | 'unprepared'>();
-  let named = 0;
+  const prepared = new Map<string, Prepared>();
 
   /** Runs `text` prepared; undefined when it is not to be (the caller runs it the ordinary way). */
   async function runPrepared<T>(
@@ -37,11 +40,9 @@ export function withPreparedStatements(pg: PGlite): PGlite {
     options: QueryOptions | undefined,
   ): Promise<Results<T> | undefined> {
     let statement = prepared.get(text);
-    if (statement === 'unprepared') return undefined;
     if (!statement) {
       if (prepared.size >= MAX_PREPARED) return undefined;
       statement = await prepare(text);
-      if (!statement) return undefined;
     }
     const values = params.map((value, i) => serialize(value, statement.paramTypes[i]));
     const message = concat(
@@ -67,18 +68,15 @@ export function withPreparedStatements(pg: PGlite): PGlite {
     }
   }
 
-  async function prepare(text: string): Promise<Prepared | undefined> {
+  /** Parses `text` as a named statement and reads its parameter types; a statement that does not parse throws. */
+  async function prepare(text: string): Promise<Prepared> {
     const name = `orb_${++named}`;
     const message = concat(
       protocol.serialize.parse({ name, text, types: [] }),
       protocol.serialize.describe({ type: 'S', name }),
       protocol.serialize.sync(),
     );
-    const { messages } = await inner.execProtocol(message, { syncToFs: false, throwOnError: false });
-    if (messages.some((m) => m.name === 'error')) {
-      prepared.set(text, 'unprepared');
-      return undefined;
-    }
+    const { messages } = await inner.execProtocol(message, { syncToFs: false });
     const statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
     prepared.set(text, statement);
     return statement;

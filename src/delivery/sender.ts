@@ -246,7 +246,6 @@ export class OutboxSender {
     return card?.id ?? null;
   }
 
-  /** Marks the row sent and, when a message went out, logs it: one statement. */
   /**
    * The row went (or is set aside): its `sent` mark and its message's log entry are written in the background,
    * with those of the rows that go meanwhile (`marks`), and the chat's next row goes at once. A crash before

@@ -23,8 +23,8 @@ export interface InboxDeps {
   readonly concurrency?: number;
   /**
    * A sub-lane within the update's chat (the bot's knowledge: a staff press on one client's card, say, need
-   * not wait for a press on another client's card), or null for an update that keeps the chat's full order. Without it
-   * every update keeps full order.
+   * not wait for a press on another client's card), or null for an update that keeps the chat's full order.
+   * Without it every update keeps full order.
    */
   readonly laneKeyOf?: (update: Update) => number | null;
   /** How long a `leads()` answer is trusted before it is asked again (default 1 s, the pass interval). */
@@ -81,8 +81,8 @@ export interface InboxCounters {
  * pending updates one at a time in `update_id` order (with `laneKeyOf`: those of one key in order, and one
  * without a key after every earlier update of its chat and before every later one). A failure leaves the
  * update pending with a backoff (the chat's later updates wait behind it, so order holds); after
- * `maxAttempts` it is a dead letter that admins see and can retry. Only the leading instance applies updates, so per-chat order holds across
- * instances too. Updates from groups and channels never enter.
+ * `maxAttempts` it is a dead letter that admins see and can retry. Only the leading instance applies
+ * updates, so per-chat order holds across instances too. Updates from groups and channels never enter.
  */
 export class Inbox {
   readonly counters: InboxCounters = { accepted: 0, duplicate: 0, dropped: {}, applied: 0, retried: 0, dead: 0 };

@@ -67,13 +67,16 @@ describe('PGlite with prepared statements', () => {
     ]);
   });
 
-  it('reports a failed statement with the server’s code, never its parameters, and goes on', async () => {
+  it('reports a failed statement with the server’s code, never its parameters, and goes on; one that does not parse too', async () => {
     const { prepared, t } = await open();
     const insert = `insert into ${t} (id, body) values ($1, $2::jsonb)`;
     await prepared.query(insert, [1, '{"name":"Anna Petrova"}']);
     const error = await prepared.query(insert, [1, '{"name":"Anna Petrova"}']).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe('23505');
     expect(JSON.stringify(error)).not.toContain('Anna');
+    // One that does not parse fails as it would unprepared.
+    const broken = await prepared.query(`selec id from ${t} where id = $1`, [1]).catch((e: unknown) => e);
+    expect((broken as { code?: string }).code).toBe('42601');
     expect((await prepared.query<{ n: number }>(`select count(*)::int as n from ${t} where id = $1`, [1])).rows).toEqual([{ n: 1 }]);
   });
 });
