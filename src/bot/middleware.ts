@@ -13,12 +13,11 @@ export function identify(deps: BotDeps): MiddlewareFn<BotContext> {
     ctx.t = (key, params) => t(ctx.locale, key, params);
     ctx.role = 'client';
     if (ctx.from) {
+      // Recorded first: when the record is due, it reads back the role and the chosen language with it.
+      if (!ctx.from.is_bot) await deps.directory.touch(ctx.from);
       ctx.role = await deps.directory.roleOf(ctx.from.id);
-      if (!ctx.from.is_bot) {
-        await deps.directory.touch(ctx.from);
-        // A language chosen with /language wins over the Telegram app's.
-        ctx.locale = (await deps.directory.chosenLocale(ctx.from.id)) ?? ctx.locale;
-      }
+      // A language chosen with /language wins over the Telegram app's.
+      if (!ctx.from.is_bot) ctx.locale = (await deps.directory.chosenLocale(ctx.from.id)) ?? ctx.locale;
     }
     return next();
   };

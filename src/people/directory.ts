@@ -66,8 +66,14 @@ export class Directory {
       ...(options.started ? { startedAt: new Date(now), blockedAt: null } : {}),
     };
     const { id: _id, ...update } = values;
-    await this.db.insert(people).values(values).onConflictDoUpdate({ target: people.id, set: update });
+    // The role and the chosen language come back with the write: the role and language reads after it are cached.
+    const [row] = await this.db
+      .insert(people)
+      .values(values)
+      .onConflictDoUpdate({ target: people.id, set: update })
+      .returning({ role: people.role, locale: people.locale });
     this.touched.set(profile.id, { key, at: now });
+    if (row) this.remember(profile.id, row);
   }
 
   async get(id: number): Promise<Person | null> {
@@ -107,8 +113,11 @@ export class Directory {
     const cached = this.stored.get(id);
     if (cached && Date.now() - cached.at < (this.options.roleCacheMs ?? 30_000)) return cached;
     const [row] = await q.select({ role: people.role, locale: people.locale }).from(people).where(eq(people.id, id));
-    const locale = LOCALES.find((l) => l === row?.locale) ?? null;
-    const entry = { role: row?.role ?? 'client', locale, at: Date.now() };
+    return this.remember(id, row ?? { role: 'client', locale: null });
+  }
+
+  private remember(id: number, row: { role: Role; locale: string | null }): { role: Role; locale: Locale | null } {
+    const entry = { role: row.role, locale: LOCALES.find((l) => l === row.locale) ?? null, at: Date.now() };
     this.stored.set(id, entry);
     return entry;
   }

@@ -25,6 +25,21 @@ describe.each(ENGINES)('people directory on %s', (engine) => {
     expect(row?.startedAt).toBeInstanceOf(Date);
   });
 
+  it('reads the role and the chosen language back with the record of a person: no read of them after it', async () => {
+    const statements: string[] = [];
+    test = await openTestDatabase(engine, { onStatement: (query) => void statements.push(query) });
+    const { db } = test.current();
+    const directory = new Directory(db, { operatorIds: [OPERATOR], adminIds: [1] });
+    await addClient(db, 42);
+    await db.update(people).set({ locale: 'ru', role: 'operator' }).where(eq(people.id, 42));
+    const from = statements.length;
+    await directory.touch({ id: 42, first_name: 'Anna' });
+    expect(await directory.roleOf(42)).toBe('operator');
+    expect(await directory.chosenLocale(42)).toBe('ru');
+    expect(statements.slice(from), statements.slice(from).join('\n')).toHaveLength(1);
+    expect(statements[from]).toMatch(/insert into "people"/i);
+  });
+
   it("resolves roles from the environment first, then from admins' changes", async () => {
     const { directory } = await setup();
     expect(await directory.roleOf(1)).toBe('admin');
