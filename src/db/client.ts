@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
@@ -93,6 +94,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     onnotice: () => {},
     connect_timeout: 10,
     ...(options.debug ? { debug: options.debug } : {}),
+    ...withoutDelay(),
   });
   const db = drizzlePostgres(preparing(client), { schema, casing: 'snake_case' });
   let leader: postgres.Sql | undefined;
@@ -114,6 +116,22 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 }
 
 /**
+ * postgres.js's `socket` option (not in its types): its connections open with Nagle's algorithm off. With it on
+ * (postgres.js leaves Node's default), a message written while the one before it waits for its answer is held
+ * back until that answer comes: a COMMIT sent behind its transaction's last statement would take a round trip
+ * of its own. Each connection goes to the next of the URL's hosts, as postgres.js does; a Unix socket has no delay.
+ */
+function withoutDelay(): object {
+  let next = 0;
+  const socket = (o: { host: string[]; port: number[]; path: string | false }): net.Socket => {
+    if (o.path) return net.connect(o.path);
+    const i = next++ % o.host.length;
+    return net.connect({ host: o.host[i], port: o.port[i] ?? o.port[0] ?? 5432, noDelay: true });
+  };
+  return { socket };
+}
+
+/**
  * postgres.js sends a statement with parameters that it has not prepared in two round trips (Parse and
  * Describe, then Bind and Execute), and drizzle runs raw `execute()` statements unprepared. Preparing
  * every statement makes a repeated one a single round trip on each connection: the flow service's hot
@@ -124,14 +142,26 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
  * not awaited: it goes out with the transaction's first statement, in one write and one round trip, where
  * postgres.js would wait for BEGIN's answer first. Should BEGIN fail, the connection is gone, and so is the
  * statement behind it. COMMIT (or ROLLBACK, when the body throws) ends it, and the connection goes back to
- * the pool. Nested transactions (savepoints) are not offered: the app has none.
+ * the pool; a statement the body marked as its last ({@link commitWithNext}) takes COMMIT with it instead.
+ * Nested transactions (savepoints) are not offered: the app has none.
  */
-function preparing<T extends postgres.Sql | postgres.ReservedSql>(client: T): T {
-  return new Proxy(client, {
+function preparing<T extends postgres.Sql | postgres.ReservedSql>(client: T, ending?: Ending): T {
+  const proxy = new Proxy(client, {
     get(target, property, receiver) {
       if (property === 'unsafe') {
-        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
-          target.unsafe(query, params, { ...options, prepare: true });
+        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) => {
+          if (ending?.commit) throw new DatabaseError('a statement after the one that committed its transaction');
+          const statement = target.unsafe(query, params, { ...options, prepare: true });
+          if (ending?.armed) {
+            // Sent now, and COMMIT right behind it: one round trip. Should the statement fail, the transaction
+            // is aborted and PostgreSQL answers COMMIT with ROLLBACK.
+            void statement.execute();
+            const commit: Promise<{ readonly command: string }> = target.unsafe(COMMIT_AT_ONCE).execute();
+            commit.catch(() => {});
+            ending.commit = commit;
+          }
+          return statement;
+        };
       }
       if (property === 'begin') {
         return async (...args: unknown[]) => {
@@ -140,14 +170,18 @@ function preparing<T extends postgres.Sql | postgres.ReservedSql>(client: T): T 
           try {
             // Its failure is the connection's, which the first statement reports.
             reserved.unsafe('begin').catch(() => {});
+            const ended: Ending = { armed: false, commit: null };
             let value: unknown;
             try {
-              value = await body(preparing(reserved));
+              value = await body(preparing(reserved, ended));
             } catch (error) {
-              await reserved.unsafe('rollback').catch(() => {});
+              // A COMMIT sent with a statement that failed rolled the transaction back.
+              if (ended.commit) await ended.commit.catch(() => {});
+              else await reserved.unsafe('rollback').catch(() => {});
               throw error;
             }
-            await reserved.unsafe('commit');
+            const done = await (ended.commit ?? reserved.unsafe('commit'));
+            if (done.command !== 'COMMIT') throw new DatabaseError(`the transaction ended with ${done.command}, not COMMIT`);
             return value;
           } finally {
             reserved.release();
@@ -158,6 +192,36 @@ function preparing<T extends postgres.Sql | postgres.ReservedSql>(client: T): T 
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+  if (ending) endings.set(proxy, ending);
+  return proxy;
+}
+
+/**
+ * COMMIT padded to the size at which postgres.js writes to its socket at once (1,024 bytes) instead of at the
+ * next `setImmediate`: it goes out right behind the statement it ends, before that statement's answer can be
+ * read, where a short COMMIT would often wait for the next turn of the event loop, a round trip later.
+ */
+const COMMIT_AT_ONCE = `commit${' '.repeat(1_024)}`;
+
+/** How a transaction on a reserved connection ends: `armed` by {@link commitWithNext}, `commit` once sent. */
+interface Ending {
+  armed: boolean;
+  commit: Promise<{ readonly command: string }> | null;
+}
+
+/** The transactions' connections (as drizzle's transactions hold them: `tx.session.client`), with how each ends. */
+const endings = new WeakMap<object, Ending>();
+
+/**
+ * The transaction's next statement is its last: on PostgreSQL its COMMIT goes out right behind it, in the
+ * same round trip, and the transaction is committed when the statement succeeds (and rolled back when it
+ * fails). Nothing after it may fail or send another statement: a check that should undo the transaction
+ * belongs in the statement (see `expect_updated`). Without a round trip to save (PGlite), it does nothing.
+ */
+export function commitWithNext(tx: Tx): void {
+  const connection = (tx as unknown as { session?: { client?: object } }).session?.client;
+  const ending = connection && endings.get(connection);
+  if (ending) ending.armed = true;
 }
 
 /**

@@ -52,6 +52,18 @@ export function takeChanges(tx: Tx): number[] {
   return clients ? [...clients].filter((id) => !without?.has(id) && !done?.has(id)) : [];
 }
 
+/**
+ * Whether the command's end will look up open cards to redraw, as things stand, once a write changes
+ * `clientId`'s requests (null: none), redrawing their cards itself when `drawnByIt`. A write after which it
+ * will not can be the transaction's last statement.
+ */
+export function redrawsAfter(tx: Tx, clientId: number | null, drawnByIt = false): boolean {
+  const without = cardless.get(tx);
+  const done = drawn.get(tx);
+  const pending = [...(changed.get(tx) ?? [])].some((id) => id !== clientId && !without?.has(id) && !done?.has(id));
+  return pending || (clientId !== null && !drawnByIt && !without?.has(clientId));
+}
+
 /** The lock statement recorded this update as applied in the transaction (see `takeRecorded`). */
 export function noteRecorded(tx: Tx, updateId: number): void {
   const ids = recorded.get(tx);

@@ -9,7 +9,7 @@ import { validateAnswer, type Answer } from '../../machines/steps.js';
 import { statusOf, viewOf, type RequestView } from '../../machines/view.js';
 import type { Tx } from '../db/client.js';
 import { cardEditsAfter } from './cards.js';
-import { noteDrawn } from './changes.js';
+import { noteDrawn, redrawsAfter } from './changes.js';
 import { lockActiveFlow, lockFlow, type ButtonRef, type FlowCore, type UpdateRef } from './core.js';
 import {
   answerChangesFor,
@@ -109,7 +109,7 @@ function clientTransaction(
     }
     const log = message ? [logRow(message, input.updateId ?? null, flow?.id ?? null)] : [];
     const refuseLogged = async (refusal: Refusal): Promise<Outcome<AnswerResult>> => {
-      if (log.length > 0) await write(tx, { ...emptyPlan(), messages: log });
+      if (log.length > 0) await write(tx, { ...emptyPlan(), messages: log }, { last: !redrawsAfter(tx, null) });
       return refuse(refusal);
     };
     if (!flow) return refuseLogged({ code: 'no_active_request' });
@@ -117,7 +117,7 @@ function clientTransaction(
     if (input.version !== undefined && input.version !== flow.version) return refuseLogged({ code: 'stale', status: flow.status });
     const event = eventFor(flow);
     if (!event) return refuseLogged({ code: 'cancel_not_allowed' });
-    const applied = await apply(core, tx, locked, flow, event, { kind: 'client', id: input.clientId }, log, restored);
+    const applied = await apply(core, tx, locked, flow, event, { kind: 'client', id: input.clientId }, log, { restored, last: true });
     if (!applied.ok) return refuseLogged(applied.refusal);
     return { ok: true, value: { flow: applied.value.flow, invalid: applied.value.invalid, status: applied.value.status } };
   });
@@ -145,7 +145,7 @@ export function command(
       if (event.type !== 'CANCEL') return refuse({ code: 'request_queued' });
       return dropQueued(tx, flow, actor);
     }
-    const applied = await apply(core, tx, locked, flow, event, actor, []);
+    const applied = await apply(core, tx, locked, flow, event, actor, [], { last: true });
     return applied.ok ? { ok: true, value: applied.value.flow } : applied;
   });
 }
@@ -159,11 +159,15 @@ export async function apply(
   event: RequestEvent,
   actor: Actor,
   log: NewLogMessage[],
-  /** The flow's snapshot restored already (from `flow.snapshot`, under this lock). */
-  restoredBefore?: RestoreResult,
+  options: {
+    /** The flow's snapshot restored already (from `flow.snapshot`, under this lock). */
+    restored?: RestoreResult | undefined;
+    /** The caller sends nothing after an event applied: the write may carry the COMMIT (`write`'s `last`). */
+    last?: boolean;
+  } = {},
 ): Promise<Applied> {
   const machine = core.machineFor(flow.definition);
-  const restored = restoredBefore ?? restore(machine, flow.snapshot);
+  const restored = options.restored ?? restore(machine, flow.snapshot);
   const plan = emptyPlan();
   plan.messages.push(...log);
   const clientInfo = personInfo(locked.client, flow.clientId, core.defaultLocale);
@@ -290,7 +294,9 @@ export async function apply(
   const cardEdits =
     locked.cards && !isFinal(status) ? cardEditsAfter(core.cardDeps, locked.cards, { id: flow.id, version, status, view }) : null;
   if (cardEdits) plan.outbox.push(...cardEdits);
-  await write(tx, plan);
+  // Nothing after this write (no queued request to start, no cards to look up): COMMIT goes with it.
+  const last = options.last === true && !isFinal(status) && !redrawsAfter(tx, flow.clientId, cardEdits !== null);
+  await write(tx, plan, { last });
   if (cardEdits) noteDrawn(tx, flow.clientId);
   if (isFinal(status)) await startNextQueued(core, tx, flow.clientId, actor, flow.id);
   return { ok: true, value: { flow: { ...summaryOf(flow), status, version }, invalid, status } };
@@ -353,7 +359,7 @@ export function resend(core: FlowCore, input: { operatorId: number; flowId: numb
       actorId: actor.id,
       actorKind: actor.kind,
     });
-    await write(tx, plan);
+    await write(tx, plan, { last: true });
     return { ok: true, value: summaryOf(flow) };
   });
 }

@@ -119,7 +119,7 @@ export class Conversation {
       }
       await tx.insert(messages).values(logRow(input.message, input.updateId, context.flow?.id ?? null, input.clientId));
       await tx.update(people).set({ talkRequestedAt: null }).where(eq(people.id, input.clientId));
-      await write(tx, { ...emptyPlan(), outbox });
+      await write(tx, { ...emptyPlan(), outbox }, { last: true });
       return { ok: true, value: { recipients: recipients.length } };
     });
   }
@@ -146,7 +146,7 @@ export class Conversation {
       const flowId = context.flow?.id ?? null;
       const outbox = copies(input.clientId, input.message, header, buttons).map((row) => ({ ...row, flowId }));
       await tx.insert(messages).values(logRow(input.message, input.updateId, flowId, input.clientId));
-      await write(tx, { ...emptyPlan(), outbox });
+      await write(tx, { ...emptyPlan(), outbox }, { last: true });
       return { ok: true, value: { client } };
     });
   }
@@ -184,7 +184,7 @@ export class Conversation {
         },
         cardKey: talkCardKey(input.clientId),
       }));
-      await write(tx, { ...emptyPlan(), outbox });
+      await write(tx, { ...emptyPlan(), outbox }, { last: true });
       return outbox.length > 0;
     });
   }

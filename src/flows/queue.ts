@@ -9,6 +9,7 @@ import { statusOf, viewOf } from '../../machines/view.js';
 import type { Tx } from '../db/client.js';
 import type { CardFlow } from '../ui/client-card.js';
 import { cardEdits, cardFlows } from './cards.js';
+import { redrawsAfter } from './changes.js';
 import { openFlowsOf, type FlowCore, type UpdateRef } from './core.js';
 import { queuedNotice, startedNotice } from './notices.js';
 import { refuseForeignClient } from './ownership.js';
@@ -118,7 +119,8 @@ export function start(core: FlowCore, input: StartInput): Promise<Outcome<Starte
       : state.cards;
     plan.outbox.push(...cardEdits(core.cardDeps, { ...state, cards }, [...cardFlows(core.cardDeps, open), added]));
     if (input.card) plan.cardsShown.push({ ...input.card, clientId: input.clientId });
-    await write(tx, plan);
+    // Nothing after this write (no `within`, no stranded queue to move on): COMMIT goes with it.
+    await write(tx, plan, { last: !input.within && !stranded && !redrawsAfter(tx, null) });
     await input.within?.(tx, id);
     // A queue with nothing active (it should not happen; the timer pass also repairs it) moves on now.
     if (stranded) await startNextQueued(core, tx, input.clientId, actor, null);

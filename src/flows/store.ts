@@ -5,7 +5,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition, Text } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
-import { rowsOf, type Queryable, type Tx } from '../db/client.js';
+import { commitWithNext, rowsOf, type Queryable, type Tx } from '../db/client.js';
 import { outboxRowOf, type OutboxJson } from '../db/schema.js';
 import { loggedInsert, type LogRow } from '../log/messages.js';
 import { CLIENT_CARD_PREFIX, noteChange, noteNoCards, noteRecorded, noteWritten } from './changes.js';
@@ -399,6 +399,7 @@ export interface WritePlan {
   readonly cardsShown: readonly ShownCard[];
 }
 
+/** A command found what it read changed (its write's own check fails with 40001): it runs again. */
 export class StaleWriteError extends Error {
   override name = 'StaleWriteError';
 }
@@ -406,10 +407,12 @@ export class StaleWriteError extends Error {
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 
 /**
- * Every write of a command in one statement. Throws {@link StaleWriteError} if a flow's version moved.
- * Flows inserted (`newFlows`) are not noted for the redraw of open cards: `start` draws them itself.
+ * Every write of a command in one statement. Fails with a serialization failure (40001, retried by the
+ * command) if a flow's version moved. Flows inserted (`newFlows`) are not noted for the redraw of open cards:
+ * `start` draws them itself. `last`: the command sends nothing after it, and its COMMIT goes out with it
+ * (`commitWithNext`).
  */
-export async function write(tx: Tx, plan: WritePlan): Promise<void> {
+export async function write(tx: Tx, plan: WritePlan, options: { last?: boolean } = {}): Promise<void> {
   const newFlows = plan.newFlows.map((f) => ({
     id: f.id,
     client_id: f.clientId,
@@ -464,6 +467,7 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
     message_id: c.messageId,
     card_key: `${CLIENT_CARD_PREFIX}${c.clientId}`,
   }));
+  if (options.last) commitWithNext(tx);
   const result = await tx.execute(sql`
     with
     fi as (
@@ -516,14 +520,12 @@ export async function write(tx: Tx, plan: WritePlan): Promise<void> {
       select chat_id, 'sendMessage', '{}'::jsonb, card_key, 'sent', message_id, now()
       from jsonb_to_recordset(${json(cardsShown)}) as x(chat_id bigint, message_id int, card_key text)
       returning 1)
-    select (select count(*)::int from fu) as flows, (select json_agg(client_id) from fu) as clients,
+    select expect_updated(${flows.length}::int, (select count(*)::int from fu)) as flows, (select json_agg(client_id) from fu) as clients,
       (select json_agg(ob order by ob.id) from ob) as outbox`);
-  const row = rowsOf<{ flows: number; clients: (number | string)[] | null; outbox: OutboxJson[] | null }>(result)[0];
-  const updated = row?.flows ?? 0;
+  const row = rowsOf<{ clients: (number | string)[] | null; outbox: OutboxJson[] | null }>(result)[0];
   for (const clientId of row?.clients ?? []) noteChange(tx, Number(clientId));
   // Whole rows: once the transaction commits they go to the sender, which need not read them back.
   noteWritten(tx, (row?.outbox ?? []).map(outboxRowOf));
-  if (updated !== flows.length) throw new StaleWriteError(`expected to update ${flows.length} flow(s), updated ${updated}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { openDatabase, PGLITE_SETTINGS, rowsOf as rows, type Database, type Db } from '../../src/db/client.js';
+import { commitWithNext, openDatabase, PGLITE_SETTINGS, rowsOf as rows, type Database, type Db } from '../../src/db/client.js';
 import { flows as schemaFlows, people } from '../../src/db/schema.js';
 import { ENGINES, openTestDatabase, pgliteTemplateDump, type TestDatabase } from '../helpers/db.js';
 
@@ -77,6 +77,45 @@ describe.each(ENGINES)('database on %s', (engine) => {
     expect(order).toEqual(['first commits', 'second sees first']);
     const [row] = await db.select().from(people).where(eq(people.id, 1));
     expect(row?.firstName).toBe('second');
+  });
+
+  it("a statement that carries its transaction's COMMIT commits it when it succeeds and rolls it back when it fails", async () => {
+    test = await openTestDatabase(engine);
+    const { db } = test.current();
+    const ids = async () => (await db.select({ id: people.id }).from(people)).map((p) => p.id).sort((a, b) => a - b);
+    await db.transaction(async (tx) => {
+      await tx.insert(people).values({ id: 1, firstName: 'first' });
+      commitWithNext(tx);
+      await tx.insert(people).values({ id: 2, firstName: 'last' });
+    });
+    expect(await ids()).toEqual([1, 2]);
+
+    // The write's own check (`expect_updated`) fails it: nothing of the transaction stays, and the failure is
+    // a serialization failure, which a command retries.
+    const stale = db.transaction(async (tx) => {
+      await tx.insert(people).values({ id: 3, firstName: 'undone' });
+      commitWithNext(tx);
+      await tx.execute(sql`select expect_updated(1, 0)`);
+    });
+    await expect(stale).rejects.toMatchObject({ cause: expect.objectContaining({ code: '40001' }) });
+    expect(await ids()).toEqual([1, 2]);
+
+    const after = db.transaction(async (tx) => {
+      commitWithNext(tx);
+      await tx.insert(people).values({ id: 4, firstName: 'committed' });
+      await tx.insert(people).values({ id: 5, firstName: 'after the end' });
+    });
+    if (engine === 'postgres') {
+      // Its COMMIT went out with the last statement: a statement after it is refused, not run outside it.
+      await expect(after).rejects.toMatchObject({
+        cause: expect.objectContaining({ message: expect.stringMatching(/after the one that committed/) }),
+      });
+      expect(await ids()).toEqual([1, 2, 4]);
+    } else {
+      // PGlite has no round trip to save: the transaction ends as usual.
+      await after;
+      expect(await ids()).toEqual([1, 2, 4, 5]);
+    }
   });
 
   it('allows one active flow per client (partial unique index)', async () => {
