@@ -95,6 +95,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     connect_timeout: 10,
     ...(options.debug ? { debug: options.debug } : {}),
     ...withoutDelay(),
+    // The app's statements are prepared once per connection and look rows up by key; PostgreSQL would plan
+    // some of them again on every run (a key array's length changes its estimate), at a cost like running them.
+    connection: { plan_cache_mode: 'force_generic_plan' },
   });
   const db = drizzlePostgres(preparing(client), { schema, casing: 'snake_case' });
   let leader: postgres.Sql | undefined;

@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { TelegramError, type Telegram } from 'telegraf';
+import { bigints } from '../db/arrays.js';
 import { rowsOf, type Db } from '../db/client.js';
 import { outbox, outboxRowOf, type OutboxJson, type OutboxRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -278,7 +279,7 @@ export class OutboxSender {
     const marking = sql`update outbox set status = 'sent', sent_at = now(), telegram_message_id = x.message_id, attempts = x.attempts,
         last_error = x.note
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id bigint, message_id int, attempts int, note text)
-      where outbox.id = x.id`;
+      where outbox.id = x.id and outbox.id = any(${bigints(marks.map((m) => m.id))})`;
     await this.deps.db.execute(logged.length > 0 ? sql`with logged as (${this.deps.log.outboundInsert(logged)}) ${marking}` : marking);
   }
 

@@ -5,6 +5,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition, Text } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
+import { bigints, texts } from '../db/arrays.js';
 import { commitWithNext, rowsOf, type Queryable, type Tx } from '../db/client.js';
 import { outboxRowOf, type OutboxJson } from '../db/schema.js';
 import { loggedInsert, type LogRow } from '../log/messages.js';
@@ -216,7 +217,7 @@ function cardFlowsOf(client: SQL, drawn: SQL): SQL {
 export async function cardStates(tx: Tx, clientIds: readonly number[]): Promise<(CardState & { clientId: number })[]> {
   const result = await tx.execute(sql`
     select k.client_id, s.cards, row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(sql`k.client_id`, sql`true`)} as open
-    from unnest(${`{${clientIds.join(',')}}`}::bigint[]) as k(client_id)
+    from unnest(${bigints(clientIds)}) as k(client_id)
     cross join lateral (select ${shownCardsOf(sql`k.client_id`)} as cards) s
     join people p on p.id = k.client_id
     left join people w on w.id = p.operator_id
@@ -480,12 +481,13 @@ export async function write(tx: Tx, plan: WritePlan, options: { last?: boolean }
       update flows set snapshot = x.snapshot, status = x.status, version = flows.version + 1, updated_at = now(),
         remind_at = x.remind_at, expire_at = x.expire_at, finished_at = case when x.finished then now() else null end
       from jsonb_to_recordset(${json(flows)}) as x(id bigint, version int, snapshot jsonb, status text, remind_at timestamptz, expire_at timestamptz, finished boolean)
-      where flows.id = x.id and flows.version = x.version
+      where flows.id = x.id and flows.version = x.version and flows.id = any(${bigints(flows.map((f) => f.id))})
       returning flows.id, flows.client_id),
     au as (
       update answers set status = x.to_status
       from jsonb_to_recordset(${json(answerChanges)}) as x(flow_id bigint, step_id text, from_status text, to_status text)
       where answers.flow_id = x.flow_id and (x.step_id is null or answers.step_id = x.step_id) and answers.status = x.from_status
+        and answers.flow_id = any(${bigints(answerChanges.map((c) => c.flow_id))})
       returning 1),
     ai as (
       insert into answers (flow_id, step_id, round, value, file_id, file_unique_id, message_id)
@@ -513,7 +515,7 @@ export async function write(tx: Tx, plan: WritePlan, options: { last?: boolean }
       update outbox set card_key = null
       from jsonb_to_recordset(${json(cardsShown)}) as x(chat_id bigint, message_id int, card_key text)
       where outbox.card_key = x.card_key and outbox.chat_id = x.chat_id and outbox.telegram_message_id = x.message_id
-        and outbox.method = 'sendMessage'
+        and outbox.method = 'sendMessage' and outbox.card_key = any(${texts(cardsShown.map((c) => c.card_key))})
       returning 1),
     cr as (
       insert into outbox (chat_id, method, payload, card_key, status, telegram_message_id, sent_at)
