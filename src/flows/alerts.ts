@@ -2,7 +2,7 @@
  * A request that cannot go on for reasons outside its machine: the client blocked the bot, or Telegram
  * refused one of its messages for good. The staff is told, so that a person steps in; no state changes.
  */
-import { lockActiveFlow, lockFlow, type FlowCore } from './core.js';
+import type { FlowCore } from './core.js';
 import { clientBlockedNotice, deliveryFailedNotice } from './notices.js';
 import { emptyPlan } from './plans.js';
 import { personById, personInfo, write } from './store.js';
@@ -13,7 +13,7 @@ import { personById, personInfo, write } from './store.js';
  */
 export function clientBlocked(core: FlowCore, clientId: number): Promise<boolean> {
   return core.transact(async (tx) => {
-    const locked = await lockActiveFlow(tx, clientId, null);
+    const locked = await core.lockActiveFlow(tx, clientId, null);
     const flow = locked.flow;
     if (!flow) return false;
     const client = personInfo(locked.client, clientId, core.defaultLocale);
@@ -41,7 +41,7 @@ export function clientBlocked(core: FlowCore, clientId: number): Promise<boolean
  */
 export function deliveryFailed(core: FlowCore, input: { flowId: number; chatId: number; reason: string }): Promise<boolean> {
   return core.transact(async (tx) => {
-    const locked = await lockFlow(tx, input.flowId, null);
+    const locked = await core.lockFlow(tx, input.flowId, null);
     const flow = locked.flow;
     if (!flow) return false;
     const client = personInfo(locked.client, flow.clientId, core.defaultLocale);

@@ -10,7 +10,7 @@ import { statusOf, viewOf, type RequestView } from '../../machines/view.js';
 import type { Tx } from '../db/client.js';
 import { cardEditsAfter } from './cards.js';
 import { noteDrawn, redrawsAfter } from './changes.js';
-import { lockActiveFlow, lockFlow, type ButtonRef, type FlowCore, type UpdateRef } from './core.js';
+import type { ButtonRef, FlowCore, UpdateRef } from './core.js';
 import {
   answerChangesFor,
   answerRow,
@@ -94,7 +94,7 @@ function clientTransaction(
   divert: Answer | undefined,
 ): Promise<Outcome<AnswerResult>> {
   return core.transact(async (tx) => {
-    const locked = await lockActiveFlow(tx, input.clientId, input.updateId ?? null);
+    const locked = await core.lockActiveFlow(tx, input.clientId, input.updateId ?? null);
     if (!locked.fresh) return refuse({ code: 'duplicate_update' });
     const flow = locked.flow;
     let restored: RestoreResult | undefined;
@@ -131,7 +131,7 @@ export function command(
   eventFor: (flow: FlowRow) => RequestEvent | null,
 ): Promise<Outcome<FlowSummary & { status: FlowStatus }>> {
   return core.transact(async (tx) => {
-    const locked = await lockFlow(tx, input.flowId, input.updateId ?? null);
+    const locked = await core.lockFlow(tx, input.flowId, input.updateId ?? null);
     if (!locked.fresh) return refuse({ code: 'duplicate_update' });
     const flow = locked.flow;
     if (!flow) return refuse({ code: 'flow_not_found' });
@@ -308,7 +308,7 @@ export async function apply(
  */
 export function resend(core: FlowCore, input: { operatorId: number; flowId: number } & UpdateRef): Promise<Outcome<FlowSummary>> {
   return core.transact(async (tx) => {
-    const locked = await lockFlow(tx, input.flowId, input.updateId ?? null);
+    const locked = await core.lockFlow(tx, input.flowId, input.updateId ?? null);
     if (!locked.fresh) return refuse({ code: 'duplicate_update' });
     const flow = locked.flow;
     if (!flow) return refuse({ code: 'flow_not_found' });

@@ -19,6 +19,7 @@ import {
   lockFlow as lockFlowRow,
   openFlowsOf as openFlowRowsOf,
   type FlowRow,
+  type KnownDefinitions,
   type Locked,
 } from './store.js';
 import type { ResultSink } from './types.js';
@@ -81,6 +82,8 @@ export class FlowCore {
   /** What open client cards are drawn with. */
   readonly cardDeps: CardDeps;
   private readonly machines = new Map<string, RequestMachine>();
+  /** The frozen definitions read so far: a lock leaves out those (see `KnownDefinitions`). */
+  private readonly definitions = new StoredDefinitions();
 
   constructor(deps: FlowServiceDeps) {
     this.db = deps.db;
@@ -138,6 +141,16 @@ export class FlowCore {
     }
   }
 
+  /** Locks one flow by id (any status), records the update id, and reads the people involved. */
+  lockFlow(tx: Tx, flowId: number, updateId: number | null): Promise<Locked> {
+    return lockFlowRow(tx, flowId, updateId, this.definitions);
+  }
+
+  /** Locks the client's active flow (if any), records the update id, and reads the people involved. */
+  lockActiveFlow(tx: Tx, clientId: number, updateId: number | null): Promise<Locked> {
+    return lockActiveFlowRow(tx, clientId, updateId, this.definitions);
+  }
+
   /** Sends the operator's messages to whoever stands in for them (see `operatorsFor`). */
   async routeToOperators(tx: Tx, plan: MutablePlan, operatorId: number): Promise<void> {
     if (!plan.outbox.some((m) => m.chatId === operatorId)) return;
@@ -160,20 +173,32 @@ function isRetryable(error: unknown): boolean {
 
 // Rows as the service reads them: the frozen definition migrated to the current format.
 
-export async function lockFlow(tx: Tx, flowId: number, updateId: number | null): Promise<Locked> {
-  return withStoredDefinition(await lockFlowRow(tx, flowId, updateId));
-}
-
-export async function lockActiveFlow(tx: Tx, clientId: number, updateId: number | null): Promise<Locked> {
-  return withStoredDefinition(await lockActiveFlowRow(tx, clientId, updateId));
-}
-
 export async function openFlowsOf(tx: Tx, clientId: number): Promise<FlowRow[]> {
   return (await openFlowRowsOf(tx, clientId)).map(readFlow);
 }
 
-function withStoredDefinition(locked: Locked): Locked {
-  return locked.flow ? { ...locked, flow: readFlow(locked.flow) } : locked;
+/**
+ * The frozen definitions a service has read, migrated to the current format, by content hash (the same hash
+ * is the same definition, whichever flow it was read from). A catalogue has a handful; each edit of an entry
+ * that flows were started with adds one.
+ */
+class StoredDefinitions implements KnownDefinitions {
+  private readonly known = new Map<string, RequestDefinition>();
+
+  hashes(): readonly string[] {
+    return [...this.known.keys()];
+  }
+
+  resolve(hash: string, stored: RequestDefinition | null): RequestDefinition {
+    if (stored === null) {
+      const definition = this.known.get(hash);
+      if (!definition) throw new Error(`definition ${hash} left out by the lock, but not known`);
+      return definition;
+    }
+    const definition = readStoredDefinition(stored);
+    this.known.set(hash, definition);
+    return definition;
+  }
 }
 
 function readFlow(flow: FlowRow): FlowRow {

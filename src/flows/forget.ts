@@ -3,7 +3,7 @@
  * staff told without the client's name, and what they said and sent removed (`erasure.ts` has the SQL).
  */
 import { apply } from './commands.js';
-import { lockFlow, openFlowsOf, type FlowCore, type UpdateRef } from './core.js';
+import { openFlowsOf, type FlowCore, type UpdateRef } from './core.js';
 import { clientRef, ERASED_NAME, eraseClient, recordErasure, sentCardsOf, type ErasureCounts } from './erasure.js';
 import { erasedCancelledNotice, erasedCardText } from './notices.js';
 import { refuse } from './plans.js';
@@ -38,7 +38,7 @@ export async function forget(core: FlowCore, input: ForgetInput): Promise<Outcom
         await dropQueued(tx, flow, actor);
         continue;
       }
-      const locked = await lockFlow(tx, flow.id, null);
+      const locked = await core.lockFlow(tx, flow.id, null);
       if (locked.flow) await apply(core, tx, locked, locked.flow, { type: 'CANCEL' }, actor, []);
     }
     const notices: { chatId: number; flowId: number; method: string; payload: unknown; cardKey: string | null }[] = [];

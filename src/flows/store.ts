@@ -67,22 +67,34 @@ function dedupe(updateId: number | null): SQL {
           returning 1 as n`;
 }
 
+/**
+ * The frozen definitions a process has read, by their content hash: a lock returns a flow's definition (the
+ * largest value it reads) only when its hash is not among them.
+ */
+export interface KnownDefinitions {
+  /** The hashes whose definitions are known. */
+  hashes(): readonly string[];
+  /** The definition of `hash`: `stored` as read now (then known), or the one known (when the lock left it out). */
+  resolve(hash: string, stored: RequestDefinition | null): RequestDefinition;
+}
+
 /** Locks the client's active flow (if any), records the update id, and reads the people involved. */
-export async function lockActiveFlow(tx: Tx, clientId: number, updateId: number | null): Promise<Locked> {
+export async function lockActiveFlow(tx: Tx, clientId: number, updateId: number | null, known: KnownDefinitions): Promise<Locked> {
   return lockWith(
     tx,
     sql`select * from flows where client_id = ${clientId}::bigint and status in (${ACTIVE}) for update`,
     clientId,
     updateId,
+    known,
   );
 }
 
 /** Locks one flow by id (any status), records the update id, and reads the people involved. */
-export async function lockFlow(tx: Tx, flowId: number, updateId: number | null): Promise<Locked> {
-  return lockWith(tx, sql`select * from flows where id = ${flowId}::bigint for update`, null, updateId);
+export async function lockFlow(tx: Tx, flowId: number, updateId: number | null, known: KnownDefinitions): Promise<Locked> {
+  return lockWith(tx, sql`select * from flows where id = ${flowId}::bigint for update`, null, updateId, known);
 }
 
-async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId: number | null): Promise<Locked> {
+async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId: number | null, known: KnownDefinitions): Promise<Locked> {
   const clientRef = clientId === null ? sql`(select client_id from locked)` : sql`${clientId}::bigint`;
   // One statement: the dedupe, the lock, the people, and the client's open cards with what they show (the
   // flows other than the locked one as this statement found them; the command redraws the cards from them).
@@ -90,7 +102,11 @@ async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId:
     with dedupe as (${dedupe(updateId)}), locked as (${locking})
     select
       (select count(*)::int from dedupe) as fresh,
-      (select row_to_json(l) from locked l) as flow,
+      (select json_build_object('id', l.id, 'client_id', l.client_id, 'operator_id', l.operator_id, 'request_id', l.request_id,
+        'definition_hash', l.definition_hash,
+        'definition', case when l.definition_hash = any(${texts(known.hashes())}) then null else l.definition end,
+        'snapshot', l.snapshot, 'status', l.status, 'version', l.version, 'remind_at', l.remind_at, 'expire_at', l.expire_at,
+        'created_at', l.created_at, 'updated_at', l.updated_at) from locked l) as flow,
       row_to_json(c) as client,
       (select row_to_json(o) from people o where o.id = (select operator_id from locked)) as operator,
       coalesce(c.talk_requested_at > now() - make_interval(secs => ${TALK_WINDOW_SECONDS}), false) as talking,
@@ -101,7 +117,7 @@ async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId:
     left join people c on c.id = ${clientRef}`);
   const row = rowsOf<{
     fresh: number;
-    flow: RawFlow | null;
+    flow: (Omit<RawFlow, 'definition'> & { definition: RequestDefinition | null; definition_hash: string }) | null;
     client: RawPerson | null;
     operator: RawPerson | null;
     talking: boolean;
@@ -117,7 +133,7 @@ async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId:
   const client = row?.client ? toPerson(row.client) : null;
   return {
     fresh,
-    flow: row?.flow ? toFlow(row.flow) : null,
+    flow: row?.flow ? toFlow({ ...row.flow, definition: known.resolve(row.flow.definition_hash, row.flow.definition) }) : null,
     client,
     operator: row?.operator ? toPerson(row.operator) : null,
     cards:
