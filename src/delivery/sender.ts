@@ -45,6 +45,8 @@ export interface SenderDeps {
   /** Whether this instance delivers (one instance does, when several share a database). Default: yes. */
   readonly leads?: () => Promise<boolean>;
   readonly maxAttempts?: number;
+  /** How long the marks of rows handed over together wait for each other, at most (default `HOLD_MARKS_MS`). */
+  readonly holdMarksMs?: number;
 }
 
 /**
@@ -66,6 +68,10 @@ export class OutboxSender {
   private readonly marks = new Batches<SentMark>((marks) => this.writeMarks(marks));
   /** Each chat's latest mark still being written (see `finish`). */
   private readonly marking = new Map<number, Promise<void>>();
+  /** Rows handed over together whose marks wait for each other (see `hand`), by row id. */
+  private readonly held = new Map<number, HeldMarks>();
+  /** Chats with a mark held in such a group: their next marks join it, so that their messages are logged in order. */
+  private readonly heldChats = new Map<number, HeldMarks>();
   /** Each chat's rows in order; a chat that waits (its rate limit, a retry) never holds up the others. */
   private readonly lanes: Lanes<Row>;
   private timer: NodeJS.Timeout | null = null;
@@ -94,6 +100,11 @@ export class OutboxSender {
   constructor(private readonly deps: SenderDeps) {
     this.lanes = new Lanes((row) => this.deliver(row), deps.concurrency ?? SENDER_CONCURRENCY);
     this.leadership = new Leadership(deps.leads);
+    // A message sent outside the outbox (a direct reply) is logged after the chat's messages this sender sent.
+    deps.log.orderAfter((chatId) => {
+      this.heldChats.get(chatId)?.release();
+      return this.marked([chatId]);
+    });
   }
 
   /**
@@ -138,11 +149,28 @@ export class OutboxSender {
     const leads = this.leadership.cached();
     if (leads === false || rows.length === 0) return;
     if (leads === null || !this.waitsKnown) return this.kick();
+    const queued: Row[] = [];
     for (const row of rows) {
       const wait = this.waits.get(row.chatId);
       if (row.status !== 'pending' || (wait && wait.id < row.id)) continue;
-      this.lanes.add(row);
+      if (this.lanes.add(row)) queued.push(row);
       this.seenUpTo = Math.max(this.seenUpTo, row.id);
+    }
+    // A command's rows (a prompt to the client, a notice and a card edit for the operator) go within moments of
+    // each other: their marks wait for each other and go in one statement.
+    if (queued.length > 1) {
+      const group = new HeldMarks(
+        queued.map((r) => r.id),
+        (marks) => this.marks.add(marks),
+        this.deps.holdMarksMs ?? HOLD_MARKS_MS,
+        () => {
+          for (const row of queued) {
+            if (this.held.get(row.id) === group) this.held.delete(row.id);
+            if (this.heldChats.get(row.chatId) === group) this.heldChats.delete(row.chatId);
+          }
+        },
+      );
+      for (const row of queued) this.held.set(row.id, group);
     }
   }
 
@@ -202,6 +230,8 @@ export class OutboxSender {
       outcome = await this.sendRow(row);
     } finally {
       if (outcome === 'wait') this.noteWait(row.chatId, row.id, ++this.stamp);
+      // Not marked (put off, failed for good): the rest of its group does not wait for it.
+      this.held.get(row.id)?.leave(row.id);
     }
     return outcome;
   }
@@ -234,7 +264,8 @@ export class OutboxSender {
 
   private async cardMessageId(row: Row): Promise<number | null> {
     if (!row.cardKey) return null;
-    // The card's message may have gone just before this row: its id is in its mark.
+    // The card's message may have gone just before this row: its id is in its mark, which must not wait for this row.
+    this.held.get(row.id)?.leave(row.id);
     await this.marked([row.chatId]);
     const [card] = await this.deps.db
       .select({ id: outbox.telegramMessageId })
@@ -254,11 +285,13 @@ export class OutboxSender {
    * `flush` wait for the chat's marks (`marking`).
    */
   private async finish(row: Row, messageId: number | null, note: string | null, logged: LoggedMessage | null = null): Promise<'done'> {
-    const mark = this.marks
-      .add([{ id: row.id, messageId, attempts: row.attempts + 1, note, logged: logged && { ...logged, flowId: row.flowId } }])
-      .catch((error: unknown) =>
-        this.deps.logger.error({ rowId: row.id, err: errorSummary(error) }, 'sent message not marked sent: it will be sent again'),
-      );
+    const sent: SentMark = { id: row.id, messageId, attempts: row.attempts + 1, note, logged: logged && { ...logged, flowId: row.flowId } };
+    const group = this.held.get(row.id) ?? this.heldChats.get(row.chatId);
+    const held = group?.hold(row.id, sent);
+    if (group && !group.over) this.heldChats.set(row.chatId, group);
+    const mark = (held ?? this.marks.add([sent])).catch((error: unknown) =>
+      this.deps.logger.error({ rowId: row.id, err: errorSummary(error) }, 'sent message not marked sent: it will be sent again'),
+    );
     this.marking.set(row.chatId, mark);
     void mark.then(() => {
       if (this.marking.get(row.chatId) === mark) this.marking.delete(row.chatId);
@@ -331,6 +364,66 @@ export class OutboxSender {
       .set({ attempts, lastError: description, nextAttemptAt: sql`now() + make_interval(secs => ${delayMs / 1000})` })
       .where(eq(outbox.id, row.id));
     return 'wait';
+  }
+}
+
+/** How long the marks of rows handed over together wait for the last of them to go, at most, by default. */
+export const HOLD_MARKS_MS = 50;
+
+/**
+ * The marks of rows handed over together, sent within moments of each other: each waits for the others to go
+ * (or to be put off), for a moment at most (`holdMarksMs`), and they are written in one statement. A crash meanwhile
+ * sends them again, as a crash before any mark would. A later row of a chat with a mark held here is marked
+ * with them (its message is logged after theirs); a mark that comes after the wait is written alone.
+ */
+class HeldMarks {
+  private readonly left: Set<number>;
+  private readonly marks: SentMark[] = [];
+  /** Whether the wait is over (the marks held went to be written). */
+  over = false;
+  private settle: { resolve: () => void; reject: (error: unknown) => void } = { resolve: () => {}, reject: () => {} };
+  /** Settles once the marks held are written. */
+  private readonly written: Promise<void>;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    ids: readonly number[],
+    private readonly write: (marks: readonly SentMark[]) => Promise<void>,
+    holdMs: number,
+    private readonly onEnd: () => void,
+  ) {
+    this.left = new Set(ids);
+    this.written = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.timer = setTimeout(() => this.end(), holdMs);
+    this.timer.unref();
+  }
+
+  /** The mark of a row of the group (or a later row of one of its chats): settles once it is written. */
+  hold(id: number, mark: SentMark): Promise<void> {
+    if (this.over) return this.write([mark]);
+    this.marks.push(mark);
+    this.leave(id);
+    return this.written;
+  }
+
+  /** The row is done with (marked, put off or failed): the others do not wait for it. */
+  leave(id: number): void {
+    if (this.left.delete(id) && this.left.size === 0) this.end();
+  }
+
+  /** The marks held so far are written now, without waiting for the rest. */
+  release(): void {
+    this.end();
+  }
+
+  private end(): void {
+    if (this.over) return;
+    this.over = true;
+    clearTimeout(this.timer);
+    this.onEnd();
+    // Written at once (in order with any mark that comes after), not on a later tick.
+    if (this.marks.length === 0) this.settle.resolve();
+    else this.write(this.marks).then(this.settle.resolve, this.settle.reject);
   }
 }
 

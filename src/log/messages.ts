@@ -13,13 +13,26 @@ export interface LoggedMessage {
 
 /** The log of every message in and out (answers are logged by the flow service in its transaction). */
 export class MessageLog {
+  /** What a chat's outgoing messages logged elsewhere (the sender's marks, written later) must come after. */
+  private before: ((chatId: number) => Promise<void>) | null = null;
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Entries of outgoing messages that `outbound` must not overtake: `settle` resolves once those of the chat
+   * are written (the outbox sender's marks, which log the messages it sent).
+   */
+  orderAfter(settle: (chatId: number) => Promise<void>): void {
+    this.before = settle;
+  }
 
   async inbound(message: LoggedMessage, meta: { updateId?: number | null; flowId?: number | null } = {}): Promise<void> {
     await this.db.insert(messages).values({ ...message, direction: 'in', updateId: meta.updateId ?? null, flowId: meta.flowId ?? null });
   }
 
   async outbound(message: LoggedMessage, meta: { flowId?: number | null } = {}): Promise<void> {
+    // A message the sender sent just before this one is logged first: the chat's log keeps the order they went in.
+    await this.before?.(message.chatId);
     await this.db.insert(messages).values({ ...message, direction: 'out', flowId: meta.flowId ?? null });
   }
 

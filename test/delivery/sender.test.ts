@@ -25,7 +25,7 @@ describe('outbox sender', () => {
     await emu.close();
   });
 
-  async function setup(options: { leads?: () => Promise<boolean> } = {}) {
+  async function setup(options: { leads?: () => Promise<boolean>; holdMarksMs?: number } = {}) {
     test = await openTestDatabase('pglite');
     emu = await startEmulator();
     const { token } = emu.createBot({ username: 'sender_bot' });
@@ -35,20 +35,23 @@ describe('outbox sender', () => {
     await boris.send('/start');
     const { db } = test.current();
     const blocked: number[] = [];
+    const telegram = new Telegram(token, { apiRoot: emu.apiRoot });
+    const log = new MessageLog(db);
     const sender = new OutboxSender({
       db,
-      telegram: new Telegram(token, { apiRoot: emu.apiRoot }),
-      log: new MessageLog(db),
+      telegram,
+      log,
       logger: pino({ level: 'silent' }),
       onBlocked: async (id) => void blocked.push(id),
       ...(options.leads ? { leads: options.leads } : {}),
+      ...(options.holdMarksMs === undefined ? {} : { holdMarksMs: options.holdMarksMs }),
     });
     const queue = (chatId: number, text: string, cardKey?: string) =>
       db.insert(outbox).values({ chatId, method: 'sendMessage', payload: { text }, ...(cardKey ? { cardKey } : {}) });
     /** A row written as a command writes it, whole (`returning`), as the command hands it over after its commit. */
     const write = (chatId: number, text: string) =>
       db.insert(outbox).values({ chatId, method: 'sendMessage', payload: { text } }).returning();
-    return { db, sender, anna, boris, blocked, queue, write };
+    return { db, sender, anna, boris, blocked, queue, write, telegram, log };
   }
 
   it('keeps each chat in order across a 429, never counts it as an attempt, and lets other chats go on meanwhile', async () => {
@@ -218,6 +221,72 @@ describe('outbox sender', () => {
       await dueNow(db, anna.id);
       await sender.flush();
       expect(anna.messages().map((m) => m.text)).toEqual(['first', 'second']);
+    });
+
+    it('marks the rows handed over together in one statement once they have all gone, and never waits for one put off', async () => {
+      // However slow the machine: the marks wait as long as it takes (the default is a moment).
+      const { db, sender, anna, boris, write } = await setup({ holdMarksMs: 60_000 });
+      await sender.flush();
+      const marks: string[] = [];
+      const execute = db.execute.bind(db);
+      db.execute = (query: Parameters<typeof db.execute>[0]) => {
+        if (/update outbox set status = 'sent'/.test(JSON.stringify(query))) marks.push(JSON.stringify(query));
+        return execute(query);
+      };
+      // A command's rows for two chats, handed over together.
+      sender.hand([...(await write(anna.id, 'to Anna')), ...(await write(boris.id, 'to Boris'))]);
+      await sender.flush();
+      expect([anna.messages().map((m) => m.text), boris.messages().map((m) => m.text)]).toEqual([['to Anna'], ['to Boris']]);
+      expect(marks).toHaveLength(1);
+      expect((await db.select().from(outbox)).map((r) => r.status)).toEqual(['sent', 'sent']);
+
+      // One of them put off (a flood wait): the other's mark does not wait for it.
+      marks.length = 0;
+      emu.faults.failNext('sendMessage', 1, { code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
+      const [late] = await write(anna.id, 'to Anna, later');
+      const [prompt] = await write(boris.id, 'to Boris, at once');
+      if (!late || !prompt) throw new Error('not written');
+      sender.hand([late, prompt]);
+      await sender.flush([boris.id]);
+      expect(boris.messages().map((m) => m.text)).toEqual(['to Boris', 'to Boris, at once']);
+      const status = async (id: number) => (await db.select().from(outbox).where(eq(outbox.id, id)))[0]?.status;
+      expect([await status(late.id), await status(prompt.id)]).toEqual(['pending', 'sent']);
+      expect(marks).toHaveLength(1);
+    });
+
+    it('logs a message sent outside the outbox after the chat’s messages it sent, though their marks wait for the rest', async () => {
+      const { db, sender, anna, boris, write, telegram, log } = await setup({ holdMarksMs: 60_000 });
+      await sender.flush();
+      // Boris's message is held on its way until the test lets it go: the group's marks wait for it.
+      let letBorisGo = () => {};
+      const borisHeld = new Promise<void>((resolve) => (letBorisGo = resolve));
+      let annaSent = () => {};
+      const sentToAnna = new Promise<void>((resolve) => (annaSent = resolve));
+      const callApi = telegram.callApi.bind(telegram) as (method: string, payload: unknown) => Promise<unknown>;
+      telegram.callApi = (async (method: string, payload: unknown) => {
+        const chatId = (payload as { chat_id?: number }).chat_id;
+        if (chatId === boris.id) await borisHeld;
+        const result = await callApi(method, payload);
+        // Told on the next turn: the sender has taken Telegram's answer (its mark is held) by then.
+        if (chatId === anna.id) setImmediate(annaSent);
+        return result;
+      }) as typeof telegram.callApi;
+      sender.hand([...(await write(anna.id, 'the prompt')), ...(await write(boris.id, 'the card'))]);
+      await sentToAnna;
+      // A reply straight to Anna (as the bot's own replies are logged): after the prompt, which went first.
+      await log.outbound({
+        chatId: anna.id,
+        kind: 'text',
+        text: 'a direct reply',
+        fileId: null,
+        fileUniqueId: null,
+        telegramMessageId: null,
+      });
+      letBorisGo();
+      await sender.flush();
+      const logged = await db.select().from(messages).where(eq(messages.chatId, anna.id)).orderBy(asc(messages.id));
+      expect(logged.map((m) => m.text)).toEqual(['the prompt', 'a direct reply']);
+      expect(boris.messages().map((m) => m.text)).toEqual(['the card']);
     });
 
     it('knows the waits the table had before it started, even before its first pass', async () => {
