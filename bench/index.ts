@@ -17,7 +17,8 @@
  * under `node --cpu-prof` and lists the top self-time functions and modules.
  *
  * Memory (`--memory` runs only this; bench/memory.ts): the RSS of `npm start` as the playground and as
- * the bot on PGlite, each on an empty temporary DATA_DIR, idle and with traffic, against the targets.
+ * the bot on PGlite, each on an empty temporary DATA_DIR, and with the PostgreSQL URL as the bot on a
+ * fresh database holding 10,000 open flows; idle and with traffic, against the targets.
  *
  * Results go to stdout (`--json`: as JSON); docs/performance.md explains them.
  */
@@ -67,7 +68,8 @@ const USAGE = `usage: npm run bench -- [--service | --pipeline] [--json] [--verb
   profile:       --profile [--clients 1000]   (PostgreSQL, ours, 16 at once, under node --cpu-prof)
                  --profile-file F.cpuprofile   (summarise an existing profile)
   memory:        --memory [--memory-clients 20] [--memory-concurrency 4] [--idle 5] [--node-options "…"]
-                 (RSS of npm start: the playground and the bot on PGlite, idle and with traffic)`;
+                 (RSS of npm start: the playground, the bot on PGlite and, with BENCH_DATABASE_URL or
+                 TEST_DATABASE_URL, the bot on PostgreSQL with 10,000 open flows; idle and with traffic)`;
 
 function parseArgs(args: readonly string[]): Options {
   const options: Options = {
@@ -512,7 +514,7 @@ async function main(): Promise<void> {
   const machine = `${new Date().toISOString().slice(0, 10)} · node ${process.version} · ${os.cpus().length} CPU (${os.cpus()[0]?.model.trim() ?? '?'}) · ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
 
   if (options.memory) {
-    const result = await runMemory(options.memory);
+    const result = await runMemory(options.memory, url ?? null);
     console.log(options.json ? JSON.stringify({ machine, memory: result }, null, 2) : `Benchmark · ${machine}\n\n${memoryReport(result)}`);
     return;
   }

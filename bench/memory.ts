@@ -6,6 +6,10 @@
  *   Telegram, the bot and the page in one process), driven through the page's own HTTP API.
  * - **Bot on PGlite**: `npm start` with a BOT_TOKEN, on an empty temporary DATA_DIR, long polling a Bot
  *   API emulator that runs in this process (so its memory is not the bot's).
+ * - **Bot on PostgreSQL** (only when a server URL is given: BENCH_DATABASE_URL or TEST_DATABASE_URL):
+ *   the same, with DATABASE_URL naming a fresh database on that server that already holds 10,000 open
+ *   and 10,000 finished flows (bench/scale.ts fills it before the app starts; it is dropped afterwards).
+ *   Its target judges the peak: "Peak RSS ≤ 150 MB with 10,000 open flows on PostgreSQL".
  *
  * Each is measured a few seconds after it says it is ready (idle), while N clients go through "Personal
  * data" one after the other with a few at once (the operator opens the client's card from the arrival
@@ -14,20 +18,29 @@
  * tree adds npm, the shell and whatever node started.
  */
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { loadCatalogueFile } from '../src/config/catalogue.js';
+import { openDatabase } from '../src/db/client.js';
 import { startEmulator, type ChatSnapshot } from '../src/playground/emulator/index.js';
 import { parse, type CallbackData } from '../src/ui/callback-data.js';
+import { populate } from './scale.js';
 import { table } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KiB_PER_MiB = 1024;
 const ANSWERS = ['Anna Petrova', 'Moscow', '15.06.1990'] as const;
 const STEP_TIMEOUT_MS = 60_000;
+/** Open flows stored in the PostgreSQL database before the bot starts (the target's "10,000 open flows"). */
+const POSTGRES_OPEN_FLOWS = 10_000;
+/** Finished flows stored with them: bench/scale.ts gives each client with an open flow a finished one too. */
+const POSTGRES_FINISHED_FLOWS = 10_000;
 
 export interface MemoryOptions {
   /** Clients driven through a request after the idle measurement. */
@@ -36,28 +49,51 @@ export interface MemoryOptions {
   readonly concurrency: number;
   /** Seconds between "ready" (or the end of the traffic) and the measurement. */
   readonly idleSeconds: number;
-  /** NODE_OPTIONS for the two `npm start`s (to compare Node's memory flags); null: this process's own. */
+  /** NODE_OPTIONS for the `npm start`s (to compare Node's memory flags); null: this process's own. */
   readonly nodeOptions: string | null;
 }
 
 /** RSS targets (MiB) of the performance issue. */
-export const MEMORY_TARGETS = { playground: 300, bot: 250 } as const;
+export const MEMORY_TARGETS = { playground: 300, bot: 250, botPostgres: 150 } as const;
+
+/**
+ * What each target judges: the app at rest (idle and after the traffic), or its peak (the highest
+ * sample with the traffic, idle and after included): the PostgreSQL target is stated as a peak.
+ */
+const JUDGED: Record<keyof typeof MEMORY_TARGETS, ProcessMemory['judged']> = {
+  playground: 'idle and after',
+  bot: 'idle and after',
+  botPostgres: 'peak',
+};
 
 export interface ProcessMemory {
   readonly name: keyof typeof MEMORY_TARGETS;
   readonly targetMiB: number;
+  /** Which measurements the target is held against. */
+  readonly judged: 'idle and after' | 'peak';
   /** From spawning `npm start` until it said it was ready. */
   readonly readySeconds: number;
   /** The app's node process, `idleSeconds` after ready. */
   readonly idleMiB: number;
   /** npm, its shell, node and node's children. */
   readonly idleTreeMiB: number;
-  /** The highest sample while the clients went through their requests. */
+  /** The highest sample while the clients went through their requests (idle and after count too). */
   readonly peakMiB: number;
   readonly trafficSeconds: number;
   /** `idleSeconds` after the traffic. */
   readonly afterMiB: number;
   readonly afterTreeMiB: number;
+  /** What the database held before the app started; null: it started empty. */
+  readonly stored: StoredFlows | null;
+}
+
+export interface StoredFlows {
+  readonly open: number;
+  readonly finished: number;
+  /** How long filling the database took. */
+  readonly populateSeconds: number;
+  /** The database's size once filled (pg_database_size). */
+  readonly megabytes: number | null;
 }
 
 export interface MemoryResult {
@@ -65,12 +101,19 @@ export interface MemoryResult {
   readonly processes: readonly ProcessMemory[];
 }
 
-export async function runMemory(options: MemoryOptions): Promise<MemoryResult> {
+/** Measures the playground and the bot on PGlite, and with a PostgreSQL server URL the bot on PostgreSQL. */
+export async function runMemory(options: MemoryOptions, databaseUrl: string | null): Promise<MemoryResult> {
   const processes: ProcessMemory[] = [];
   console.error('measuring the playground (npm start, no BOT_TOKEN)…');
   processes.push(await measurePlayground(options));
   console.error('measuring the bot on PGlite (npm start with a BOT_TOKEN, polling an emulator)…');
-  processes.push(await measureBot(options));
+  processes.push(await measureBot('bot', options, pgliteStore));
+  if (databaseUrl) {
+    console.error(`measuring the bot on PostgreSQL with ${count(POSTGRES_OPEN_FLOWS)} open flows stored (npm start with a DATABASE_URL)…`);
+    processes.push(await measureBot('botPostgres', options, (operator) => postgresStore(databaseUrl, operator)));
+  } else {
+    console.error('the bot on PostgreSQL skipped: no BENCH_DATABASE_URL or TEST_DATABASE_URL is set.');
+  }
   return { options, processes };
 }
 
@@ -78,23 +121,48 @@ export function memoryReport(result: MemoryResult): string {
   const { clients, concurrency, idleSeconds, nodeOptions } = result.options;
   const mib = (v: number) => v.toFixed(0);
   const rows = result.processes.map((p) => [
-    p.name === 'playground' ? 'playground (npm start, no BOT_TOKEN)' : 'bot on PGlite (npm start, BOT_TOKEN)',
+    label(p),
     p.readySeconds.toFixed(1),
     mib(p.idleMiB),
     mib(p.peakMiB),
     mib(p.afterMiB),
     `${mib(p.idleTreeMiB)} / ${mib(p.afterTreeMiB)}`,
-    `≤ ${p.targetMiB}: ${Math.max(p.idleMiB, p.afterMiB) <= p.targetMiB ? 'met' : 'NOT met'}`,
+    `${p.judged} ≤ ${p.targetMiB}: ${judgedMiB(p) <= p.targetMiB ? 'met' : 'NOT met'}`,
   ]);
+  const stored = result.processes.flatMap((p) => (p.stored ? [storedNote(p.stored)] : []));
   return [
     `Memory (RSS, MiB) · ${clients} clients through "Personal data", ${concurrency} at once · measured ${idleSeconds} s after ready and after the traffic` +
       (nodeOptions === null ? '' : ` · NODE_OPTIONS=${JSON.stringify(nodeOptions)}`),
-    table(['process', 'ready (s)', 'idle', 'peak with traffic', 'after traffic', 'tree: idle / after', 'target (idle and after)'], rows),
+    table(['process', 'ready (s)', 'idle', 'peak with traffic', 'after traffic', 'tree: idle / after', 'target'], rows),
     'RSS of the app\'s node process; "tree" adds npm and its shell (about 60 MiB) and anything node started.',
+    ...stored,
   ].join('\n');
 }
 
-// ---- the two processes ---------------------------------------------------------------------------
+function label(p: ProcessMemory): string {
+  switch (p.name) {
+    case 'playground':
+      return 'playground (npm start, no BOT_TOKEN)';
+    case 'bot':
+      return 'bot on PGlite (npm start, BOT_TOKEN)';
+    case 'botPostgres':
+      return `bot on PostgreSQL, ${count(p.stored?.open ?? 0)} open flows (npm start, BOT_TOKEN, DATABASE_URL)`;
+  }
+}
+
+/** The measurement the target is held against (the peak already counts idle and after among its samples). */
+function judgedMiB(p: ProcessMemory): number {
+  return p.judged === 'peak' ? p.peakMiB : Math.max(p.idleMiB, p.afterMiB);
+}
+
+function storedNote(stored: StoredFlows): string {
+  const size = stored.megabytes === null ? '' : `, ${stored.megabytes.toFixed(0)} MiB`;
+  return `PostgreSQL: a fresh database filled with ${count(stored.open)} open and ${count(stored.finished)} finished flows before npm start (${stored.populateSeconds.toFixed(1)} s${size}), dropped afterwards.`;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+// ---- the processes -------------------------------------------------------------------------------
 
 async function measurePlayground(options: MemoryOptions): Promise<ProcessMemory> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'orb-memory-playground-'));
@@ -107,44 +175,122 @@ async function measurePlayground(options: MemoryOptions): Promise<ProcessMemory>
     const driver = new Driver(base, state.operator.id);
     // A client as the page adds one: a new emulated user who opens the bot with /start.
     const newClient = async () => (await postJson<{ id: number }>(`${base}/api/clients`, {})).id;
-    return await measure('playground', app, options, driver, newClient);
+    return await measure('playground', app, options, driver, newClient, null);
   } finally {
     await app.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-async function measureBot(options: MemoryOptions): Promise<ProcessMemory> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'orb-memory-bot-'));
+/** Where the bot keeps its data: the environment that says so to `npm start`, and how to remove it afterwards. */
+interface BotStore {
+  readonly env: Record<string, string>;
+  readonly stored: StoredFlows | null;
+  close(): Promise<void>;
+}
+
+/**
+ * The bot as `npm start` runs it with a BOT_TOKEN, long polling a Bot API emulator in this process. The
+ * emulator, the bot and the operator come first: `store` is given the operator's id (to own stored
+ * flows) and says where the data goes. Everything is closed again, also when the measurement fails.
+ */
+async function measureBot(
+  name: ProcessMemory['name'],
+  options: MemoryOptions,
+  store: (operator: number) => Promise<BotStore>,
+): Promise<ProcessMemory> {
   const emulator = await startEmulator({ host: '127.0.0.1' });
-  const bot = emulator.createBot({ username: 'orb_memory_bot', firstName: 'Requests' });
-  const operator = emulator.createUser({ firstName: 'Olga', lastName: 'Operator', languageCode: 'en' });
-  const port = await freePort();
-  const env = {
-    BOT_TOKEN: bot.token,
-    TELEGRAM_API_ROOT: emulator.apiRoot,
-    OPERATOR_IDS: String(operator.id),
-    ADMIN_IDS: '',
-    DATABASE_URL: '',
-    WEBHOOK_URL: '',
-    DATA_DIR: dataDir,
-    PORT: String(port),
-  };
-  const app = await startNpm(withNodeOptions(env, options), /"msg":"ready"/);
   try {
-    const driver = new Driver(emulator.apiRoot, operator.id);
-    await postJson(`${emulator.apiRoot}/_emulator/users/${operator.id}/send`, { text: '/start' });
-    let n = 0;
-    const newClient = async () => {
-      const user = emulator.createUser({ firstName: 'Client', lastName: String(++n), languageCode: 'en' });
-      await user.send('/start');
-      return user.id;
-    };
-    return await measure('bot', app, options, driver, newClient);
+    const bot = emulator.createBot({ username: 'orb_memory_bot', firstName: 'Requests' });
+    const operator = emulator.createUser({ firstName: 'Olga', lastName: 'Operator', languageCode: 'en' });
+    const data = await store(operator.id);
+    try {
+      const port = await freePort();
+      const env = {
+        BOT_TOKEN: bot.token,
+        TELEGRAM_API_ROOT: emulator.apiRoot,
+        OPERATOR_IDS: String(operator.id),
+        ADMIN_IDS: '',
+        WEBHOOK_URL: '',
+        ...data.env,
+        PORT: String(port),
+      };
+      const app = await startNpm(withNodeOptions(env, options), /"msg":"ready"/);
+      try {
+        const driver = new Driver(emulator.apiRoot, operator.id);
+        await postJson(`${emulator.apiRoot}/_emulator/users/${operator.id}/send`, { text: '/start' });
+        let n = 0;
+        const newClient = async () => {
+          const user = emulator.createUser({ firstName: 'Client', lastName: String(++n), languageCode: 'en' });
+          await user.send('/start');
+          return user.id;
+        };
+        return await measure(name, app, options, driver, newClient, data.stored);
+      } finally {
+        await app.stop();
+      }
+    } finally {
+      await data.close();
+    }
   } finally {
-    await app.stop();
     await emulator.close();
-    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** PGlite in an empty temporary DATA_DIR, as a first `npm start` has it. */
+async function pgliteStore(): Promise<BotStore> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'orb-memory-bot-'));
+  return {
+    env: { DATABASE_URL: '', DATA_DIR: dataDir },
+    stored: null,
+    close: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * A fresh database on the PostgreSQL server at `url`, migrated and filled with the stored flows (owned
+ * by `operator`) before the app starts, and dropped on close; dropped at once if filling it fails.
+ * DATA_DIR is an empty temporary folder (nothing of the database lives there).
+ */
+async function postgresStore(url: string, operator: number): Promise<BotStore> {
+  const name = `orb_bench_memory_${randomBytes(5).toString('hex')}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'orb-memory-postgres-'));
+  const close = async () => {
+    try {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    } finally {
+      await admin.end({ timeout: 5 });
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  };
+  try {
+    await admin.unsafe(`create database "${name}"`);
+    const target = new URL(url);
+    target.pathname = `/${name}`;
+    const stored = await fill(target.toString(), operator);
+    return { env: { DATABASE_URL: target.toString(), DATA_DIR: dataDir }, stored, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Migrates the database at `databaseUrl` and stores the open and finished flows in it (bench/scale.ts), then closes it. */
+async function fill(databaseUrl: string, operator: number): Promise<StoredFlows> {
+  const catalogue = await loadCatalogueFile(path.join(ROOT, 'config/catalogue.yaml'));
+  const database = await openDatabase({ databaseUrl });
+  try {
+    console.error(`  storing ${count(POSTGRES_OPEN_FLOWS)} open and ${count(POSTGRES_FINISHED_FLOWS)} finished flows…`);
+    const populated = await populate(database.db, catalogue, {
+      finished: POSTGRES_FINISHED_FLOWS,
+      open: POSTGRES_OPEN_FLOWS,
+      operator,
+      engine: 'postgres',
+    });
+    return { open: populated.open, finished: populated.finished, populateSeconds: populated.seconds, megabytes: populated.megabytes };
+  } finally {
+    await database.close();
   }
 }
 
@@ -154,6 +300,7 @@ async function measure(
   options: MemoryOptions,
   driver: Driver,
   newClient: () => Promise<number>,
+  stored: StoredFlows | null,
 ): Promise<ProcessMemory> {
   await sleep(options.idleSeconds * 1000);
   const idle = await app.memory();
@@ -175,6 +322,7 @@ async function measure(
   return {
     name,
     targetMiB: MEMORY_TARGETS[name],
+    judged: JUDGED[name],
     readySeconds: app.readySeconds,
     idleMiB: idle.app / KiB_PER_MiB,
     idleTreeMiB: idle.tree / KiB_PER_MiB,
@@ -182,6 +330,7 @@ async function measure(
     trafficSeconds,
     afterMiB: after.app / KiB_PER_MiB,
     afterTreeMiB: after.tree / KiB_PER_MiB,
+    stored,
   };
 }
 
