@@ -194,13 +194,17 @@ export class OutboxSender {
     }
     const asked = ++this.stamp;
     // Due rows, but never one whose chat has an earlier row still waiting for its retry: order per chat. The
-    // waiting rows (the oldest of each chat) come back too, for the rows handed over later.
+    // waiting rows (the oldest of each chat) come back too, for the rows handed over later. A row waits only once
+    // it was put off (an attempt or a flood wait recorded): a new row's `next_attempt_at` is its transaction's
+    // start, later than this statement's `now()` when that transaction began after it and committed before it read.
     const result = await this.deps.db.execute(sql`
       with waiting as (
-        select chat_id, min(id) as id from outbox where status = 'pending' and next_attempt_at > now() group by chat_id),
+        select chat_id, min(id) as id from outbox
+        where status = 'pending' and next_attempt_at > now() and (attempts > 0 or last_error is not null) group by chat_id),
       due as (
         select o.* from outbox o
-        where o.status = 'pending' and o.next_attempt_at <= now() and o.id > ${full ? 0 : this.seenUpTo - LATE_COMMIT_WINDOW}::bigint
+        where o.status = 'pending' and (o.next_attempt_at <= now() or (o.attempts = 0 and o.last_error is null))
+          and o.id > ${full ? 0 : this.seenUpTo - LATE_COMMIT_WINDOW}::bigint
           and not exists (select 1 from waiting w where w.chat_id = o.chat_id and w.id < o.id)
         order by o.id
         limit ${PASS_LIMIT})

@@ -289,6 +289,20 @@ describe('outbox sender', () => {
       expect(boris.messages().map((m) => m.text)).toEqual(['the card']);
     });
 
+    it('takes a new row whose transaction began after the pass asked for a new row, not for one put off', async () => {
+      const { db, sender, anna, write } = await setup();
+      await sender.flush();
+      // Committed while a pass read: its next_attempt_at (its transaction's start) is later than the pass's now().
+      await db
+        .insert(outbox)
+        .values({ chatId: anna.id, method: 'sendMessage', payload: { text: 'new' }, nextAttemptAt: sql`now() + interval '1 minute'` });
+      await sender.flush();
+      // Nothing waits in Anna's chat: the rows handed over after it go at once.
+      sender.hand(await write(anna.id, 'handed after it'));
+      await sender.flush();
+      expect(anna.messages().map((m) => m.text)).toEqual(['new', 'handed after it']);
+    });
+
     it('knows the waits the table had before it started, even before its first pass', async () => {
       const { db, sender, anna, write } = await setup();
       // Put off by an earlier process, for a retry a minute from now.
