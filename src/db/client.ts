@@ -137,8 +137,7 @@ function withoutDelay(): object {
 
 /**
  * Writes to `socket` made in one turn of the microtask queue, such as a statement and the COMMIT sent right
- * behind it, are held (`cork`) and go out together once it is over: one system call instead of one each, the
- * dearest part of a statement for the client on a virtual machine.
+ * behind it, are held (`cork`) and go out together once it is over: one system call instead of one each.
  */
 function coalescing(socket: net.Socket): net.Socket {
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
