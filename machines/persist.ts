@@ -26,7 +26,7 @@ export type PersistedRequest = {
 
 export interface StepResult {
   readonly next: RequestSnapshot;
-  /** The persisted form differs from before (state or context). */
+  /** The persisted form differs from before (state or context); worked out when read (it serialises both). */
   readonly changed: boolean;
   /** The current state accepts the event (false: "not allowed here"; `next` is the same snapshot). */
   readonly handled: boolean;
@@ -69,8 +69,14 @@ export function can(_machine: RequestMachine, snapshot: RequestSnapshot, event: 
 export function step(machine: RequestMachine, snapshot: RequestSnapshot, event: RequestEvent): StepResult {
   if (!can(machine, snapshot, event)) return { next: snapshot, changed: false, handled: false, actions: [] };
   const [next, actions] = transition(machine, snapshot, event);
-  const changed = next !== snapshot && JSON.stringify(persist(machine, next)) !== JSON.stringify(persist(machine, snapshot));
-  return { next, changed, handled: true, actions: toEffects(actions) };
+  return {
+    next,
+    get changed() {
+      return next !== snapshot && JSON.stringify(persist(machine, next)) !== JSON.stringify(persist(machine, snapshot));
+    },
+    handled: true,
+    actions: toEffects(actions),
+  };
 }
 
 /** The plain-JSON form to store. */
