@@ -30,15 +30,16 @@ export interface CardDeps {
 export type CardEdit = OutMessage & { readonly flowId: null };
 
 /**
- * Before a command commits: an edit row for every open client card of a client whose requests changed,
- * drawn from the state as this transaction leaves it, in the card's reader's language. One statement
- * reads the cards and what they show; a second writes the edits (none when no card is open).
+ * Before a command commits, as its last statements: an edit row for every open client card of a client whose
+ * requests changed, drawn from the state as this transaction leaves it, in the card's reader's language. One
+ * statement reads the cards and what they show; a second writes the edits (none when no card is open), with
+ * the transaction's COMMIT.
  */
 export async function redrawOpenCards(tx: Tx, deps: CardDeps): Promise<void> {
   const clients = takeChanges(tx);
   if (clients.length === 0) return;
   const rows = (await cardStates(tx, clients)).flatMap((state) => cardEdits(deps, state, cardFlows(deps, state.open)));
-  if (rows.length > 0) await write(tx, { ...emptyPlan(), outbox: rows });
+  if (rows.length > 0) await write(tx, { ...emptyPlan(), outbox: rows }, { last: true });
 }
 
 /**

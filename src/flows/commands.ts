@@ -298,7 +298,7 @@ export async function apply(
   const last = options.last === true && !isFinal(status) && !redrawsAfter(tx, flow.clientId, cardEdits !== null);
   await write(tx, plan, { last });
   if (cardEdits) noteDrawn(tx, flow.clientId);
-  if (isFinal(status)) await startNextQueued(core, tx, flow.clientId, actor, flow.id);
+  if (isFinal(status)) await startNextQueued(core, tx, flow.clientId, actor, flow.id, options.last === true);
   return { ok: true, value: { flow: { ...summaryOf(flow), status, version }, invalid, status } };
 }
 

@@ -142,11 +142,19 @@ export function start(core: FlowCore, input: StartInput): Promise<Outcome<Starte
 
 /**
  * Within a finishing transaction: lock the client and start their oldest queued flow, if any.
- * Written after the finishing flow's own write: the one-active-flow index is checked row by row.
+ * Written after the finishing flow's own write: the one-active-flow index is checked row by row. The lock and
+ * the read of the open flows go together in one round trip (the read runs once the lock is held, and sees
+ * every commit before it). `last`: the caller sends nothing after it, so its write may carry the COMMIT.
  */
-export async function startNextQueued(core: FlowCore, tx: Tx, clientId: number, actor: Actor, finishing: number | null): Promise<boolean> {
-  const { client } = await lockClient(tx, clientId, null);
-  const open = await openFlowsOf(tx, clientId);
+export async function startNextQueued(
+  core: FlowCore,
+  tx: Tx,
+  clientId: number,
+  actor: Actor,
+  finishing: number | null,
+  last = false,
+): Promise<boolean> {
+  const [{ client }, open] = await Promise.all([lockClient(tx, clientId, null), openFlowsOf(tx, clientId)]);
   if (!client || open.some((f) => isActive(f.status) && f.id !== finishing)) return false;
   const next = open.find((f) => f.status === 'queued');
   if (!next) return false;
@@ -158,7 +166,7 @@ export async function startNextQueued(core: FlowCore, tx: Tx, clientId: number, 
   plan.flows.push({ id: next.id, version: next.version, ...first.row, finished: false });
   plan.outbox.push(startedNotice(next.id, next.definition, clientInfo, operatorInfo, core.defaultLocale));
   await core.routeToOperators(tx, plan, next.operatorId);
-  await write(tx, plan);
+  await write(tx, plan, { last: last && !redrawsAfter(tx, clientId) });
   return true;
 }
 

@@ -160,6 +160,38 @@ describe.runIf(ENGINES.includes('postgres'))('round trips per client command on 
     expect(logged.map((m) => [m.chatId, m.direction, m.kind])).toEqual([[OPERATOR, 'in', 'callback']]);
   });
 
+  it('an accept that finishes a request and starts the queued one: the client locked and read in one round trip, COMMIT with the last write', async () => {
+    const { flows, client } = await setup();
+    const db = counted?.db;
+    if (!db) throw new Error('no database');
+    /** `clientId` answers the rest of their request with another queued behind it, and confirms it. */
+    const readyToAccept = async (clientId: number, answers: readonly string[]) => {
+      const queued = await flows.start({ operatorId: OPERATOR, clientId, requestId: 'personal_data', updateId: updateId() });
+      expect(queued.ok && queued.value.queued).toBe(true);
+      for (const value of answers) await flows.answer({ clientId, answer: text(value), updateId: updateId() });
+      const confirmed = await flows.confirm({ clientId, updateId: updateId() });
+      if (!confirmed.ok) throw new Error(confirmed.refusal.code);
+      return confirmed.value.flow.id;
+    };
+    // Once through on another client first: every statement of the path is prepared on the connection.
+    const other = await addClient(db, 43);
+    await flows.start({ operatorId: OPERATOR, clientId: other, requestId: 'personal_data', updateId: updateId() });
+    const warm = await readyToAccept(other, ['Boris Ivanov', 'Kazan', '01.02.1991']);
+    await flows.accept({ operatorId: OPERATOR, flowId: warm, updateId: updateId() });
+
+    const flowId = await readyToAccept(client, ['Moscow', '15.06.1990']);
+    const cost = await count(() => flows.accept({ operatorId: OPERATOR, flowId, updateId: updateId() }));
+    expect(cost.result.ok && cost.result.value.status).toBe('completed');
+    const { sent, trips } = cost;
+    // BEGIN with the lock; the write; the person lock with the open flows; the operator; the queued one's write
+    // with COMMIT.
+    expect(sent, sent.join('\n')).toHaveLength(8);
+    expect(sent.at(-1)).toMatch(/^commit\b/i);
+    expect(trips, sent.join('\n')).toBeLessThanOrEqual(5);
+    const started = await flows.answer({ clientId: client, answer: text('Anna Petrova'), updateId: updateId() });
+    expect(started.ok && started.value.flow.id).not.toBe(flowId);
+  });
+
   it('a message the flow cannot take now (logged, refused): 4 statements', async () => {
     const { flows, client } = await setup();
     for (const value of ['Moscow', '15.06.1990']) await flows.answer({ clientId: client, answer: text(value), updateId: updateId() });
