@@ -41,15 +41,20 @@ export function noteDrawn(tx: Tx, clientId: number): void {
   clients.add(clientId);
 }
 
-/** The clients noted in this transaction so far whose cards may be open and are not drawn yet; the notes are cleared. */
-export function takeChanges(tx: Tx): number[] {
-  const clients = changed.get(tx);
+/** The clients noted in this transaction so far whose cards may be open and are not drawn yet. */
+function toRedraw(tx: Tx): number[] {
   const without = cardless.get(tx);
   const done = drawn.get(tx);
+  return [...(changed.get(tx) ?? [])].filter((id) => !without?.has(id) && !done?.has(id));
+}
+
+/** The clients noted in this transaction so far whose cards may be open and are not drawn yet; the notes are cleared. */
+export function takeChanges(tx: Tx): number[] {
+  const clients = toRedraw(tx);
   changed.delete(tx);
   cardless.delete(tx);
   drawn.delete(tx);
-  return clients ? [...clients].filter((id) => !without?.has(id) && !done?.has(id)) : [];
+  return clients;
 }
 
 /**
@@ -58,10 +63,8 @@ export function takeChanges(tx: Tx): number[] {
  * will not can be the transaction's last statement.
  */
 export function redrawsAfter(tx: Tx, clientId: number | null, drawnByIt = false): boolean {
-  const without = cardless.get(tx);
-  const done = drawn.get(tx);
-  const pending = [...(changed.get(tx) ?? [])].some((id) => id !== clientId && !without?.has(id) && !done?.has(id));
-  return pending || (clientId !== null && !drawnByIt && !without?.has(clientId));
+  if (toRedraw(tx).some((id) => id !== clientId)) return true;
+  return clientId !== null && !drawnByIt && !cardless.get(tx)?.has(clientId);
 }
 
 /** The lock statement recorded this update as applied in the transaction (see `takeRecorded`). */
