@@ -10,6 +10,7 @@ import type { BotContext } from './bot/context.js';
 import { CatalogueError, formatProblem, loadCatalogueFile, type Catalogue } from './config/catalogue.js';
 import { openDatabase, type Database } from './db/client.js';
 import { outbox as outboxTable } from './db/schema.js';
+import { withJsonCalls } from './delivery/bot-api.js';
 import { startScheduler } from './delivery/scheduler.js';
 import { RateLimiter, type RateLimits } from './delivery/limiter.js';
 import { OutboxSender, SENDER_CONCURRENCY } from './delivery/sender.js';
@@ -178,7 +179,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const sender = new OutboxSender({
     db,
-    telegram: gate.wrap(new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {})),
+    telegram: gate.wrap(withJsonCalls(new Telegram(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {}), options)),
     log: messageLog,
     logger,
     // A 403 is how a block shows when Telegram's notice has not arrived (or never will).
