@@ -255,6 +255,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     handle: (update) => metrics.handleUpdate(update, () => bot.handleUpdate(update)),
     // A staff press for one client need not wait for a press for another in the same chat.
     laneKeyOf,
+    // The staff's updates go before the clients' when every slot is taken: an operator is one chat among many.
+    firstOf: (chatId) => directory.knownStaff(chatId),
     // The leader applies every chat's updates (and sends the outbox), so order and limits hold across instances.
     leads: () => database.leads('outbox'),
     onDelayed: (update) => tellDelayed(bot.telegram, update, options.defaultLocale, (id) => directory.knownLocale(id)),

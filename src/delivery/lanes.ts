@@ -58,12 +58,19 @@ export class Lanes<T extends LaneItem> {
   private readonly lanes = new Map<number, Lane<T>>();
   private active = 0;
   private readonly slots: (() => void)[] = [];
+  /** Runners of chats that go first (`first`), waiting for a slot: they take the next one freed. */
+  private readonly firstSlots: (() => void)[] = [];
   private closing = false;
 
   constructor(
     private readonly apply: (item: T) => Promise<LaneOutcome>,
     private readonly concurrency: number,
     private readonly now: () => number = Date.now,
+    /**
+     * Chats whose items take the next free slot before any other chat's (a staff chat's among hundreds of
+     * clients' chats); checked each time the chat's runner waits for a slot.
+     */
+    private readonly first: (chatId: number) => boolean = () => false,
   ) {}
 
   /** Queues an item; false when it is queued, running or finished here already (or the lanes are closed). */
@@ -90,7 +97,7 @@ export class Lanes<T extends LaneItem> {
     lane.ids.add(item.id);
     // A runner waiting for a running item may start this one now (another key's).
     this.wakeUp(lane);
-    lane.running ??= this.run(lane);
+    lane.running ??= this.run(lane, item.chatId);
     return true;
   }
 
@@ -145,13 +152,13 @@ export class Lanes<T extends LaneItem> {
     return this.lanes.size;
   }
 
-  private async run(lane: Lane<T>): Promise<void> {
+  private async run(lane: Lane<T>, chatId: number): Promise<void> {
     try {
       for (;;) {
         if (this.closing) this.giveUp(lane);
         if (lane.queue.length === 0 && lane.inflight.size === 0) break;
         if (this.next(lane)) {
-          await this.slot();
+          await this.slot(this.first(chatId));
           // Taken once the slot is free: an older item that arrived meanwhile goes first.
           const item = this.closing ? undefined : this.next(lane);
           if (item) this.start(lane, item);
@@ -231,16 +238,16 @@ export class Lanes<T extends LaneItem> {
     wake?.();
   }
 
-  private async slot(): Promise<void> {
+  private async slot(first: boolean): Promise<void> {
     if (this.active < this.concurrency) {
       this.active++;
       return;
     }
-    await new Promise<void>((resolve) => this.slots.push(resolve));
+    await new Promise<void>((resolve) => (first ? this.firstSlots : this.slots).push(resolve));
   }
 
   private release(): void {
-    const next = this.slots.shift();
+    const next = this.firstSlots.shift() ?? this.slots.shift();
     if (next) next();
     else this.active--;
   }

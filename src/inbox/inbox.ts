@@ -27,6 +27,11 @@ export interface InboxDeps {
    * Without it every update keeps full order.
    */
   readonly laneKeyOf?: (update: Update) => number | null;
+  /**
+   * Chats whose updates take the next free slot before the others' (the staff's: an operator's press waits
+   * behind no client's answer). Without it every chat waits its turn.
+   */
+  readonly firstOf?: (chatId: number) => boolean;
   /** How long a `leads()` answer is trusted before it is asked again (default 1 s, the pass interval). */
   readonly leadershipTtlMs?: number;
   /** Told once per chat when its update is delayed (a database outage, a failing handler). */
@@ -97,7 +102,7 @@ export class Inbox {
   private readonly recordedIds = new Set<number>();
 
   constructor(private readonly deps: InboxDeps) {
-    this.lanes = new Lanes((item) => this.applyOne(item), deps.concurrency ?? INBOX_CONCURRENCY);
+    this.lanes = new Lanes((item) => this.applyOne(item), deps.concurrency ?? INBOX_CONCURRENCY, Date.now, deps.firstOf);
     this.leadership = new Leadership(deps.leads, deps.leadershipTtlMs);
   }
 

@@ -91,6 +91,13 @@ export class Directory {
     return (await this.storedOf(id, q)).role;
   }
 
+  /** Whether the person is known to be on the staff, without a query (the environment's lists, or the role last read). */
+  knownStaff(id: number): boolean {
+    if (this.staff.adminIds.includes(id) || this.staff.operatorIds.includes(id)) return true;
+    const role = this.stored.get(id)?.role;
+    return role === 'operator' || role === 'admin';
+  }
+
   /** The language the person chose with /language, or null (cached like the role). */
   async chosenLocale(id: number): Promise<Locale | null> {
     return (await this.storedOf(id, this.db)).locale;

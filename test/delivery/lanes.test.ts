@@ -155,6 +155,29 @@ describe('Lanes', () => {
     await lanes.idle();
   });
 
+  it('gives the next free slot to a chat that goes first, ahead of chats that waited longer', async () => {
+    const c = controlled();
+    const staff = 99;
+    const lanes = new Lanes(c.apply, 1, Date.now, (chatId) => chatId === staff);
+    lanes.add(item(1, 1));
+    await c.startedCount(1);
+    // Every slot taken: two clients' chats queue, then the staff chat.
+    lanes.add(item(2, 2));
+    lanes.add(item(3, 3));
+    lanes.add(item(staff, 4));
+    c.finish(1);
+    await c.startedCount(2);
+    expect(c.started).toEqual([1, 4]);
+    c.finish(4);
+    await c.startedCount(3);
+    c.finish(2);
+    await c.startedCount(4);
+    c.finish(3);
+    await lanes.idle();
+    // The others keep their order among themselves.
+    expect(c.started).toEqual([1, 4, 2, 3]);
+  });
+
   it('forgets idle lanes after a while, never a running one', async () => {
     let now = 0;
     const c = controlled();

@@ -45,12 +45,16 @@ describe.each(ENGINES)('people directory on %s', (engine) => {
     expect(await directory.roleOf(1)).toBe('admin');
     expect(await directory.roleOf(OPERATOR)).toBe('operator');
     expect(await directory.roleOf(5)).toBe('client');
+    // Known without a query: the environment's lists, and a role once read.
+    expect([directory.knownStaff(1), directory.knownStaff(OPERATOR), directory.knownStaff(5)]).toEqual([true, true, false]);
     expect(await directory.setOperator(5, true)).toBe('ok');
     expect(await directory.roleOf(5)).toBe('operator');
+    expect(directory.knownStaff(5)).toBe(true);
     expect((await directory.staffIds()).sort((a, b) => a - b)).toEqual([1, 5, OPERATOR]);
     expect(await directory.setOperator(OPERATOR, false)).toBe('from_environment');
     expect(await directory.setOperator(5, false)).toBe('ok');
     expect(await directory.roleOf(5)).toBe('client');
+    expect(directory.knownStaff(5)).toBe(false);
   });
 
   it('remembers a chosen language, which a profile update does not touch, and knows it without a query once read', async () => {
