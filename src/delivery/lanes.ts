@@ -58,8 +58,13 @@ export class Lanes<T extends LaneItem> {
   private readonly lanes = new Map<number, Lane<T>>();
   private active = 0;
   private readonly slots: (() => void)[] = [];
-  /** Runners of chats that go first (`first`), waiting for a slot: they take the next one freed. */
+  /**
+   * Runners of chats that go first (`first`), waiting for a slot: they take the next one freed while such chats
+   * hold fewer than half the slots (the others are never shut out).
+   */
   private readonly firstSlots: (() => void)[] = [];
+  /** Slots held by chats that go first. */
+  private activeFirst = 0;
   private closing = false;
 
   constructor(
@@ -68,7 +73,7 @@ export class Lanes<T extends LaneItem> {
     private readonly now: () => number = Date.now,
     /**
      * Chats whose items take the next free slot before any other chat's (a staff chat's among hundreds of
-     * clients' chats); checked each time the chat's runner waits for a slot.
+     * clients' chats), up to half the slots; checked each time the chat's runner waits for a slot.
      */
     private readonly first: (chatId: number) => boolean = () => false,
   ) {}
@@ -158,11 +163,12 @@ export class Lanes<T extends LaneItem> {
         if (this.closing) this.giveUp(lane);
         if (lane.queue.length === 0 && lane.inflight.size === 0) break;
         if (this.next(lane)) {
-          await this.slot(this.first(chatId));
+          const first = this.first(chatId);
+          await this.slot(first);
           // Taken once the slot is free: an older item that arrived meanwhile goes first.
           const item = this.closing ? undefined : this.next(lane);
-          if (item) this.start(lane, item);
-          else this.release();
+          if (item) this.start(lane, item, first);
+          else this.release(first);
           continue;
         }
         // Everything queued waits for a running item of its sub-lane (or the barrier for all of them).
@@ -196,20 +202,20 @@ export class Lanes<T extends LaneItem> {
    * Runs an item in the slot its runner took: out of the queue while it runs (an older one may be queued in front
    * of it), in `ids` until it is over.
    */
-  private start(lane: Lane<T>, item: T): void {
+  private start(lane: Lane<T>, item: T, first: boolean): void {
     lane.queue.splice(lane.queue.indexOf(item), 1);
     lane.inflight.set(item.id, item);
-    void this.execute(lane, item);
+    void this.execute(lane, item, first);
   }
 
-  private async execute(lane: Lane<T>, item: T): Promise<void> {
+  private async execute(lane: Lane<T>, item: T, first: boolean): Promise<void> {
     let outcome: LaneOutcome = 'wait';
     try {
       outcome = await this.apply(item);
     } catch {
       // The bookkeeping itself failed (the database went away): the item stays pending for a later pass.
     } finally {
-      this.release();
+      this.release(first);
     }
     lane.inflight.delete(item.id);
     lane.ids.delete(item.id);
@@ -238,17 +244,27 @@ export class Lanes<T extends LaneItem> {
     wake?.();
   }
 
+  /** Takes a slot (counted in `activeFirst` for a chat that goes first), waiting for one when all are taken. */
   private async slot(first: boolean): Promise<void> {
     if (this.active < this.concurrency) {
       this.active++;
+      if (first) this.activeFirst++;
       return;
     }
+    // `release` hands the slot over already counted.
     await new Promise<void>((resolve) => (first ? this.firstSlots : this.slots).push(resolve));
   }
 
-  private release(): void {
-    const next = this.firstSlots.shift() ?? this.slots.shift();
-    if (next) next();
-    else this.active--;
+  private release(first: boolean): void {
+    if (first) this.activeFirst--;
+    const toFirst =
+      this.firstSlots.length > 0 && (this.activeFirst < Math.max(1, Math.floor(this.concurrency / 2)) || this.slots.length === 0);
+    const next = toFirst ? this.firstSlots.shift() : this.slots.shift();
+    if (!next) {
+      this.active--;
+      return;
+    }
+    if (toFirst) this.activeFirst++;
+    next();
   }
 }

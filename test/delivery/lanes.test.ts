@@ -178,6 +178,29 @@ describe('Lanes', () => {
     expect(c.started).toEqual([1, 4, 2, 3]);
   });
 
+  it('gives chats that go first at most half the slots while others wait', async () => {
+    const c = controlled();
+    const lanes = new Lanes(c.apply, 2, Date.now, (chatId) => chatId >= 98);
+    lanes.add(item(1, 1));
+    lanes.add(item(2, 2));
+    await c.startedCount(2);
+    lanes.add(item(3, 3));
+    lanes.add(item(98, 4));
+    lanes.add(item(99, 5));
+    c.finish(1);
+    await c.startedCount(3);
+    // The first free slot to a staff chat; the next to the client, though another staff chat waits.
+    c.finish(2);
+    await c.startedCount(4);
+    expect(c.started).toEqual([1, 2, 4, 3]);
+    c.finish(4);
+    await c.startedCount(5);
+    c.finish(3);
+    c.finish(5);
+    await lanes.idle();
+    expect(c.started).toEqual([1, 2, 4, 3, 5]);
+  });
+
   it('forgets idle lanes after a while, never a running one', async () => {
     let now = 0;
     const c = controlled();
