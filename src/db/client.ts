@@ -95,9 +95,6 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     connect_timeout: 10,
     ...(options.debug ? { debug: options.debug } : {}),
     ...withoutDelay(),
-    // The app's statements are prepared once per connection and look rows up by key; PostgreSQL would plan
-    // some of them again on every run (a key array's length changes its estimate), at a cost like running them.
-    connection: { plan_cache_mode: 'force_generic_plan' },
   });
   const db = drizzlePostgres(preparing(client), { schema, casing: 'snake_case' });
   let leader: postgres.Sql | undefined;
@@ -195,7 +192,7 @@ function preparing<T extends postgres.Sql | postgres.ReservedSql>(client: T, end
           const reserved = await (target as postgres.Sql).reserve();
           try {
             // Its failure is the connection's, which the first statement reports.
-            reserved.unsafe('begin').catch(() => {});
+            reserved.unsafe(BEGIN).catch(() => {});
             const ended: Ending = { armed: false, commit: null };
             let value: unknown;
             try {
@@ -221,6 +218,14 @@ function preparing<T extends postgres.Sql | postgres.ReservedSql>(client: T, end
   if (ending) endings.set(proxy, ending);
   return proxy;
 }
+
+/**
+ * BEGIN, and for the transaction one generic plan per prepared statement: the commands' statements look rows up
+ * by key, and PostgreSQL would plan some of them again on every run (a key array's length changes its
+ * estimate), at a cost like running them. Set with the transaction (one message, no round trip of its own)
+ * rather than as a connection parameter, which a connection pooler in front of PostgreSQL may refuse.
+ */
+const BEGIN = 'begin; set local plan_cache_mode = force_generic_plan';
 
 /**
  * COMMIT padded to the size at which postgres.js writes to its socket at once (1,024 bytes) instead of at the
