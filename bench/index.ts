@@ -33,6 +33,7 @@ import type { Outcome } from '../src/flows/types.js';
 import { openPgliteBench, openPostgresBench, type BenchEngine, type Counted } from './engines.js';
 import { pipelineReport, runPipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.js';
 import { memoryReport, runMemory, type MemoryOptions } from './memory.js';
+import { WARM_UP_CLIENTS } from './pipeline.js';
 import { profileReport, profileRun, summarise, type ProfileSummary } from './profile.js';
 import { distribution, ms, table, timed, type Distribution } from './stats.js';
 
@@ -62,7 +63,8 @@ interface Options {
 const USAGE = `usage: npm run bench -- [--service | --pipeline] [--json] [--verbose]
   flow service:  [--service-clients 200] [--samples 600] [--starts 300]
   pipeline:      [--clients 1000] [--concurrency 200,16] [--operators 1] [--engines postgres,pglite]
-                 [--only ours|baseline] [--repeat 5] [--no-compare-api]
+                 [--only ours|baseline] [--repeat 5] [--no-compare-api] [--warm-up 40]
+                 (--warm-up: clients through each system before each measured phase; 1000 for the steady state)
                  diagnostics: [--bypass-limiter] [--pool N] (never the app's own settings)
                  [--scale [--finished 100000] [--open 10000]]
   profile:       --profile [--clients 1000]   (PostgreSQL, ours, 16 at once, under node --cpu-prof)
@@ -103,6 +105,7 @@ function parseArgs(args: readonly string[]): Options {
     bypassLimiter: false,
     pool: null,
     repeat: 5,
+    warmUp: WARM_UP_CLIENTS,
     compareApi: true,
     windowFile: null,
   };
@@ -146,6 +149,9 @@ function parseArgs(args: readonly string[]): Options {
         break;
       case '--repeat':
         pipeline.repeat = positive(arg, next());
+        break;
+      case '--warm-up':
+        pipeline.warmUp = positive(arg, next());
         break;
       case '--finished':
         pipeline.finished = positive(arg, next());

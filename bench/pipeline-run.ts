@@ -10,6 +10,7 @@ import { sql } from 'drizzle-orm';
 import { loadCatalogueFile } from '../src/config/catalogue.js';
 import { RateLimiter } from '../src/delivery/limiter.js';
 import { rowsOf } from '../src/db/client.js';
+import { isLocalServer } from './cpu.js';
 import { measureApi, startBotApi, type ApiSpeed, type BotApi } from './bot-api.js';
 import {
   costPerKind,
@@ -48,6 +49,8 @@ export interface PipelineOptions {
   readonly pool: number | null;
   /** Counting pass: clients fed one update at a time (the least of them is reported). */
   readonly repeat: number;
+  /** Clients run through each system before each measured phase (the JIT compiler's warm-up). */
+  readonly warmUp: number;
   /** Compare the stub's speed with the emulator's first. */
   readonly compareApi: boolean;
   /** Profiling: writes the measured phases' time window (process.hrtime, µs) here. */
@@ -111,6 +114,7 @@ async function runEngine(
   const gc = collector();
   const operators = operatorIds(options.operators);
   const server = await serverVersion(engine);
+  const localServer = isLocalServer(engine.url);
   const runOurs = options.only !== 'baseline';
   const runBaseline = options.only !== 'ours' && engine.url !== null;
   const log = (message: string) => console.error(`  ${engine.name}: ${message}`);
@@ -166,10 +170,17 @@ async function runEngine(
   const measure = async (start: () => Promise<System>, concurrency: number): Promise<PhaseResult> => {
     const system = await start();
     try {
-      await warmUp(system, api, operators, send);
+      await warmUp(system, api, operators, send, options.warmUp);
       log(`${system.name}, ${options.clients} clients, ${concurrency} at once`);
       const began = Number(process.hrtime.bigint() / 1000n);
-      const result = await runPhase(system, api, { clients: options.clients, concurrency, operators, send, gc });
+      const result = await runPhase(system, api, {
+        clients: options.clients,
+        concurrency,
+        operators,
+        send,
+        gc,
+        server: localServer,
+      });
       window.push({ start: began, end: Number(process.hrtime.bigint() / 1000n) });
       return result;
     } finally {
@@ -231,10 +242,17 @@ async function runScale(
     const system = await startOurs(engine, api, { operators });
     try {
       const send = await learnSendButton(system, api, operators[0] ?? 0);
-      await warmUp(system, api, operators, send);
+      await warmUp(system, api, operators, send, options.warmUp);
       log(`ours on the ${label} database, ${options.clients} clients, ${concurrency} at once`);
       const began = Number(process.hrtime.bigint() / 1000n);
-      const result = await runPhase(system, api, { clients: options.clients, concurrency, operators, send, gc });
+      const result = await runPhase(system, api, {
+        clients: options.clients,
+        concurrency,
+        operators,
+        send,
+        gc,
+        server: isLocalServer(engine.url),
+      });
       window.push({ start: began, end: Number(process.hrtime.bigint() / 1000n) });
       return result;
     } finally {
@@ -327,6 +345,16 @@ function phase(
   return (phases ?? run?.phases)?.find((p) => p.system === system && p.concurrency === concurrency);
 }
 
+const sum = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
+
+/** "7 (sendMessage 5, editMessageText 1, answerCallbackQuery 1)": calls per client, the most made first. */
+function callsCell(calls: Record<string, number>): string {
+  const parts = Object.entries(calls)
+    .sort((a, b) => b[1] - a[1])
+    .map(([method, n]) => `${method} ${fixed(n, 1)}`);
+  return `${fixed(sum(calls), 1)} (${parts.join(', ')})`;
+}
+
 /** The one table: ours and the baseline on PostgreSQL, their ratio, and ours on PGlite. */
 export function pipelineTable(result: PipelineResult): string {
   const pg = result.engines.find((e) => e.engine === 'PostgreSQL');
@@ -378,6 +406,44 @@ export function pipelineTable(result: PipelineResult): string {
     });
   }
   for (const c of result.options.concurrencies) perPhase(`Node CPU ms per update, ${c} at once`, c, (p) => p.cpuMsPerUpdate, 2);
+  const split = (name: string, get: (s: NonNullable<PhaseResult['cpuSplit']>) => number | null) => {
+    for (const c of result.options.concurrencies) {
+      rows.push({
+        name: `${name}, ${c} at once`,
+        value: (run, system) => {
+          const v = phase(run, system, c)?.cpuSplit;
+          const n = v ? get(v) : null;
+          return n === null ? '—' : fixed(n, 2);
+        },
+        ratio: (run) => {
+          const a = phase(run, 'ours', c)?.cpuSplit;
+          const b = phase(run, 'baseline', c)?.cpuSplit;
+          const x = a ? get(a) : null;
+          const y = b ? get(b) : null;
+          return x !== null && y !== null ? ratio(x, y) : '—';
+        },
+      });
+    }
+  };
+  split('… of it on the main thread (ms)', (s) => s.mainMs);
+  split('… of it on other threads: JIT compiler, GC (ms)', (s) => s.threadsMs);
+  split('PostgreSQL server CPU ms per update (local server)', (s) => s.serverMs);
+  for (const c of result.options.concurrencies)
+    perPhase(`Bot API stand-in CPU ms per update, ${c} at once`, c, (p) => p.apiCpuMsPerUpdate, 2);
+  for (const c of result.options.concurrencies) {
+    rows.push({
+      name: `Bot API calls per client, ${c} at once`,
+      value: (run, system) => {
+        const p = phase(run, system, c);
+        return p ? callsCell(p.apiCallsPerClient) : '—';
+      },
+      ratio: (run) => {
+        const a = phase(run, 'ours', c);
+        const b = phase(run, 'baseline', c);
+        return a && b ? ratio(sum(a.apiCallsPerClient), sum(b.apiCallsPerClient)) : '—';
+      },
+    });
+  }
   for (const kind of KINDS) {
     rows.push({
       name: `statements (round trips): ${KIND_LABEL[kind]}`,

@@ -26,6 +26,7 @@ import { pack, parse } from '../src/ui/callback-data.js';
 import { startBaseline, type Baseline } from './baseline.js';
 import { BENCH_TOKEN, type BotApi, type StubCall } from './bot-api.js';
 import { watchPgliteStatements } from './engines.js';
+import { cpuMeter } from './cpu.js';
 import { startProxy, type RoundTripProxy } from './proxy.js';
 import { BOT_INFO } from './bot-info.js';
 import { distribution, type Distribution } from './stats.js';
@@ -406,6 +407,12 @@ export interface PhaseResult {
   /** Ours: where a reply's time goes (ms): waiting in the inbox, applying the update, delivery after it. */
   readonly stages: { inbox: Distribution; apply: Distribution; delivery: Distribution } | null;
   readonly cpuMsPerUpdate: number;
+  /** Per update (ms): this process's main thread and its other threads, the local PostgreSQL server; null off Linux. */
+  readonly cpuSplit: { mainMs: number; threadsMs: number; serverMs: number | null } | null;
+  /** The Bot API stand-in's own CPU per update (ms): the calls the system makes cost it this much. */
+  readonly apiCpuMsPerUpdate: number;
+  /** Bot API calls per client, by method. */
+  readonly apiCallsPerClient: Record<string, number>;
   readonly peakRssMiB: number;
   readonly heapUsedMiB: number;
 }
@@ -432,13 +439,23 @@ function rssSampler(): { stop(): { peak: number; heap: number } } {
 export async function runPhase(
   system: System,
   api: BotApi,
-  options: { clients: number; concurrency: number; operators: readonly number[]; send: SendButton; gc?: () => void },
+  options: {
+    clients: number;
+    concurrency: number;
+    operators: readonly number[];
+    send: SendButton;
+    gc?: () => void;
+    /** Also count the local PostgreSQL server's CPU time (see bench/cpu.ts). */
+    server?: boolean;
+  },
 ): Promise<PhaseResult> {
   const clients = newClients(options.clients);
   await system.addClients(clients);
   options.gc?.();
   const samples: Sample[] = [];
   const rss = rssSampler();
+  const api0 = await api.usage();
+  const meter = cpuMeter({ server: options.server ?? false });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
@@ -453,8 +470,15 @@ export async function runPhase(
   await system.drain();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const split = meter.stop();
+  const api1 = await api.usage();
   const memory = rss.stop();
   const updates = clients.length * KINDS.length;
+  const calls: Record<string, number> = {};
+  for (const [method, n] of Object.entries(api1.counts)) {
+    const made = n - (api0.counts[method] ?? 0);
+    if (made > 0) calls[method] = made / clients.length;
+  }
   const byKind = Object.fromEntries(KINDS.map((k) => [k, distribution(samples.filter((s) => s.kind === k).map((s) => s.ms))])) as Record<
     Kind,
     Distribution
@@ -476,13 +500,31 @@ export async function runPhase(
         }
       : null,
     cpuMsPerUpdate: (cpu.user + cpu.system) / 1000 / updates,
+    cpuSplit: split
+      ? {
+          mainMs: split.mainMs / updates,
+          threadsMs: split.threadsMs / updates,
+          serverMs: split.serverMs === null ? null : split.serverMs / updates,
+        }
+      : null,
+    apiCpuMsPerUpdate: (api1.cpuMs - api0.cpuMs) / updates,
+    apiCallsPerClient: calls,
     peakRssMiB: memory.peak / 2 ** 20,
     heapUsedMiB: memory.heap / 2 ** 20,
   };
 }
 
 /** A short run to warm up connections, prepared statements and the JIT before a measured phase. */
-export async function warmUp(system: System, api: BotApi, operators: readonly number[], send: SendButton, clients = 40): Promise<void> {
+/** Clients run through a system before a measured phase, by default. */
+export const WARM_UP_CLIENTS = 40;
+
+export async function warmUp(
+  system: System,
+  api: BotApi,
+  operators: readonly number[],
+  send: SendButton,
+  clients = WARM_UP_CLIENTS,
+): Promise<void> {
   await runPhase(system, api, { clients, concurrency: 8, operators, send });
 }
 
