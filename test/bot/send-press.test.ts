@@ -72,7 +72,7 @@ describe.each(ENGINES)('what one update costs the bot on %s', (engine) => {
     expect(statements, statements.join('\n')).toHaveLength(4);
     expect(statements[0]).toMatch(/^begin\b/i);
     expect(statements[1]).toMatch(/insert into inbox .* for update/i);
-    expect(statements[2]).toMatch(/insert into flows/i);
+    expect(statements[2]).toMatch(/^with fu as \(update flows set snapshot/i);
     expect(statements[3]).toMatch(/^commit\b/i);
     expect(handed).toEqual([
       { chatId: anna.id, method: 'sendMessage' },
