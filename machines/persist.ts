@@ -2,7 +2,7 @@
  * The per-update pure API: restore a persisted snapshot, apply one event, persist the result.
  * No actor is ever started; effects come back as data (see `RequestEffect`).
  */
-import { createActor, initialTransition, transition, type Snapshot } from 'xstate';
+import { createActor, type ActorRefFrom, type ExecutableActionObject, type Snapshot } from 'xstate';
 import type { RequestDefinition } from './definition.js';
 import {
   EFFECT_TYPES,
@@ -54,9 +54,42 @@ function toEffects(actions: ReadonlyArray<{ type: string; params?: unknown }>): 
     .map((a) => (a.params === undefined ? { type: a.type } : { type: a.type, params: a.params }) as RequestEffect);
 }
 
+/**
+ * The actor that stands in as a machine's `self` while it computes a state. XState's pure `transition` and
+ * `initialTransition` construct a new one on every call, and constructing an actor computes the machine's
+ * initial state: a second state computation on every step. A request machine spawns no actors and sends
+ * nothing to itself, so one stand-in per machine serves all of its steps (it is never started).
+ */
+const standIns = new WeakMap<RequestMachine, ActorRefFrom<RequestMachine>>();
+
+/** Runs `compute` as XState's pure functions do (an inert actor scope), collecting the actions it would execute. */
+function pure<T>(
+  machine: RequestMachine,
+  compute: (scope: Parameters<RequestMachine['transition']>[2]) => T,
+): [T, ExecutableActionObject[]] {
+  let self = standIns.get(machine);
+  if (!self) {
+    self = createActor(machine);
+    standIns.set(machine, self);
+  }
+  const actions: ExecutableActionObject[] = [];
+  const result = compute({
+    self,
+    id: '',
+    sessionId: '',
+    logger: () => {},
+    defer: () => {},
+    emit: () => {},
+    system: self.system,
+    stopChild: () => {},
+    actionExecutor: (action) => actions.push(action),
+  });
+  return [result, actions];
+}
+
 /** The snapshot of a new flow and the effects of entering it (the first prompt). */
 export function initial(machine: RequestMachine): { snapshot: RequestSnapshot; actions: RequestEffect[] } {
-  const [snapshot, actions] = initialTransition(machine);
+  const [snapshot, actions] = pure(machine, (scope) => machine.getInitialSnapshot(scope, undefined));
   return { snapshot, actions: toEffects(actions) };
 }
 
@@ -68,7 +101,7 @@ export function can(_machine: RequestMachine, snapshot: RequestSnapshot, event: 
 /** Apply one event with XState's pure `transition`. */
 export function step(machine: RequestMachine, snapshot: RequestSnapshot, event: RequestEvent): StepResult {
   if (!can(machine, snapshot, event)) return { next: snapshot, changed: false, handled: false, actions: [] };
-  const [next, actions] = transition(machine, snapshot, event);
+  const [next, actions] = pure(machine, (scope) => machine.transition(snapshot, event, scope));
   return {
     next,
     get changed() {

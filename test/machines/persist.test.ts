@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { initialTransition, transition } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import type { RequestDefinition } from '../../machines/definition.js';
 import {
   createRequestMachine,
+  EFFECT_TYPES,
   initial,
   parkUnrestorable,
   persist,
@@ -27,29 +29,36 @@ function restored(machine: RequestMachine, persisted: unknown): RequestSnapshot 
   return r.snapshot;
 }
 
+/** The events tried at a state: an unsupported and a valid answer to the current step, and every other kind. */
+function eventsAt(definition: RequestDefinition, s: RequestSnapshot): RequestEvent[] {
+  const ids = definition.steps.map((x) => x.id);
+  const current = definition.steps.find((x) => x.id === s.context.current);
+  return [
+    ...(current ? [answerEvent(STICKER)] : []),
+    ...(current ? [finishAnswer(definition, current.id)] : []),
+    { type: 'SKIP' },
+    { type: 'CONFIRM' },
+    { type: 'ACCEPT' },
+    ...ids.map((stepId) => ({ type: 'EDIT_STEP' as const, stepId })),
+    ...ids.map((stepId) => ({ type: 'ASK_AGAIN' as const, reason: `again ${stepId}`, stepIds: [stepId] })),
+    { type: 'RETRY_STEP' },
+    { type: 'CANCEL' },
+    { type: 'EXPIRE' },
+  ];
+}
+
 /** Every state the graph reaches (answers, rounds and attempts vary along the way). */
 function reachable(machine: RequestMachine, definition: RequestDefinition): RequestSnapshot[] {
-  const ids = definition.steps.map((s) => s.id);
   const paths = getShortestPaths(machine, {
-    events: (s): RequestEvent[] => {
-      const current = definition.steps.find((x) => x.id === s.context.current);
-      return [
-        ...(current ? [answerEvent(STICKER)] : []),
-        ...(current ? [finishAnswer(definition, current.id)] : []),
-        { type: 'SKIP' },
-        { type: 'CONFIRM' },
-        { type: 'ACCEPT' },
-        ...ids.map((stepId) => ({ type: 'EDIT_STEP' as const, stepId })),
-        ...ids.map((stepId) => ({ type: 'ASK_AGAIN' as const, reason: `again ${stepId}`, stepIds: [stepId] })),
-        { type: 'RETRY_STEP' },
-        { type: 'CANCEL' },
-        { type: 'EXPIRE' },
-      ];
-    },
+    events: (s): RequestEvent[] => eventsAt(definition, s),
     serializeState: (s) => JSON.stringify({ v: s.value, c: s.context.current, p: s.context.pending, a: s.context.attempts }),
   });
   return paths.map((p) => p.state);
 }
+
+/** The effects among actions (as `step` keeps them): their type and parameters, in order. */
+const effects = (actions: readonly { type: string; params?: unknown }[]) =>
+  actions.filter((a) => (EFFECT_TYPES as readonly string[]).includes(a.type)).map((a) => ({ type: a.type, params: a.params }));
 
 function finishAnswer(definition: RequestDefinition, stepId: string) {
   // different values from the ones `finish` gives, so a lost answer would show
@@ -90,6 +99,26 @@ describe.each(ALL_DEFINITIONS.map((d) => [d.id, d] as const))('round trip: %s', 
       expect(back.can({ type: 'CANCEL' })).toBe(s.can({ type: 'CANCEL' }));
       expect(essence(finish(machine, definition, back))).toEqual(essence(finish(machine, definition, s)));
     }
+  });
+
+  it("initial and step give what XState's own initialTransition and transition give, at every state for every event", () => {
+    const [first, entered] = initialTransition(machine);
+    const mine = initial(machine);
+    expect(essence(mine.snapshot)).toEqual(essence(first));
+    expect(effects(mine.actions)).toEqual(effects(entered));
+    expect(mine.actions.length).toBeGreaterThan(0);
+    let compared = 0;
+    for (const s of states) {
+      for (const event of eventsAt(definition, s)) {
+        if (!s.can(event)) continue;
+        const [next, actions] = transition(machine, s, event);
+        const result = step(machine, s, event);
+        expect(essence(result.next)).toEqual(essence(next));
+        expect(effects(result.actions)).toEqual(effects(actions));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(states.length);
   });
 
   it('persists plain JSON', () => {
