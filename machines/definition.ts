@@ -140,14 +140,17 @@ export function readStoredTitle(stored: Text | null): Text {
  */
 export function pickText(text: Readonly<Partial<Record<string, string>>> | undefined, locale: Locale, fallback?: Locale): string {
   if (!text) return '';
-  const usable = (value: unknown): value is string => typeof value === 'string' && value !== '';
-  for (const candidate of [
-    text[locale],
-    fallback === undefined ? undefined : text[fallback],
-    ...LOCALES.map((l) => text[l]),
-    ...Object.values(text),
-  ]) {
-    if (usable(candidate)) return candidate;
+  // In order, without building a list of candidates: this runs for every text of every message and card.
+  const own = text[locale];
+  if (usable(own)) return own;
+  const preferred = fallback === undefined ? undefined : text[fallback];
+  if (usable(preferred)) return preferred;
+  for (const l of LOCALES) {
+    const value = text[l];
+    if (usable(value)) return value;
   }
+  for (const value of Object.values(text)) if (usable(value)) return value;
   return '';
 }
+
+const usable = (value: unknown): value is string => typeof value === 'string' && value !== '';
