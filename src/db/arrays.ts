@@ -8,11 +8,21 @@ import { sql, type SQL } from 'drizzle-orm';
 
 /** A `bigint[]` parameter (database ids and Telegram ids). */
 export function bigints(values: readonly number[]): SQL {
-  for (const value of values) if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer id: ${String(value)}`);
-  return sql`${`{${values.join(',')}}`}::bigint[]`;
+  return sql`${bigintArray(values)}::bigint[]`;
 }
 
 /** A `text[]` parameter, every element quoted. */
 export function texts(values: readonly string[]): SQL {
-  return sql`${`{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`}::text[]`;
+  return sql`${textArray(values)}::text[]`;
+}
+
+/** The array literal of `bigints` (a parameter's value, cast with `::bigint[]` in the statement). */
+export function bigintArray(values: readonly number[]): string {
+  for (const value of values) if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer id: ${String(value)}`);
+  return `{${values.join(',')}}`;
+}
+
+/** The array literal of `texts` (a parameter's value, cast with `::text[]` in the statement). */
+export function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }

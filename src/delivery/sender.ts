@@ -1,8 +1,9 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { TelegramError, type Telegram } from 'telegraf';
-import { bigints } from '../db/arrays.js';
+import { bigintArray } from '../db/arrays.js';
 import { rowsOf, type Db } from '../db/client.js';
 import { outbox, outboxRowOf, type OutboxJson, type OutboxRow } from '../db/schema.js';
+import { q, statement } from '../db/statement.js';
 import type { Logger } from '../logger.js';
 import { describeMessage, type LoggedMessage, type MessageLog } from '../log/messages.js';
 import { Batches } from './batches.js';
@@ -313,11 +314,13 @@ export class OutboxSender {
   private async writeMarks(marks: readonly SentMark[]): Promise<void> {
     const rows = marks.map((m) => ({ id: m.id, message_id: m.messageId, attempts: m.attempts, note: m.note }));
     const logged = marks.flatMap((m) => (m.logged ? [m.logged] : []));
-    const marking = sql`update outbox set status = 'sent', sent_at = now(), telegram_message_id = x.message_id, attempts = x.attempts,
+    const marking = q`update outbox set status = 'sent', sent_at = now(), telegram_message_id = x.message_id, attempts = x.attempts,
         last_error = x.note
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id bigint, message_id int, attempts int, note text)
-      where outbox.id = x.id and outbox.id = any(${bigints(marks.map((m) => m.id))})`;
-    await this.deps.db.execute(logged.length > 0 ? sql`with logged as (${this.deps.log.outboundInsert(logged)}) ${marking}` : marking);
+      where outbox.id = x.id and outbox.id = any(${bigintArray(marks.map((m) => m.id))}::bigint[])`;
+    await this.deps.db.execute(
+      statement(logged.length > 0 ? q`with logged as (${this.deps.log.outboundInsert(logged)}) ${marking}` : marking),
+    );
   }
 
   private async failed(row: Row, error: unknown): Promise<'done' | 'wait'> {

@@ -5,7 +5,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition, Text } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
-import { bigints, texts } from '../db/arrays.js';
+import { bigintArray, bigints, textArray, texts } from '../db/arrays.js';
+import { commaSeparated, q, statement, type Piece } from '../db/statement.js';
 import { commitWithNext, rowsOf, type Queryable, type Tx } from '../db/client.js';
 import { outboxRowOf, type OutboxJson } from '../db/schema.js';
 import { loggedInsert, type LogRow } from '../log/messages.js';
@@ -421,8 +422,6 @@ export class StaleWriteError extends Error {
   override name = 'StaleWriteError';
 }
 
-const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
-
 /**
  * Every write of a command in one statement. Fails with a serialization failure (40001, retried by the
  * command) if a flow's version moved. Flows inserted (`newFlows`) are not noted for the redraw of open cards:
@@ -486,93 +485,83 @@ export async function write(tx: Tx, plan: WritePlan, options: { last?: boolean }
   }));
   // Only the parts that have rows: an empty part still costs the server its executor set-up, and a statement
   // of a given set of parts is prepared once per connection like any other.
-  const parts: SQL[] = [];
-  const part = (name: string, body: SQL) => parts.push(sql`${sql.raw(name)} as (${body})`);
+  const parts: Piece[] = [];
   if (newFlows.length > 0)
-    part(
-      'fi',
-      sql`insert into flows (id, client_id, operator_id, request_id, definition, definition_hash, snapshot, status, version, remind_at, expire_at)
+    parts.push(
+      q`fi as (insert into flows (id, client_id, operator_id, request_id, definition, definition_hash, snapshot, status, version, remind_at, expire_at)
       select id, client_id, operator_id, request_id, definition, definition_hash, snapshot, status, version, remind_at, expire_at
-      from jsonb_to_recordset(${json(newFlows)}) as x(id bigint, client_id bigint, operator_id bigint, request_id text, definition jsonb,
+      from jsonb_to_recordset(${JSON.stringify(newFlows)}::jsonb) as x(id bigint, client_id bigint, operator_id bigint, request_id text, definition jsonb,
         definition_hash text, snapshot jsonb, status text, version int, remind_at timestamptz, expire_at timestamptz)
-      returning 1`,
+      returning 1)`,
     );
   if (flows.length > 0)
-    part(
-      'fu',
-      sql`update flows set snapshot = x.snapshot, status = x.status, version = flows.version + 1, updated_at = now(),
+    parts.push(
+      q`fu as (update flows set snapshot = x.snapshot, status = x.status, version = flows.version + 1, updated_at = now(),
         remind_at = x.remind_at, expire_at = x.expire_at, finished_at = case when x.finished then now() else null end
-      from jsonb_to_recordset(${json(flows)}) as x(id bigint, version int, snapshot jsonb, status text, remind_at timestamptz, expire_at timestamptz, finished boolean)
-      where flows.id = x.id and flows.version = x.version and flows.id = any(${bigints(flows.map((f) => f.id))})
-      returning flows.id, flows.client_id`,
+      from jsonb_to_recordset(${JSON.stringify(flows)}::jsonb) as x(id bigint, version int, snapshot jsonb, status text, remind_at timestamptz, expire_at timestamptz, finished boolean)
+      where flows.id = x.id and flows.version = x.version and flows.id = any(${bigintArray(flows.map((f) => f.id))}::bigint[])
+      returning flows.id, flows.client_id)`,
     );
   if (answerChanges.length > 0)
-    part(
-      'au',
-      sql`update answers set status = x.to_status
-      from jsonb_to_recordset(${json(answerChanges)}) as x(flow_id bigint, step_id text, from_status text, to_status text)
+    parts.push(
+      q`au as (update answers set status = x.to_status
+      from jsonb_to_recordset(${JSON.stringify(answerChanges)}::jsonb) as x(flow_id bigint, step_id text, from_status text, to_status text)
       where answers.flow_id = x.flow_id and (x.step_id is null or answers.step_id = x.step_id) and answers.status = x.from_status
-        and answers.flow_id = any(${bigints(answerChanges.map((c) => c.flow_id))})
-      returning 1`,
+        and answers.flow_id = any(${bigintArray(answerChanges.map((c) => c.flow_id))}::bigint[])
+      returning 1)`,
     );
   if (answers.length > 0)
-    part(
-      'ai',
-      sql`insert into answers (flow_id, step_id, round, value, file_id, file_unique_id, message_id)
+    parts.push(
+      q`ai as (insert into answers (flow_id, step_id, round, value, file_id, file_unique_id, message_id)
       select flow_id, step_id, round, value, file_id, file_unique_id, message_id
-      from jsonb_to_recordset(${json(answers)}) as x(flow_id bigint, step_id text, round int, value jsonb, file_id text, file_unique_id text, message_id int)
-      returning 1`,
+      from jsonb_to_recordset(${JSON.stringify(answers)}::jsonb) as x(flow_id bigint, step_id text, round int, value jsonb, file_id text, file_unique_id text, message_id int)
+      returning 1)`,
     );
   if (events.length > 0)
-    part(
-      'ev',
-      sql`insert into flow_events (flow_id, from_state, to_state, event, payload, actor_id, actor_kind)
+    parts.push(
+      q`ev as (insert into flow_events (flow_id, from_state, to_state, event, payload, actor_id, actor_kind)
       select flow_id, from_state, to_state, event, payload, actor_id, actor_kind
-      from jsonb_to_recordset(${json(events)}) as x(flow_id bigint, from_state text, to_state text, event text, payload jsonb, actor_id bigint, actor_kind text)
-      returning 1`,
+      from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as x(flow_id bigint, from_state text, to_state text, event text, payload jsonb, actor_id bigint, actor_kind text)
+      returning 1)`,
     );
   if (outbox.length > 0)
-    part(
-      'ob',
-      sql`insert into outbox (chat_id, flow_id, method, payload, card_key)
+    parts.push(
+      q`ob as (insert into outbox (chat_id, flow_id, method, payload, card_key)
       select chat_id, flow_id, method, payload, card_key
-      from rows from (jsonb_to_recordset(${json(outbox)}) as (chat_id bigint, flow_id bigint, method text, payload jsonb, card_key text))
+      from rows from (jsonb_to_recordset(${JSON.stringify(outbox)}::jsonb) as (chat_id bigint, flow_id bigint, method text, payload jsonb, card_key text))
         with ordinality as x(chat_id, flow_id, method, payload, card_key, n)
       order by n
-      returning outbox.*`,
+      returning outbox.*)`,
     );
-  if (plan.messages.length > 0) part('ms', sql`${loggedInsert('in', plan.messages)} returning 1`);
+  if (plan.messages.length > 0) parts.push(q`ms as (${loggedInsert('in', plan.messages)} returning 1)`);
   if (results.length > 0)
-    part(
-      'rd',
-      sql`insert into result_deliveries (flow_id, body)
-      select flow_id, body from jsonb_to_recordset(${json(results)}) as x(flow_id bigint, body jsonb)
-      returning 1`,
+    parts.push(
+      q`rd as (insert into result_deliveries (flow_id, body)
+      select flow_id, body from jsonb_to_recordset(${JSON.stringify(results)}::jsonb) as x(flow_id bigint, body jsonb)
+      returning 1)`,
     );
   if (cardsShown.length > 0) {
-    part(
-      'cf',
-      sql`update outbox set card_key = null
-      from jsonb_to_recordset(${json(cardsShown)}) as x(chat_id bigint, message_id int, card_key text)
+    parts.push(
+      q`cf as (update outbox set card_key = null
+      from jsonb_to_recordset(${JSON.stringify(cardsShown)}::jsonb) as x(chat_id bigint, message_id int, card_key text)
       where outbox.card_key = x.card_key and outbox.chat_id = x.chat_id and outbox.telegram_message_id = x.message_id
-        and outbox.method = 'sendMessage' and outbox.card_key = any(${texts(cardsShown.map((c) => c.card_key))})
-      returning 1`,
+        and outbox.method = 'sendMessage' and outbox.card_key = any(${textArray(cardsShown.map((c) => c.card_key))}::text[])
+      returning 1)`,
     );
-    part(
-      'cr',
-      sql`insert into outbox (chat_id, method, payload, card_key, status, telegram_message_id, sent_at)
+    parts.push(
+      q`cr as (insert into outbox (chat_id, method, payload, card_key, status, telegram_message_id, sent_at)
       select chat_id, 'sendMessage', '{}'::jsonb, card_key, 'sent', message_id, now()
-      from jsonb_to_recordset(${json(cardsShown)}) as x(chat_id bigint, message_id int, card_key text)
-      returning 1`,
+      from jsonb_to_recordset(${JSON.stringify(cardsShown)}::jsonb) as x(chat_id bigint, message_id int, card_key text)
+      returning 1)`,
     );
   }
-  const outcome = sql`select ${
+  const outcome = q`select ${
     flows.length > 0
-      ? sql`expect_updated(${flows.length}::int, (select count(*)::int from fu)) as flows, (select json_agg(client_id) from fu) as clients`
-      : sql`null::json as clients`
-  }, ${outbox.length > 0 ? sql`(select json_agg(ob order by ob.id) from ob)` : sql`null::json`} as outbox`;
+      ? q`expect_updated(${flows.length}::int, (select count(*)::int from fu)) as flows, (select json_agg(client_id) from fu) as clients`
+      : q`null::json as clients`
+  }, ${outbox.length > 0 ? q`(select json_agg(ob order by ob.id) from ob)` : q`null::json`} as outbox`;
   if (options.last) commitWithNext(tx);
-  const result = await tx.execute(parts.length > 0 ? sql`with ${sql.join(parts, sql`, `)} ${outcome}` : outcome);
+  const result = await tx.execute(statement(parts.length > 0 ? q`with ${commaSeparated(parts)} ${outcome}` : outcome));
   const row = rowsOf<{ clients: (number | string)[] | null; outbox: OutboxJson[] | null }>(result)[0];
   for (const clientId of row?.clients ?? []) noteChange(tx, Number(clientId));
   // Whole rows: once the transaction commits they go to the sender, which need not read them back.

@@ -1,5 +1,6 @@
-import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { q, type Piece } from '../db/statement.js';
 import { messages, type MessageKind } from '../db/schema.js';
 
 export interface LoggedMessage {
@@ -37,7 +38,7 @@ export class MessageLog {
   }
 
   /** The insert of outgoing messages, to embed in a statement of its own (the sender's `sent` marks): one statement for all. */
-  outboundInsert(sent: readonly (LoggedMessage & { readonly flowId: number | null })[]): SQL {
+  outboundInsert(sent: readonly (LoggedMessage & { readonly flowId: number | null })[]): Piece {
     return loggedInsert('out', sent);
   }
 
@@ -102,7 +103,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export type LogRow = LoggedMessage & { readonly flowId: number | null; readonly updateId?: number | null };
 
 /** One insert of many log rows (in their order), to run or to embed in a statement (a command's write, the sender's marks). */
-export function loggedInsert(direction: 'in' | 'out', logged: readonly LogRow[]): SQL {
+export function loggedInsert(direction: 'in' | 'out', logged: readonly LogRow[]): Piece {
   const rows = logged.map((m) => ({
     chat_id: m.chatId,
     kind: m.kind,
@@ -113,7 +114,7 @@ export function loggedInsert(direction: 'in' | 'out', logged: readonly LogRow[])
     update_id: m.updateId ?? null,
     flow_id: m.flowId,
   }));
-  return sql`insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id)
+  return q`insert into messages (chat_id, direction, kind, text, file_id, file_unique_id, telegram_message_id, update_id, flow_id)
     select x.chat_id, ${direction}, x.kind, x.text, x.file_id, x.file_unique_id, x.telegram_message_id, x.update_id, x.flow_id
     from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (chat_id bigint, kind text, text text, file_id text,
       file_unique_id text, telegram_message_id int, update_id bigint, flow_id bigint))
