@@ -83,6 +83,15 @@ export function statement(piece: Piece): SQL {
   return new Built({ sql: text, params });
 }
 
+/**
+ * Fixed text as a piece, for a module's constants (a list of statuses, say): every call makes a shape of its
+ * own, so never call it per statement.
+ */
+export function fixed(text: string): Piece {
+  const strings = Object.freeze(Object.assign([text], { raw: Object.freeze([text]) }));
+  return new Piece(strings, []);
+}
+
 /** `pieces` separated by commas (at least one). */
 export function commaSeparated(pieces: readonly Piece[]): Piece {
   let list = pieces[0] ?? q``;

@@ -2,11 +2,10 @@
  * The flow service's SQL. Each helper is one statement (one round trip) so a command stays within a
  * handful of round trips: lock (with the update dedupe), then all writes in one statement.
  */
-import { sql, type SQL } from 'drizzle-orm';
 import type { Locale, RequestDefinition, Text } from '../../machines/definition.js';
 import { personLocale } from '../ui/i18n.js';
-import { bigintArray, bigints, textArray, texts } from '../db/arrays.js';
-import { commaSeparated, q, statement, type Piece } from '../db/statement.js';
+import { bigintArray, textArray } from '../db/arrays.js';
+import { commaSeparated, fixed, q, statement, type Piece } from '../db/statement.js';
 import { commitWithNext, rowsOf, type Queryable, type Tx } from '../db/client.js';
 import { outboxRowOf, type OutboxJson } from '../db/schema.js';
 import { loggedInsert, type LogRow } from '../log/messages.js';
@@ -53,17 +52,17 @@ export interface PersonRow {
 }
 
 /** Status lists inlined as literals: constants from statuses.ts, never input. */
-const ACTIVE = sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '));
-const OPEN = sql.raw(OPEN_STATUSES.map((s) => `'${s}'`).join(', '));
+const ACTIVE = fixed(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '));
+const OPEN = fixed(OPEN_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /**
  * Records the update as applied, in the command's own transaction: its inbox row turns `done` (or a row
  * is made for an update that did not come through the inbox). No row back: it was applied before.
  */
-function dedupe(updateId: number | null): SQL {
+function dedupe(updateId: number | null): Piece {
   return updateId === null
-    ? sql`select 1 as n`
-    : sql`insert into inbox (update_id, status, done_at) values (${updateId}::bigint, 'done', now())
+    ? q`select 1 as n`
+    : q`insert into inbox (update_id, status, done_at) values (${updateId}::bigint, 'done', now())
           on conflict (update_id) do update set status = 'done', done_at = now(), payload = null where inbox.status = 'pending'
           returning 1 as n`;
 }
@@ -83,7 +82,7 @@ export interface KnownDefinitions {
 export async function lockActiveFlow(tx: Tx, clientId: number, updateId: number | null, known: KnownDefinitions): Promise<Locked> {
   return lockWith(
     tx,
-    sql`select * from flows where client_id = ${clientId}::bigint and status in (${ACTIVE}) for update`,
+    q`select * from flows where client_id = ${clientId}::bigint and status in (${ACTIVE}) for update`,
     clientId,
     updateId,
     known,
@@ -92,20 +91,27 @@ export async function lockActiveFlow(tx: Tx, clientId: number, updateId: number 
 
 /** Locks one flow by id (any status), records the update id, and reads the people involved. */
 export async function lockFlow(tx: Tx, flowId: number, updateId: number | null, known: KnownDefinitions): Promise<Locked> {
-  return lockWith(tx, sql`select * from flows where id = ${flowId}::bigint for update`, null, updateId, known);
+  return lockWith(tx, q`select * from flows where id = ${flowId}::bigint for update`, null, updateId, known);
 }
 
-async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId: number | null, known: KnownDefinitions): Promise<Locked> {
-  const clientRef = clientId === null ? sql`(select client_id from locked)` : sql`${clientId}::bigint`;
+async function lockWith(
+  tx: Tx,
+  locking: Piece,
+  clientId: number | null,
+  updateId: number | null,
+  known: KnownDefinitions,
+): Promise<Locked> {
+  const clientRef = clientId === null ? q`(select client_id from locked)` : q`${clientId}::bigint`;
   // One statement: the dedupe, the lock, the people, and the client's open cards with what they show (the
   // flows other than the locked one as this statement found them; the command redraws the cards from them).
-  const result = await tx.execute(sql`
+  const result = await tx.execute(
+    statement(q`
     with dedupe as (${dedupe(updateId)}), locked as (${locking})
     select
       (select count(*)::int from dedupe) as fresh,
       (select json_build_object('id', l.id, 'client_id', l.client_id, 'operator_id', l.operator_id, 'request_id', l.request_id,
         'definition_hash', l.definition_hash,
-        'definition', case when l.definition_hash = any(${texts(known.hashes())}) then null else l.definition end,
+        'definition', case when l.definition_hash = any(${textArray(known.hashes())}::text[]) then null else l.definition end,
         'snapshot', l.snapshot, 'status', l.status, 'version', l.version, 'remind_at', l.remind_at, 'expire_at', l.expire_at,
         'created_at', l.created_at, 'updated_at', l.updated_at) from locked l) as flow,
       row_to_json(c) as client,
@@ -113,9 +119,10 @@ async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId:
       coalesce(c.talk_requested_at > now() - make_interval(secs => ${TALK_WINDOW_SECONDS}), false) as talking,
       s.cards,
       case when s.cards is not null then (select row_to_json(w) from people w where w.id = c.operator_id) end as owner,
-      case when s.cards is not null then ${cardFlowsOf(clientRef, sql`false`)} end as open
+      case when s.cards is not null then ${cardFlowsOf(clientRef, q`false`)} end as open
     from (select ${shownCardsOf(clientRef)} as cards) s
-    left join people c on c.id = ${clientRef}`);
+    left join people c on c.id = ${clientRef}`),
+  );
   const row = rowsOf<{
     fresh: number;
     flow: (Omit<RawFlow, 'definition'> & { definition: RequestDefinition | null; definition_hash: string }) | null;
@@ -152,9 +159,11 @@ async function lockWith(tx: Tx, locking: SQL, clientId: number | null, updateId:
 
 /** Locks the client's person row: serialises starting flows and activating queued ones per client. */
 export async function lockClient(tx: Tx, clientId: number, updateId: number | null): Promise<{ fresh: boolean; client: PersonRow | null }> {
-  const result = await tx.execute(sql`
+  const result = await tx.execute(
+    statement(q`
     with dedupe as (${dedupe(updateId)}), c as (select * from people where id = ${clientId}::bigint for update)
-    select (select count(*)::int from dedupe) as fresh, (select row_to_json(c) from c) as client`);
+    select (select count(*)::int from dedupe) as fresh, (select row_to_json(c) from c) as client`),
+  );
   const row = rowsOf<{ fresh: number; client: RawPerson | null }>(result)[0];
   const fresh = (row?.fresh ?? 0) > 0;
   if (fresh && updateId !== null) noteRecorded(tx, updateId);
@@ -163,14 +172,16 @@ export async function lockClient(tx: Tx, clientId: number, updateId: number | nu
 
 /** The client's flows that are active or queued (read after `lockClient`, so it is current). */
 export async function openFlowsOf(tx: Tx, clientId: number): Promise<FlowRow[]> {
-  const result = await tx.execute(sql`
+  const result = await tx.execute(
+    statement(q`
     select row_to_json(f) as flow from flows f
-    where f.client_id = ${clientId}::bigint and f.status in (${OPEN}) order by f.id`);
+    where f.client_id = ${clientId}::bigint and f.status in (${OPEN}) order by f.id`),
+  );
   return rowsOf<{ flow: RawFlow }>(result).map((r) => toFlow(r.flow));
 }
 
 export async function personById(tx: Tx, id: number): Promise<PersonRow | null> {
-  const result = await tx.execute(sql`select row_to_json(p) as person from people p where p.id = ${id}::bigint`);
+  const result = await tx.execute(statement(q`select row_to_json(p) as person from people p where p.id = ${id}::bigint`));
   const row = rowsOf<{ person: RawPerson }>(result)[0];
   return row ? toPerson(row.person) : null;
 }
@@ -209,8 +220,8 @@ export interface CardState {
 }
 
 /** The open copies of `client`'s card (json, null for none): the newest ones of each staff chat. */
-function shownCardsOf(client: SQL): SQL {
-  return sql`(
+function shownCardsOf(client: Piece): Piece {
+  return q`(
     select json_agg(json_build_object('chat_id', s.chat_id, 'message_id', s.message_id, 'language_code', r.language_code, 'locale', r.locale))
     from (
       select o.chat_id, o.telegram_message_id as message_id, row_number() over (partition by o.chat_id order by o.id desc) as n
@@ -222,9 +233,9 @@ function shownCardsOf(client: SQL): SQL {
 }
 
 /** `client`'s open flows as cards show them (json, null for none); `drawn`: whether an active one's view is needed. */
-function cardFlowsOf(client: SQL, drawn: SQL): SQL {
-  const view = sql`f.status in (${ACTIVE}) and ${drawn}`;
-  return sql`(
+function cardFlowsOf(client: Piece, drawn: Piece): Piece {
+  const view = q`f.status in (${ACTIVE}) and ${drawn}`;
+  return q`(
     select json_agg(json_build_object('id', f.id, 'version', f.version, 'status', f.status, 'title', f.definition -> 'title',
       'definition', case when ${view} then f.definition end, 'snapshot', case when ${view} then f.snapshot end) order by f.id)
     from flows f where f.client_id = ${client} and f.status in (${OPEN}))`;
@@ -232,13 +243,15 @@ function cardFlowsOf(client: SQL, drawn: SQL): SQL {
 
 /** One statement: the card states of those of `clientIds` whose card is open in a staff chat now. */
 export async function cardStates(tx: Tx, clientIds: readonly number[]): Promise<(CardState & { clientId: number })[]> {
-  const result = await tx.execute(sql`
-    select k.client_id, s.cards, row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(sql`k.client_id`, sql`true`)} as open
-    from unnest(${bigints(clientIds)}) as k(client_id)
-    cross join lateral (select ${shownCardsOf(sql`k.client_id`)} as cards) s
+  const result = await tx.execute(
+    statement(q`
+    select k.client_id, s.cards, row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(q`k.client_id`, q`true`)} as open
+    from unnest(${bigintArray(clientIds)}::bigint[]) as k(client_id)
+    cross join lateral (select ${shownCardsOf(q`k.client_id`)} as cards) s
     join people p on p.id = k.client_id
     left join people w on w.id = p.operator_id
-    where s.cards is not null`);
+    where s.cards is not null`),
+  );
   return rowsOf<{ client_id: number | string; cards: RawCard[]; client: RawPerson; owner: RawPerson | null; open: RawCardFlow[] | null }>(
     result,
   ).map((r) => ({
@@ -251,12 +264,14 @@ export async function cardStates(tx: Tx, clientIds: readonly number[]): Promise<
 }
 
 /** One statement: what `clientId`'s card shows now (null when there is no such person), read outside a command. */
-export async function cardStateOf(q: Queryable, clientId: number): Promise<Omit<CardState, 'cards'> | null> {
-  const client = sql`${clientId}::bigint`;
-  const result = await q.execute(sql`
-    select row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(client, sql`true`)} as open
+export async function cardStateOf(db: Queryable, clientId: number): Promise<Omit<CardState, 'cards'> | null> {
+  const client = q`${clientId}::bigint`;
+  const result = await db.execute(
+    statement(q`
+    select row_to_json(p) as client, row_to_json(w) as owner, ${cardFlowsOf(client, q`true`)} as open
     from people p left join people w on w.id = p.operator_id
-    where p.id = ${client}`);
+    where p.id = ${client}`),
+  );
   const row = rowsOf<{ client: RawPerson; owner: RawPerson | null; open: RawCardFlow[] | null }>(result)[0];
   return row
     ? { client: toPerson(row.client), owner: row.owner ? toPerson(row.owner) : null, open: (row.open ?? []).map(toCardFlow) }
@@ -289,9 +304,10 @@ export async function lockForStart(
   tx: Tx,
   input: { clientId: number; operatorId: number; updateId: number | null; claim: boolean; cardPressed: boolean },
 ): Promise<StartLocked> {
-  const client = sql`${input.clientId}::bigint`;
+  const client = q`${input.clientId}::bigint`;
   const [locked, read] = await Promise.all([
-    tx.execute(sql`
+    tx.execute(
+      statement(q`
       with dedupe as (${dedupe(input.updateId)}),
       c as (select * from people where id = ${client} for update),
       claim as (
@@ -300,14 +316,17 @@ export async function lockForStart(
           and ${input.claim}::boolean and exists (select 1 from dedupe)
         returning p.id)
       select (select count(*)::int from dedupe) as fresh, (select row_to_json(c) from c) as client`),
-    tx.execute(sql`
+    ),
+    tx.execute(
+      statement(q`
       select row_to_json(p) as client, row_to_json(w) as owner, row_to_json(o) as operator, s.cards,
-        ${cardFlowsOf(client, sql`(${input.cardPressed}::boolean or s.cards is not null)`)} as open,
+        ${cardFlowsOf(client, q`(${input.cardPressed}::boolean or s.cards is not null)`)} as open,
         nextval(pg_get_serial_sequence('flows', 'id')) as next_id
       from (select ${shownCardsOf(client)} as cards) s
       left join people p on p.id = ${client}
       left join people w on w.id = p.operator_id
       left join people o on o.id = ${input.operatorId}::bigint`),
+    ),
   ]);
   const lock = rowsOf<{ fresh: number; client: RawPerson | null }>(locked)[0];
   const row = rowsOf<{
