@@ -1,5 +1,5 @@
 /**
- * Statements whose text depends only on their shape, for the hottest writes. Drizzle's `sql` builds a tree of
+ * Statements whose text depends only on their shape, for the flow service's hot path. Drizzle's `sql` builds a tree of
  * objects on every call and walks it into a text and a parameter list: for a command's write, dozens of
  * fragments and tens of kilobytes of garbage per command, for a text that is the same whenever the write has
  * the same parts. A `q` piece only records its template and its values; `statement` renders the text once per
@@ -16,7 +16,11 @@ export class Piece {
   ) {}
 }
 
-/** A piece of a statement, written like drizzle's `sql` tag: `${value}` is a parameter, `${q`…`}` is text. */
+/**
+ * A piece of a statement, written like drizzle's `sql` tag: `${value}` is one parameter, `${q`…`}` is text.
+ * Unlike drizzle's tag, an array is one parameter too (give it as a literal with a cast: `arrays.ts`), and
+ * nothing is left out: an `undefined` reaches the driver, which refuses it.
+ */
 export function q(strings: TemplateStringsArray, ...values: unknown[]): Piece {
   return new Piece(strings, values);
 }
