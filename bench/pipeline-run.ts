@@ -375,19 +375,25 @@ export function pipelineTable(result: PipelineResult): string {
     ratio(run: EngineRun): string;
   }
   const rows: RowSpec[] = [];
-  const perPhase = (name: string, concurrency: number, get: (p: PhaseResult) => number, digits: number) =>
+  /** A row of one number per phase (null: not measured there). */
+  const perPhase = (name: string, concurrency: number, get: (p: PhaseResult) => number | null, digits: number) => {
+    const of = (run: EngineRun, system: 'ours' | 'baseline') => {
+      const p = phase(run, system, concurrency);
+      return p ? get(p) : null;
+    };
     rows.push({
       name,
       value: (run, system) => {
-        const p = phase(run, system, concurrency);
-        return p ? fixed(get(p), digits) : '—';
+        const n = of(run, system);
+        return n === null ? '—' : fixed(n, digits);
       },
       ratio: (run) => {
-        const a = phase(run, 'ours', concurrency);
-        const b = phase(run, 'baseline', concurrency);
-        return a && b ? ratio(get(a), get(b)) : '—';
+        const a = of(run, 'ours');
+        const b = of(run, 'baseline');
+        return a !== null && b !== null ? ratio(a, b) : '—';
       },
     });
+  };
   for (const c of result.options.concurrencies) perPhase(`updates/s, ${c} clients at once`, c, (p) => p.updatesPerSecond, 0);
   for (const c of result.options.concurrencies) {
     rows.push({
@@ -406,28 +412,12 @@ export function pipelineTable(result: PipelineResult): string {
     });
   }
   for (const c of result.options.concurrencies) perPhase(`Node CPU ms per update, ${c} at once`, c, (p) => p.cpuMsPerUpdate, 2);
-  const split = (name: string, get: (s: NonNullable<PhaseResult['cpuSplit']>) => number | null) => {
-    for (const c of result.options.concurrencies) {
-      rows.push({
-        name: `${name}, ${c} at once`,
-        value: (run, system) => {
-          const v = phase(run, system, c)?.cpuSplit;
-          const n = v ? get(v) : null;
-          return n === null ? '—' : fixed(n, 2);
-        },
-        ratio: (run) => {
-          const a = phase(run, 'ours', c)?.cpuSplit;
-          const b = phase(run, 'baseline', c)?.cpuSplit;
-          const x = a ? get(a) : null;
-          const y = b ? get(b) : null;
-          return x !== null && y !== null ? ratio(x, y) : '—';
-        },
-      });
-    }
-  };
-  split('… of it on the main thread (ms)', (s) => s.mainMs);
-  split('… of it on other threads: JIT compiler, GC (ms)', (s) => s.threadsMs);
-  split('PostgreSQL server CPU ms per update (local server)', (s) => s.serverMs);
+  for (const c of result.options.concurrencies)
+    perPhase(`… of it on the main thread (ms), ${c} at once`, c, (p) => p.cpuSplit?.mainMs ?? null, 2);
+  for (const c of result.options.concurrencies)
+    perPhase(`… of it on other threads: JIT compiler, GC (ms), ${c} at once`, c, (p) => p.cpuSplit?.threadsMs ?? null, 2);
+  for (const c of result.options.concurrencies)
+    perPhase(`PostgreSQL server CPU ms per update (local server), ${c} at once`, c, (p) => p.cpuSplit?.serverMs ?? null, 2);
   for (const c of result.options.concurrencies)
     perPhase(`Bot API stand-in CPU ms per update, ${c} at once`, c, (p) => p.apiCpuMsPerUpdate, 2);
   for (const c of result.options.concurrencies) {
