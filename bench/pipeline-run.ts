@@ -375,42 +375,48 @@ export function pipelineTable(result: PipelineResult): string {
     ratio(run: EngineRun): string;
   }
   const rows: RowSpec[] = [];
-  /** A row of one number per phase (null: not measured there). */
-  const perPhase = (name: string, concurrency: number, get: (p: PhaseResult) => number | null, digits: number) => {
-    const of = (run: EngineRun, system: 'ours' | 'baseline') => {
-      const p = phase(run, system, concurrency);
-      return p ? get(p) : null;
-    };
+  /** A row of one cell per phase, and the ratio of ours to the baseline's (when both ran). */
+  const phaseRow = (
+    name: string,
+    concurrency: number,
+    cell: (p: PhaseResult) => string,
+    compare: (ours: PhaseResult, baseline: PhaseResult) => string,
+  ) =>
     rows.push({
       name,
       value: (run, system) => {
-        const n = of(run, system);
+        const p = phase(run, system, concurrency);
+        return p ? cell(p) : '—';
+      },
+      ratio: (run) => {
+        const a = phase(run, 'ours', concurrency);
+        const b = phase(run, 'baseline', concurrency);
+        return a && b ? compare(a, b) : '—';
+      },
+    });
+  /** A row of one number per phase (null: not measured there). */
+  const perPhase = (name: string, concurrency: number, get: (p: PhaseResult) => number | null, digits: number) =>
+    phaseRow(
+      name,
+      concurrency,
+      (p) => {
+        const n = get(p);
         return n === null ? '—' : fixed(n, digits);
       },
-      ratio: (run) => {
-        const a = of(run, 'ours');
-        const b = of(run, 'baseline');
-        return a !== null && b !== null ? ratio(a, b) : '—';
+      (a, b) => {
+        const x = get(a);
+        const y = get(b);
+        return x !== null && y !== null ? ratio(x, y) : '—';
       },
-    });
-  };
+    );
   for (const c of result.options.concurrencies) perPhase(`updates/s, ${c} clients at once`, c, (p) => p.updatesPerSecond, 0);
-  for (const c of result.options.concurrencies) {
-    rows.push({
-      name: `p50 / p95 / p99 per update (ms), ${c} at once`,
-      value: (run, system) => {
-        const p = phase(run, system, c);
-        return p ? triple(p.latency) : '—';
-      },
-      ratio: (run) => {
-        const a = phase(run, 'ours', c);
-        const b = phase(run, 'baseline', c);
-        return a && b
-          ? `${ratio(a.latency.p50, b.latency.p50)} / ${ratio(a.latency.p95, b.latency.p95)} / ${ratio(a.latency.p99, b.latency.p99)}`
-          : '—';
-      },
-    });
-  }
+  for (const c of result.options.concurrencies)
+    phaseRow(
+      `p50 / p95 / p99 per update (ms), ${c} at once`,
+      c,
+      (p) => triple(p.latency),
+      (a, b) => `${ratio(a.latency.p50, b.latency.p50)} / ${ratio(a.latency.p95, b.latency.p95)} / ${ratio(a.latency.p99, b.latency.p99)}`,
+    );
   for (const c of result.options.concurrencies) perPhase(`Node CPU ms per update, ${c} at once`, c, (p) => p.cpuMsPerUpdate, 2);
   for (const c of result.options.concurrencies)
     perPhase(`… of it on the main thread (ms), ${c} at once`, c, (p) => p.cpuSplit?.mainMs ?? null, 2);
@@ -420,20 +426,13 @@ export function pipelineTable(result: PipelineResult): string {
     perPhase(`PostgreSQL server CPU ms per update (local server), ${c} at once`, c, (p) => p.cpuSplit?.serverMs ?? null, 2);
   for (const c of result.options.concurrencies)
     perPhase(`Bot API stand-in CPU ms per update, ${c} at once`, c, (p) => p.apiCpuMsPerUpdate, 2);
-  for (const c of result.options.concurrencies) {
-    rows.push({
-      name: `Bot API calls per client, ${c} at once`,
-      value: (run, system) => {
-        const p = phase(run, system, c);
-        return p ? callsCell(p.apiCallsPerClient) : '—';
-      },
-      ratio: (run) => {
-        const a = phase(run, 'ours', c);
-        const b = phase(run, 'baseline', c);
-        return a && b ? ratio(sum(a.apiCallsPerClient), sum(b.apiCallsPerClient)) : '—';
-      },
-    });
-  }
+  for (const c of result.options.concurrencies)
+    phaseRow(
+      `Bot API calls per client, ${c} at once`,
+      c,
+      (p) => callsCell(p.apiCallsPerClient),
+      (a, b) => ratio(sum(a.apiCallsPerClient), sum(b.apiCallsPerClient)),
+    );
   for (const kind of KINDS) {
     rows.push({
       name: `statements (round trips): ${KIND_LABEL[kind]}`,
