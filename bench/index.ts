@@ -30,6 +30,7 @@ import { rowsOf, type Db } from '../src/db/client.js';
 import { people } from '../src/db/schema.js';
 import { FlowService } from '../src/flows/service.js';
 import type { Outcome } from '../src/flows/types.js';
+import { cpuMeter, isLocalServer, type CpuSplit } from './cpu.js';
 import { openPgliteBench, openPostgresBench, type BenchEngine, type Counted } from './engines.js';
 import { pipelineReport, runPipeline, type PipelineOptions, type PipelineResult } from './pipeline-run.js';
 import { memoryReport, runMemory, type MemoryOptions } from './memory.js';
@@ -347,9 +348,11 @@ interface Throughput {
   readonly commands: number;
   readonly seconds: number;
   readonly rollbacks: number | null;
+  /** Where the CPU went (null where /proc cannot be read; the server's part only for a local PostgreSQL). */
+  readonly cpu: CpuSplit | null;
 }
 
-async function throughput(engine: BenchEngine, catalogue: Catalogue, count: number): Promise<Throughput> {
+async function throughput(engine: BenchEngine, catalogue: Catalogue, count: number, url: string | undefined): Promise<Throughput> {
   const flows = new FlowService({ db: engine.db, catalogue: () => catalogue, defaultLocale: 'en' });
   const clients = await addPeople(engine.db, count);
   const rollbacksBefore = engine.rollbacks();
@@ -365,13 +368,16 @@ async function throughput(engine: BenchEngine, catalogue: Catalogue, count: numb
     if (done.status !== 'completed') throw new Error(`client ${client}: ${done.status}`);
     commands += 6;
   };
+  const meter = cpuMeter({ server: engine.name === 'PostgreSQL' && isLocalServer(url ?? null) });
   const { ms: took } = await timed(() => Promise.all(clients.map(drive)));
+  const cpu = meter.stop();
   const after = engine.rollbacks();
   return {
     clients: count,
     commands,
     seconds: took / 1000,
     rollbacks: after === null || rollbacksBefore === null ? null : after - rollbacksBefore,
+    cpu,
   };
 }
 
@@ -400,12 +406,12 @@ interface EngineResult {
   readonly start: Distribution;
 }
 
-async function runEngine(engine: BenchEngine, catalogue: Catalogue, options: Options): Promise<EngineResult> {
+async function runEngine(engine: BenchEngine, catalogue: Catalogue, options: Options, url: string | undefined): Promise<EngineResult> {
   const version = rowsOf<{ v: string }>(await engine.db.execute(sql`select current_setting('server_version') as v`))[0]?.v ?? '?';
   await engine.db.insert(people).values({ id: OPERATOR, firstName: 'Olga', role: 'operator', languageCode: 'en', startedAt: new Date() });
   const trips = await roundTrips(engine, catalogue);
   const answer = await answerLatency(engine, catalogue, options.samples);
-  const flow = await throughput(engine, catalogue, options.serviceClients);
+  const flow = await throughput(engine, catalogue, options.serviceClients, url);
   const start = await startLatency(engine, catalogue, options.starts);
   return { engine, server: version, trips, answer, flow, start };
 }
@@ -457,6 +463,12 @@ function report(results: readonly EngineResult[], options: Options, seconds: num
         metric('(c) of which ANSWERs/s (3 per flow)', (r) => ((r.flow.clients * 3) / r.flow.seconds).toFixed(0)),
         metric('(c) flows completed/s', (r) => (r.flow.clients / r.flow.seconds).toFixed(1)),
         metric('(c) transactions retried', (r) => (r.flow.rollbacks === null ? 'n/a' : String(r.flow.rollbacks))),
+        metric('(c) CPU ms per command: Node main thread', (r) => perCommand(r.flow, r.flow.cpu?.mainMs)),
+        metric('(c) CPU ms per command: Node other threads', (r) => perCommand(r.flow, r.flow.cpu?.threadsMs)),
+        metric('(c) CPU ms per command: PostgreSQL server', (r) => perCommand(r.flow, r.flow.cpu?.serverMs)),
+        metric('(c) CPU ms per command: in all', (r) =>
+          perCommand(r.flow, r.flow.cpu ? r.flow.cpu.mainMs + r.flow.cpu.threadsMs + (r.flow.cpu.serverMs ?? 0) : null),
+        ),
         metric('(d) start p50', (r) => ms(r.start.p50)),
         metric('(d) start p95', (r) => ms(r.start.p95)),
         metric('(d) start p99', (r) => ms(r.start.p99)),
@@ -477,6 +489,11 @@ function report(results: readonly EngineResult[], options: Options, seconds: num
   return out.join('\n');
 }
 
+/** CPU ms per command of (c), or a dash where it was not measured. */
+function perCommand(flow: Throughput, ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '—' : (ms / flow.commands).toFixed(2);
+}
+
 async function serviceBenchmark(options: Options, url: string | undefined): Promise<EngineResult[]> {
   const catalogue = await loadCatalogueFile('config/catalogue.yaml');
   const openers: (() => Promise<BenchEngine>)[] = [openPgliteBench];
@@ -487,7 +504,7 @@ async function serviceBenchmark(options: Options, url: string | undefined): Prom
     const engine = await open();
     try {
       console.error(`measuring the flow service on ${engine.name}…`);
-      results.push(await runEngine(engine, catalogue, options));
+      results.push(await runEngine(engine, catalogue, options, url));
     } finally {
       await engine.close();
     }

@@ -201,7 +201,10 @@ export const inbox = pgTable(
     index('inbox_pending_idx')
       .on(t.chatId, t.updateId)
       .where(sql`${t.status} = 'pending'`),
-    index('inbox_done_idx').on(t.doneAt),
+    // Pending rows (no done_at) are never asked for by it: only done rows are purged by age.
+    index('inbox_done_idx')
+      .on(t.doneAt)
+      .where(sql`${t.doneAt} is not null`),
   ],
 );
 
@@ -231,7 +234,10 @@ export const outbox = pgTable(
     index('outbox_pending_idx')
       .on(t.chatId, t.id)
       .where(sql`${t.status} = 'pending'`),
-    index('outbox_card_idx').on(t.cardKey),
+    // Most rows are no card: only those with a key are ever looked up by it.
+    index('outbox_card_idx')
+      .on(t.cardKey)
+      .where(sql`${t.cardKey} is not null`),
   ],
 );
 

@@ -128,6 +128,35 @@ describe.each(ENGINES)('database on %s', (engine) => {
     await db.insert(schemaFlows).values({ ...flow, status: 'completed' });
     await expect(db.insert(schemaFlows).values({ ...flow, status: 'in_review' })).rejects.toThrow();
   });
+
+  it('indexes only the outbox rows with a card key and the inbox rows that are done (partial indexes)', async () => {
+    test = await openTestDatabase(engine);
+    const { db } = test.current();
+    await db.execute(sql`
+      insert into outbox (chat_id, method, payload, card_key)
+      select g, 'sendMessage', '{}'::jsonb, case when g % 10 = 0 then 'review:' || g else null end from generate_series(1, 50) g`);
+    await db.execute(sql`
+      insert into inbox (update_id, chat_id, status, done_at)
+      select g, g, case when g <= 5 then 'done' else 'pending' end, case when g <= 5 then now() else null end
+      from generate_series(1, 20) g`);
+    // ANALYZE counts a small table's index entries exactly (its sample is the whole table).
+    await db.execute(sql`analyze outbox`);
+    await db.execute(sql`analyze inbox`);
+    const entries = rows<{ name: string; n: number }>(
+      await db.execute(sql`
+        select relname as name, reltuples::int as n from pg_class
+        where relname in ('outbox_card_idx', 'inbox_done_idx', 'outbox_pkey', 'inbox_pkey') order by relname`),
+    );
+    expect(entries).toEqual([
+      { name: 'inbox_done_idx', n: 5 },
+      { name: 'inbox_pkey', n: 20 },
+      { name: 'outbox_card_idx', n: 5 },
+      { name: 'outbox_pkey', n: 50 },
+    ]);
+    // The lookups by key still find their rows.
+    const found = rows<{ id: number }>(await db.execute(sql`select chat_id::int as id from outbox where card_key = 'review:30'`));
+    expect(found).toEqual([{ id: 30 }]);
+  });
 });
 
 describe('embedded database on disk', () => {
