@@ -347,7 +347,7 @@ interface Throughput {
   readonly clients: number;
   readonly commands: number;
   readonly seconds: number;
-  readonly rollbacks: number | null;
+  readonly rollbacks: number;
   /** Where the CPU went (null where /proc cannot be read; the server's part only for a local PostgreSQL). */
   readonly cpu: CpuSplit | null;
 }
@@ -376,7 +376,7 @@ async function throughput(engine: BenchEngine, catalogue: Catalogue, count: numb
     clients: count,
     commands,
     seconds: took / 1000,
-    rollbacks: after === null || rollbacksBefore === null ? null : after - rollbacksBefore,
+    rollbacks: after - rollbacksBefore,
     cpu,
   };
 }
@@ -462,7 +462,7 @@ function report(results: readonly EngineResult[], options: Options, seconds: num
         metric('(c) commands/s (6 per flow)', (r) => (r.flow.commands / r.flow.seconds).toFixed(0)),
         metric('(c) of which ANSWERs/s (3 per flow)', (r) => ((r.flow.clients * 3) / r.flow.seconds).toFixed(0)),
         metric('(c) flows completed/s', (r) => (r.flow.clients / r.flow.seconds).toFixed(1)),
-        metric('(c) transactions retried', (r) => (r.flow.rollbacks === null ? 'n/a' : String(r.flow.rollbacks))),
+        metric('(c) transactions retried', (r) => String(r.flow.rollbacks)),
         metric('(c) CPU ms per command: Node main thread', (r) => perCommand(r.flow, r.flow.cpu?.mainMs)),
         metric('(c) CPU ms per command: Node other threads', (r) => perCommand(r.flow, r.flow.cpu?.threadsMs)),
         metric('(c) CPU ms per command: PostgreSQL server', (r) => perCommand(r.flow, r.flow.cpu?.serverMs)),
