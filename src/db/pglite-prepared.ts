@@ -52,6 +52,8 @@ export function withPreparedStatements(pg: PGlite): PGlite {
       protocol.serialize.sync(),
     );
     try {
+      // Holding the database: nothing else could run on it meanwhile, but the sockets and timers can.
+      await loopTurn();
       const { messages } = await inner.execProtocol(message, { syncToFs: false });
       return parseResults<T>(messages, options);
     } catch (error) {
@@ -148,6 +150,16 @@ export function withPreparedStatements(pg: PGlite): PGlite {
     },
     transaction: <T>(callback: (tx: Transaction) => Promise<T>): Promise<T> => pg.transaction((tx) => callback(inTransaction(tx))),
   });
+}
+
+/**
+ * Resolves on the event loop's next turn, after its pending I/O. PGlite runs a statement synchronously on this
+ * thread, and the next one queued starts from a promise, so without a turn between them a queue of statements
+ * (a burst of commands) holds off every socket and timer until it drains: replies to send, webhook calls,
+ * the Bot API's answers.
+ */
+function loopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

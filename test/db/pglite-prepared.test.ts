@@ -81,4 +81,32 @@ describe('PGlite with prepared statements', () => {
     expect((broken as { code?: string }).code).toBe('42601');
     expect((await prepared.query<{ n: number }>(`select count(*)::int as n from ${t} where id = $1`, [1])).rows).toEqual([{ n: 1 }]);
   });
+
+  it('gives the event loop a turn before each statement: I/O waits for no queue of statements', async () => {
+    const { prepared, t } = await open();
+    const insert = `insert into ${t} (id) values ($1)`;
+    await prepared.query(insert, [0]); // prepared: what follows runs without a first parse
+    // PGlite runs a statement synchronously, and the next one queued starts from a promise: without a turn
+    // in between, a queue of statements (a burst of commands) holds off every socket and timer until it drains.
+    let done = 0;
+    const queue = Array.from({ length: 30 }, (_, i) => prepared.query(insert, [i + 1]).then(() => done++));
+    const inTransaction = prepared.transaction(async (tx) => {
+      for (let i = 0; i < 30; i++) await tx.query(insert, [100 + i]).then(() => done++);
+    });
+    // What the event loop saw at each of its turns until every statement had run.
+    const seen: number[] = [];
+    await new Promise<void>((resolve) => {
+      const look = () => {
+        seen.push(done);
+        if (done < 60) setImmediate(look);
+        else resolve();
+      };
+      setImmediate(look);
+    });
+    await Promise.all([...queue, inTransaction]);
+    const mostBetweenTurns = Math.max(...seen.map((n, i) => n - (seen[i - 1] ?? 0)));
+    expect(mostBetweenTurns).toBeLessThanOrEqual(2);
+    const rows = await prepared.query<{ n: number }>(`select count(*)::int as n from ${t} where id >= $1`, [0]);
+    expect(rows.rows).toEqual([{ n: 61 }]);
+  });
 });
