@@ -1,5 +1,3 @@
--- Partial indexes: most outbox rows have no card key and a pending inbox row has no done_at; neither is
--- ever looked up by a null, so those rows need no entry (one index entry less per message and per update).
 DROP INDEX "inbox_done_idx";--> statement-breakpoint
 DROP INDEX "outbox_card_idx";--> statement-breakpoint
 CREATE INDEX "inbox_done_idx" ON "inbox" USING btree ("done_at") WHERE "inbox"."done_at" is not null;--> statement-breakpoint

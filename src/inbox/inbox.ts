@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import { rowsOf, type Db } from '../db/client.js';
+import { q, statement } from '../db/statement.js';
 import { Batches } from '../delivery/batches.js';
 import { Lanes, type LaneOutcome } from '../delivery/lanes.js';
 import { Leadership } from '../delivery/leadership.js';
@@ -142,7 +143,8 @@ export class Inbox {
       // Each new row says whether its chat had an older update still pending (the statement sees the table as
       // it was before the insert): such a row waits for the pass, behind that one.
       inserted = rowsOf(
-        await this.deps.db.execute(sql`
+        await this.deps.db.execute(
+          statement(q`
           with ins as (
             insert into inbox (update_id, chat_id, payload)
             select update_id, chat_id, payload from jsonb_to_recordset(${json}::jsonb) as x(update_id bigint, chat_id bigint, payload jsonb)
@@ -151,6 +153,7 @@ export class Inbox {
           select ins.update_id, ins.chat_id,
             exists (select 1 from inbox w where w.chat_id = ins.chat_id and w.status = 'pending' and w.update_id < ins.update_id) as earlier
           from ins order by ins.update_id`),
+        ),
       );
     } catch (error) {
       for (const row of rows) await this.tellDelayed(row.chat_id, row.payload);
@@ -309,7 +312,7 @@ export class Inbox {
     // A flow command marks its update done in its own transaction; this covers every other update.
     if (!this.recordedIds.delete(item.id)) {
       await this.deps.db.execute(
-        sql`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${item.id} and status = 'pending'`,
+        statement(q`update inbox set status = 'done', done_at = now(), payload = null where update_id = ${item.id} and status = 'pending'`),
       );
     }
     this.counters.applied++;
