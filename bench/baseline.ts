@@ -19,10 +19,30 @@ interface Answers extends Scenes.WizardSessionData {
 }
 type Ctx = Scenes.WizardContext<Answers>;
 
-const TITLE = 'Personal data';
+export const TITLE = 'Personal data';
 const PROMPTS = ['Please write your full name', 'Which city do you live in?', 'Your birth date (DD.MM.YYYY)'] as const;
-const prompt = (i: number) => `<b>${TITLE} · step ${i + 1} of 3</b>\n${PROMPTS[i] ?? ''}`;
+export const prompt = (i: number) => `<b>${TITLE} · step ${i + 1} of 3</b>\n${PROMPTS[i] ?? ''}`;
 const NAME = /^[\p{L}][\p{L} .'’-]*$/u;
+
+/** What is wrong with the answer `text` to question `step` (0–2), with the question again; null when it is good. */
+export function answerProblem(step: number, text: string): string | null {
+  if (step === 0 && (text.length < 3 || text.length > 200 || !NAME.test(text)))
+    return `❗ Letters, spaces, hyphens and apostrophes only.\n\n${prompt(0)}`;
+  if (step === 1 && (text.length < 2 || text.length > 100)) return `❗ Between 2 and 100 characters, please.\n\n${prompt(1)}`;
+  if (step === 2) {
+    const problem = birthDateProblem(text);
+    if (problem) return `❗ ${problem}\n\n${prompt(2)}`;
+  }
+  return null;
+}
+
+/** The summary after the last answer, with its button. */
+export function summary(name: string, city: string, birthDate: string): { text: string; extra: object } {
+  return {
+    text: `<b>${TITLE}: please check your answers</b>\nFull name: ${name}\nCity: ${city}\nBirth date: ${birthDate}`,
+    extra: { parse_mode: 'HTML', reply_markup: { inline_keyboard: [[{ text: '✅ Confirm', callback_data: 'bl:confirm' }]] } },
+  };
+}
 
 function birthDateProblem(text: string, today = new Date()): string | null {
   const m = /^(\d{2})\.(\d{2})\.(\d{4})$/.exec(text.trim());
@@ -38,7 +58,10 @@ function birthDateProblem(text: string, today = new Date()): string | null {
 const textOf = (ctx: Ctx): string | null => (ctx.message && 'text' in ctx.message ? ctx.message.text : null);
 
 export interface Baseline {
-  readonly bot: Telegraf<Ctx>;
+  /** Feeds one update as a webhook call would; resolves when the webhook would answer. */
+  feed(update: Update): Promise<void>;
+  /** Waits until every update fed is applied and its replies sent. */
+  drain(): Promise<void>;
   /** Statements the session store sent so far. */
   statements(): number;
   /** Starts (a list) or stops (null) keeping the text of every statement sent. */
@@ -46,23 +69,29 @@ export interface Baseline {
   close(): Promise<void>;
 }
 
-/**
- * The baseline bot on `url` (its table is created if missing), answering through the Bot API at
- * `apiRoot`. With `count`, every statement is counted (and recorded on request).
- */
-export async function startBaseline(options: {
+/** How a baseline is started: its database, the Bot API it answers through, and whether statements are counted. */
+export interface BaselineOptions {
   url: string;
   apiRoot: string;
   token: string;
   botInfo: UserFromGetMe;
   count?: boolean;
-}): Promise<Baseline> {
+}
+
+/**
+ * A baseline's pool of 16 on `url`; with `count`, every statement is counted (and recorded on request).
+ * Counting costs CPU (postgres.js captures a stack trace per query with `debug`): only when asked.
+ */
+export function baselinePool(options: BaselineOptions): {
+  sql: postgres.Sql;
+  statements: () => number;
+  record: (into: string[] | null) => void;
+} {
   let statements = 0;
   let recording: string[] | null = null;
   const sql = postgres(options.url, {
     max: 16,
     onnotice: () => {},
-    // Counting costs CPU (postgres.js captures a stack trace per query with `debug`): only when asked.
     ...(options.count
       ? {
           debug: (_connection: number, query: string) => {
@@ -72,6 +101,15 @@ export async function startBaseline(options: {
         }
       : {}),
   });
+  return { sql, statements: () => statements, record: (into) => (recording = into) };
+}
+
+/**
+ * The baseline bot on `url` (its table is created if missing), answering through the Bot API at
+ * `apiRoot`. With `count`, every statement is counted (and recorded on request).
+ */
+export async function startBaseline(options: BaselineOptions): Promise<Baseline> {
+  const { sql, statements, record } = baselinePool(options);
   await sql`create table if not exists baseline_sessions (key text primary key, value jsonb not null)`;
   const store = {
     async get(key: string): Promise<Scenes.WizardSession<Answers> | undefined> {
@@ -95,29 +133,27 @@ export async function startBaseline(options: {
     },
     async (ctx) => {
       const text = textOf(ctx)?.trim() ?? '';
-      if (text.length < 3 || text.length > 200 || !NAME.test(text))
-        return ctx.reply(`❗ Letters, spaces, hyphens and apostrophes only.\n\n${prompt(0)}`, { parse_mode: 'HTML' });
+      const problem = answerProblem(0, text);
+      if (problem) return ctx.reply(problem, { parse_mode: 'HTML' });
       ctx.scene.session.name = text;
       await ctx.reply(prompt(1), { parse_mode: 'HTML' });
       return ctx.wizard.next();
     },
     async (ctx) => {
       const text = textOf(ctx)?.trim() ?? '';
-      if (text.length < 2 || text.length > 100)
-        return ctx.reply(`❗ Between 2 and 100 characters, please.\n\n${prompt(1)}`, { parse_mode: 'HTML' });
+      const problem = answerProblem(1, text);
+      if (problem) return ctx.reply(problem, { parse_mode: 'HTML' });
       ctx.scene.session.city = text;
       await ctx.reply(prompt(2), { parse_mode: 'HTML' });
       return ctx.wizard.next();
     },
     async (ctx) => {
       const text = textOf(ctx)?.trim() ?? '';
-      const problem = birthDateProblem(text);
-      if (problem) return ctx.reply(`❗ ${problem}\n\n${prompt(2)}`, { parse_mode: 'HTML' });
+      const problem = answerProblem(2, text);
+      if (problem) return ctx.reply(problem, { parse_mode: 'HTML' });
       const { name = '', city = '' } = ctx.scene.session;
-      await ctx.reply(`<b>${TITLE}: please check your answers</b>\nFull name: ${name}\nCity: ${city}\nBirth date: ${text}`, {
-        parse_mode: 'HTML',
-        reply_markup: { inline_keyboard: [[{ text: '✅ Confirm', callback_data: 'bl:confirm' }]] },
-      });
+      const done = summary(name, city, text);
+      await ctx.reply(done.text, done.extra);
       return ctx.scene.leave();
     },
   );
@@ -139,9 +175,11 @@ export async function startBaseline(options: {
     throw error;
   });
   return {
-    bot,
-    statements: () => statements,
-    record: (into) => (recording = into),
+    // Applied in the webhook call itself: the reply is sent before it answers.
+    feed: (update) => bot.handleUpdate(update),
+    drain: async () => {},
+    statements,
+    record,
     close: () => sql.end({ timeout: 5 }),
   };
 }

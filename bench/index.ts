@@ -64,7 +64,8 @@ interface Options {
 const USAGE = `usage: npm run bench -- [--service | --pipeline] [--json] [--verbose]
   flow service:  [--service-clients 200] [--samples 600] [--starts 300]
   pipeline:      [--clients 1000] [--concurrency 200,16] [--operators 1] [--engines postgres,pglite]
-                 [--only ours|baseline] [--repeat 5] [--no-compare-api] [--warm-up 40]
+                 [--only ours|baseline] [--baseline plain|durable] [--repeat 5] [--no-compare-api] [--warm-up 40]
+                 (--baseline durable: the baseline keeps ours' inbox, lock, audit, outbox and message log)
                  (--warm-up: clients through each system before each measured phase; 1000 for the steady state)
                  diagnostics: [--bypass-limiter] [--pool N] (never the app's own settings)
                  [--scale [--finished 100000] [--open 10000]]
@@ -99,6 +100,7 @@ function parseArgs(args: readonly string[]): Options {
     concurrencies: [200, 16],
     operators: 1,
     only: null,
+    baseline: 'plain',
     engines: ['postgres', 'pglite'],
     scale: false,
     finished: 100_000,
@@ -174,6 +176,12 @@ function parseArgs(args: readonly string[]): Options {
         const only = next();
         if (only !== 'ours' && only !== 'baseline') throw new Error(`--only: ours or baseline\n${USAGE}`);
         pipeline.only = only;
+        break;
+      }
+      case '--baseline': {
+        const kind = next();
+        if (kind !== 'plain' && kind !== 'durable') throw new Error(`--baseline: plain or durable\n${USAGE}`);
+        pipeline.baseline = kind;
         break;
       }
       case '--scale':

@@ -22,6 +22,7 @@ import {
   postgresPipeline,
   runPhase,
   startBaselineSystem,
+  type BaselineKind,
   startOurs,
   warmUp,
   type KindCost,
@@ -39,6 +40,8 @@ export interface PipelineOptions {
   readonly operators: number;
   /** Which systems run: both, or one (profiling). */
   readonly only: 'ours' | 'baseline' | null;
+  /** Which baseline: the plain WizardScene bot, or the one written by hand with ours' writes. */
+  readonly baseline: BaselineKind;
   readonly engines: readonly ('postgres' | 'pglite')[];
   readonly scale: boolean;
   readonly finished: number;
@@ -147,7 +150,7 @@ async function runEngine(
     }
   }
   if (runBaseline) {
-    const baseline = await startBaselineSystem(await engine.viaProxy(), api, true);
+    const baseline = await startBaselineSystem(await engine.viaProxy(), api, { count: true, kind: options.baseline });
     try {
       await warmUp(baseline, api, operators, send, 20);
       baselineCosts = await costPerKind(
@@ -188,7 +191,7 @@ async function runEngine(
     }
   };
   const ours = () => startOurs(engine, api, { operators });
-  const baseline = () => startBaselineSystem(engine.url ?? '', api);
+  const baseline = () => startBaselineSystem(engine.url ?? '', api, { kind: options.baseline });
   const phases: PhaseResult[] = [];
   for (const [i, concurrency] of options.concurrencies.entries()) {
     // Alternate which goes first, so that a drift of the machine's load does not favour one side.
@@ -363,7 +366,9 @@ export function pipelineTable(result: PipelineResult): string {
   if (pg) {
     columns.push({ head: 'PostgreSQL: ours', cell: (r) => r.value(pg, 'ours') });
     if (pg.costs.baseline || pg.phases.some((p) => p.system === 'baseline')) {
-      columns.push({ head: 'PostgreSQL: Telegraf baseline', cell: (r) => r.value(pg, 'baseline') });
+      const head =
+        result.options.baseline === 'durable' ? 'PostgreSQL: Telegraf baseline with ours’ writes' : 'PostgreSQL: Telegraf baseline';
+      columns.push({ head, cell: (r) => r.value(pg, 'baseline') });
       columns.push({ head: 'ours ÷ baseline', cell: (r) => r.ratio(pg) });
     }
   }
@@ -574,7 +579,12 @@ export function pipelineReport(result: PipelineResult, verbose = false): string 
       ),
     );
   }
-  out.push('', 'Ours (startApp: inbox → bot → flow service → outbox → sender) against the Telegraf WizardScene baseline');
+  out.push(
+    '',
+    result.options.baseline === 'durable'
+      ? 'Ours (startApp: inbox → bot → flow service → outbox → sender) against a Telegraf bot written by hand with the same writes (inbox, lock, audit, outbox, message log)'
+      : 'Ours (startApp: inbox → bot → flow service → outbox → sender) against the Telegraf WizardScene baseline',
+  );
   out.push(pipelineTable(result));
   out.push('', "Where a reply's time goes (ours): p50 / p95 / p99 in ms");
   out.push(stagesTable(result));

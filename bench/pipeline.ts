@@ -24,6 +24,7 @@ import { startApp, type App } from '../src/app.js';
 import { openDatabase, rowsOf, type Database } from '../src/db/client.js';
 import { pack, parse } from '../src/ui/callback-data.js';
 import { startBaseline, type Baseline } from './baseline.js';
+import { startDurableBaseline } from './baseline-durable.js';
 import { BENCH_TOKEN, type BotApi, type StubCall } from './bot-api.js';
 import { watchPgliteStatements } from './engines.js';
 import { cpuMeter } from './cpu.js';
@@ -247,18 +248,26 @@ export async function startOurs(
   };
 }
 
+/** Which baseline runs: the plain WizardScene bot, or one written by hand with ours' writes (bench/baseline-durable.ts). */
+export type BaselineKind = 'plain' | 'durable';
+
 /**
  * The baseline bot on the database at `url` (the engine's, or the same through the proxy). `count`:
  * statements are counted (postgres.js `debug`, which costs CPU: for the counting pass only).
  */
-export async function startBaselineSystem(url: string, api: BotApi, count = false): Promise<System & { baseline: Baseline }> {
-  const baseline = await startBaseline({ url, apiRoot: api.apiRoot, token: BENCH_TOKEN, botInfo: BOT_INFO, count });
+export async function startBaselineSystem(
+  url: string,
+  api: BotApi,
+  options: { count?: boolean; kind?: BaselineKind } = {},
+): Promise<System & { baseline: Baseline }> {
+  const start = options.kind === 'durable' ? startDurableBaseline : startBaseline;
+  const baseline = await start({ url, apiRoot: api.apiRoot, token: BENCH_TOKEN, botInfo: BOT_INFO, count: options.count ?? false });
   return {
     name: 'baseline',
     baseline,
-    feed: (update) => baseline.bot.handleUpdate(update),
+    feed: (update) => baseline.feed(update),
     addClients: async () => {},
-    drain: async () => {},
+    drain: () => baseline.drain(),
     stop: () => baseline.close(),
   };
 }
