@@ -88,6 +88,33 @@ export interface PipelineResult {
   readonly seconds: number;
 }
 
+/**
+ * One measured phase of a started system: warmed up first (`options.warmUp` clients), then, announced by
+ * `started`, `options.clients` clients at `concurrency` at once; its time window is noted for --profile.
+ */
+async function measuredPhase(
+  system: System,
+  send: SendButton,
+  concurrency: number,
+  started: () => void,
+  context: {
+    api: BotApi;
+    options: PipelineOptions;
+    operators: readonly number[];
+    gc: () => void;
+    server: boolean;
+    window: { start: number; end: number }[];
+  },
+): Promise<PhaseResult> {
+  const { api, options, operators, gc, server, window } = context;
+  await warmUp(system, api, operators, send, options.warmUp);
+  started();
+  const began = Number(process.hrtime.bigint() / 1000n);
+  const result = await runPhase(system, api, { clients: options.clients, concurrency, operators, send, gc, server });
+  window.push({ start: began, end: Number(process.hrtime.bigint() / 1000n) });
+  return result;
+}
+
 /** A full collection between phases, so one phase's garbage is not the next one's peak. */
 function collector(): () => void {
   try {
@@ -173,19 +200,8 @@ async function runEngine(
   const measure = async (start: () => Promise<System>, concurrency: number): Promise<PhaseResult> => {
     const system = await start();
     try {
-      await warmUp(system, api, operators, send, options.warmUp);
-      log(`${system.name}, ${options.clients} clients, ${concurrency} at once`);
-      const began = Number(process.hrtime.bigint() / 1000n);
-      const result = await runPhase(system, api, {
-        clients: options.clients,
-        concurrency,
-        operators,
-        send,
-        gc,
-        server: localServer,
-      });
-      window.push({ start: began, end: Number(process.hrtime.bigint() / 1000n) });
-      return result;
+      const started = () => log(`${system.name}, ${options.clients} clients, ${concurrency} at once`);
+      return await measuredPhase(system, send, concurrency, started, { api, options, operators, gc, server: localServer, window });
     } finally {
       await system.stop();
     }
@@ -245,19 +261,15 @@ async function runScale(
     const system = await startOurs(engine, api, { operators });
     try {
       const send = await learnSendButton(system, api, operators[0] ?? 0);
-      await warmUp(system, api, operators, send, options.warmUp);
-      log(`ours on the ${label} database, ${options.clients} clients, ${concurrency} at once`);
-      const began = Number(process.hrtime.bigint() / 1000n);
-      const result = await runPhase(system, api, {
-        clients: options.clients,
-        concurrency,
+      const started = () => log(`ours on the ${label} database, ${options.clients} clients, ${concurrency} at once`);
+      return await measuredPhase(system, send, concurrency, started, {
+        api,
+        options,
         operators,
-        send,
         gc,
         server: isLocalServer(engine.url),
+        window,
       });
-      window.push({ start: began, end: Number(process.hrtime.bigint() / 1000n) });
-      return result;
     } finally {
       await system.stop();
     }
