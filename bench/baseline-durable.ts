@@ -46,6 +46,7 @@ interface Reply {
   readonly extra: object;
 }
 
+/** The hand-written baseline on `url` (its tables are created if missing), as `startBaseline` starts the plain one. */
 export async function startDurableBaseline(options: BaselineOptions): Promise<Baseline> {
   const { sql, statements, record } = baselinePool(options);
   await sql.unsafe(SCHEMA);
