@@ -127,7 +127,18 @@ describe.each(ENGINES)('export and archives through the bot on %s', (engine) => 
 
     await olga.send(`/archive ${anna.id}`);
     await olga.waitForMessage(/📦 Archive of Anna \(requests: 2\)/);
-    await olga.press(/All requests \(2\)/);
+    // The files' downloads held: the archive is in the making until they are let go.
+    const downloads = h.emu.faults.hold('getFile');
+    const all = await olga.press(/All requests \(2\)/);
+    expect((await olga.waitForCallbackAnswer(all)).text).toBe('Preparing the file…');
+    await downloads.arrived();
+    // One archive in the making per staff member: a second is refused meanwhile, and nothing is lost.
+    const meanwhile = await olga.press(/📦 Proof of address/);
+    expect(await olga.waitForCallbackAnswer(meanwhile)).toMatchObject({
+      text: 'An archive is already being prepared for you; it will arrive in this chat.',
+      showAlert: true,
+    });
+    downloads.release();
     const sent = await olga.waitForMessage((m) => m.document !== undefined);
     expect(sent.fileName).toMatch(new RegExp(`^client_${anna.id}_\\d{4}-\\d{2}-\\d{2}\\.zip$`));
     expect(sent.caption).toBe('📦 Anna · requests: 2 · files: 3');
@@ -166,9 +177,10 @@ describe.each(ENGINES)('export and archives through the bot on %s', (engine) => 
       ['proof_of_address', 'document', '1', 'pending', 'document'],
     ]);
 
-    // One request: its own archive.
-    await olga.press(/📦 Proof of address/);
-    const one = await olga.waitForMessage((m) => m.document !== undefined);
+    // One request: its own archive, asked for as soon as the first one arrived (the first is made by then).
+    const single = await olga.press(/📦 Proof of address/);
+    expect((await olga.waitForCallbackAnswer(single)).text).toBe('Preparing the file…');
+    const one = await olga.waitForMessage((m) => m.document !== undefined && m.fileName?.startsWith('request_') === true);
     expect(one.fileName).toMatch(new RegExp(`^request_${address?.flow_id}_`));
     expect([...readZip(h.emu.fileBytes(one.document ?? '') ?? Buffer.alloc(0)).keys()].sort()).toEqual(
       ['answers.csv', 'answers.json', `files/${address?.flow_id}_proof_of_address/document_round1.pdf`].sort(),

@@ -431,6 +431,35 @@ describe('Bot API emulator: fault injection', () => {
   });
 });
 
+describe('Bot API emulator: held calls', () => {
+  const t = useEmulator();
+
+  it('holds the calls of a method until released, and lets other methods through meanwhile', async () => {
+    const held = t.emu.faults.hold('getMe');
+    let answered = false;
+    const me = t.api.call('getMe').then((value) => {
+      answered = true;
+      return value;
+    });
+    await held.arrived();
+    // Another method goes through while getMe waits.
+    expect((await t.api.raw('getMyCommands')).body.ok).toBe(true);
+    expect(answered).toBe(false);
+    held.release();
+    expect(await me).toMatchObject({ is_bot: true });
+    // Released: later calls are not held.
+    expect((await t.api.raw('getMe')).body.ok).toBe(true);
+  });
+
+  it('lets held calls go when the faults are cleared', async () => {
+    const held = t.emu.faults.hold('getMe');
+    const me = t.api.call('getMe');
+    await held.arrived();
+    t.emu.faults.clear();
+    expect(await me).toMatchObject({ is_bot: true });
+  });
+});
+
 describe('Bot API emulator: fault injection for any method', () => {
   const t = useEmulator();
 

@@ -170,6 +170,8 @@ export function exportFeature(deps: ExportFeatureDeps): MiddlewareFn<BotContext>
     void (async () => {
       try {
         const archive = await exporter.archive({ scope, viewer, locale: ctx.locale, download: telegramDownloader(ctx.telegram) });
+        // Made: the next one may be made while this one goes out (a press right after it arrived is never "busy").
+        archiving.delete(staffId);
         ctx.deps.logger.info(
           {
             staffId,

@@ -40,7 +40,7 @@ export type {
 export type { EmulatedGroup, BotMembership, CreateGroupOptions, GroupType } from './group-client.js';
 export type { BotApiCall } from './calls.js';
 export type { BotDump, ConversationDump, EmulatorDump, FileStoreDump, GroupDump, UpdateQueueDump } from './dump.js';
-export type { FaultError, Faults } from './faults.js';
+export type { FaultError, Faults, HeldCalls } from './faults.js';
 export type { RateLimitOptions } from './rate-limits.js';
 export type { CreateBotOptions } from './state.js';
 export type * from './types.js';
