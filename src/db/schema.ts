@@ -234,7 +234,7 @@ export const outbox = pgTable(
     index('outbox_pending_idx')
       .on(t.chatId, t.id)
       .where(sql`${t.status} = 'pending'`),
-    // Most rows are no card: only those with a key are ever looked up by it.
+    // Most rows are not cards: only rows with a key are ever looked up by it.
     index('outbox_card_idx')
       .on(t.cardKey)
       .where(sql`${t.cardKey} is not null`),
